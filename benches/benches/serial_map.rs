@@ -1,0 +1,36 @@
+//! Chapter 1 bench: the serial strategies on `driver` over a range of sizes.
+//!
+//! `cargo bench -p benches --bench serial_map -- --quick`
+
+use std::hint::black_box;
+
+use benches::{group, id};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use serial_map::{fold_sum, for_loop, iterator_map, my_map};
+use workloads::{DRIVER_DEN, DRIVER_NUM, driver};
+
+fn task(x: &f64) -> f64 {
+    driver(black_box(*x), DRIVER_NUM, DRIVER_DEN)
+}
+
+fn serial_map(c: &mut Criterion) {
+    let mut g = group(c, "serial_map", "driver");
+    for n in [1u64 << 10, 1 << 14, 1 << 18] {
+        let inputs: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        g.throughput(Throughput::Elements(n));
+        g.bench_function(id("for loop", 1, n), |b| {
+            b.iter(|| for_loop(&inputs, task))
+        });
+        g.bench_function(id("my_map", 1, n), |b| b.iter(|| my_map(&inputs, task)));
+        g.bench_function(id("iterator map", 1, n), |b| {
+            b.iter(|| iterator_map(&inputs, task))
+        });
+        g.bench_function(id("fold sum", 1, n), |b| {
+            b.iter(|| fold_sum::<_, ()>(&inputs, |x| Ok(task(x))))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, serial_map);
+criterion_main!(benches);

@@ -1,0 +1,48 @@
+//! Chapter 1 demo: runs every serial strategy on a workload, checks each result
+//! equals the `for` loop's, and prints the table (or `--json`).
+//!
+//! ```text
+//! cargo run --release -p serial-map -- --workload driver --size 1048576
+//! cargo run --release -p serial-map -- --workload pi --size 16 --json
+//! ```
+//! `--jobs` is accepted (and validated) for symmetry with later chapters; every
+//! strategy here runs on one thread.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use serial_map::{fold_sum, for_loop, iterator_map, my_map};
+use workloads::cli::CommonArgs;
+use workloads::report::Report;
+
+#[derive(Parser)]
+#[command(about = "Chapter 1: serial map, the baseline of every chapter")]
+struct Args {
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+fn main() -> anyhow::Result<ExitCode> {
+    let args = Args::parse();
+    let workload = args.common.prepare().context("preparing the workload")?;
+    let inputs = workload.inputs();
+    let task = |&i: &u64| workload.run(i);
+
+    let mut report =
+        Report::new("serial-map", args.common.workload.name(), workload.size());
+    let expected = report.baseline("for loop", || for_loop(&inputs, task));
+    report.check("my_map", 1, &expected, || my_map(&inputs, task));
+    report.check("iterator map+collect", 1, &expected, || {
+        iterator_map(&inputs, task)
+    });
+
+    let expected_sum = expected
+        .iter()
+        .map(|r| r.clone().map(|out| out.value()))
+        .sum::<Result<f64, _>>();
+    report.check("fold (sum only)", 1, &expected_sum, || {
+        fold_sum(&inputs, |&i| workload.run(i).map(|out| out.value()))
+    });
+    Ok(report.finish(args.common.json))
+}

@@ -1,0 +1,263 @@
+//! The results table every chapter demo prints: strategy, jobs, wall time,
+//! speedup against the baseline of the same run, efficiency, and whether the
+//! strategy's result equals the baseline's.
+//!
+//! ```
+//! use workloads::report::Report;
+//! let mut report = Report::new("example", "driver", 3);
+//! let expected = report.baseline("for loop", || vec![1, 4, 9]);
+//! report.check("iterator", 1, &expected, || (1..=3).map(|x| x * x).collect());
+//! assert!(report.all_verified());
+//! ```
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+/// One strategy's measurement.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// Strategy name.
+    pub strategy: String,
+    /// Workers it used.
+    pub jobs: usize,
+    /// Median wall time, in seconds.
+    pub seconds: f64,
+    /// How many runs the median is taken over.
+    pub runs: usize,
+    /// Baseline time / this time.
+    pub speedup: f64,
+    /// Speedup / jobs.
+    pub efficiency: f64,
+    /// Whether its result equals the baseline's.
+    pub verified: bool,
+}
+
+/// All rows of one demo run. The first row recorded is the baseline.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Chapter (crate) name.
+    pub chapter: String,
+    /// Workload name.
+    pub workload: String,
+    /// Number of tasks.
+    pub size: u64,
+    /// Cores of this machine.
+    pub cores: usize,
+    /// The measurements, baseline first.
+    pub rows: Vec<Row>,
+}
+
+/// Repeat a quick strategy until it has run this long (or [`MAX_RUNS`] times),
+/// and report the median, so short runs are not one noisy sample.
+const TIME_BUDGET: Duration = Duration::from_millis(300);
+/// Most runs per strategy.
+const MAX_RUNS: usize = 7;
+
+impl Report {
+    /// An empty report for `size` tasks of `workload` in `chapter`.
+    pub fn new(chapter: &str, workload: &str, size: u64) -> Self {
+        Report {
+            chapter: chapter.to_owned(),
+            workload: workload.to_owned(),
+            size,
+            cores: crate::cli::default_jobs(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Times the baseline (serial) strategy and returns its result, which later
+    /// strategies are checked against.
+    pub fn baseline<T>(&mut self, strategy: &str, run: impl FnMut() -> T) -> T {
+        let (result, seconds, runs) = time_median(run);
+        self.push(strategy, 1, seconds, runs, true);
+        result
+    }
+
+    /// Times `run` on `jobs` workers and checks its result equals `expected`;
+    /// returns whether it did.
+    pub fn check<T: PartialEq>(
+        &mut self,
+        strategy: &str,
+        jobs: usize,
+        expected: &T,
+        run: impl FnMut() -> T,
+    ) -> bool {
+        let (result, seconds, runs) = time_median(run);
+        let verified = result == *expected;
+        self.push(strategy, jobs, seconds, runs, verified);
+        verified
+    }
+
+    /// Records a measurement made elsewhere.
+    pub fn push(
+        &mut self,
+        strategy: &str,
+        jobs: usize,
+        seconds: f64,
+        runs: usize,
+        ok: bool,
+    ) {
+        let base = self.rows.first().map_or(seconds, |row| row.seconds);
+        let speedup = if seconds > 0.0 {
+            base / seconds
+        } else {
+            f64::INFINITY
+        };
+        self.rows.push(Row {
+            strategy: strategy.to_owned(),
+            jobs,
+            seconds,
+            runs,
+            speedup,
+            efficiency: speedup / jobs.max(1) as f64,
+            verified: ok,
+        });
+    }
+
+    /// Whether every strategy's result equalled the baseline's.
+    pub fn all_verified(&self) -> bool {
+        self.rows.iter().all(|row| row.verified)
+    }
+
+    /// The report as an aligned text table.
+    pub fn table(&self) -> String {
+        let mut out = format!(
+            "{}: workload {}, {} tasks, {} cores (speedup vs {})\n",
+            self.chapter,
+            self.workload,
+            self.size,
+            self.cores,
+            self.rows.first().map_or("-", |r| r.strategy.as_str()),
+        );
+        let width = self
+            .rows
+            .iter()
+            .map(|r| r.strategy.len())
+            .max()
+            .unwrap_or(8)
+            .max(8);
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:>4}  {:>10}  {:>4}  {:>8}  {:>10}  result",
+            "strategy", "jobs", "wall time", "runs", "speedup", "efficiency"
+        );
+        for row in &self.rows {
+            let _ = writeln!(
+                out,
+                "{:<width$}  {:>4}  {:>10}  {:>4}  {:>7.2}x  {:>9.0}%  {}",
+                row.strategy,
+                row.jobs,
+                format_seconds(row.seconds),
+                row.runs,
+                row.speedup,
+                row.efficiency * 100.0,
+                if row.verified { "= serial" } else { "MISMATCH" },
+            );
+        }
+        out
+    }
+
+    /// The report as pretty-printed JSON.
+    pub fn json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a report always serialises")
+    }
+
+    /// Prints the table (or JSON) to stdout and returns the process exit code:
+    /// failure, with a message on stderr, if any strategy disagreed with serial.
+    pub fn finish(&self, json: bool) -> ExitCode {
+        if json {
+            println!("{}", self.json());
+        } else {
+            print!("{}", self.table());
+        }
+        if self.all_verified() {
+            ExitCode::SUCCESS
+        } else {
+            let bad: Vec<&str> = self
+                .rows
+                .iter()
+                .filter(|r| !r.verified)
+                .map(|r| r.strategy.as_str())
+                .collect();
+            eprintln!("error: results differ from serial for: {}", bad.join(", "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs `run` once, and again while the total stays within the time budget;
+/// returns the last result, the median time in seconds and the number of runs.
+fn time_median<T>(mut run: impl FnMut() -> T) -> (T, f64, usize) {
+    let mut times = Vec::new();
+    let started = Instant::now();
+    loop {
+        let t0 = Instant::now();
+        let result = run();
+        times.push(t0.elapsed().as_secs_f64());
+        if times.len() >= MAX_RUNS || started.elapsed() * 2 > TIME_BUDGET {
+            times.sort_by(f64::total_cmp);
+            return (result, times[times.len() / 2], times.len());
+        }
+    }
+}
+
+/// Formats seconds with a unit that keeps 3–4 significant digits.
+pub fn format_seconds(seconds: f64) -> String {
+    match seconds {
+        s if s < 1e-6 => format!("{:.1} ns", s * 1e9),
+        s if s < 1e-3 => format!("{:.1} µs", s * 1e6),
+        s if s < 1.0 => format!("{:.1} ms", s * 1e3),
+        s => format!("{s:.2} s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn speedup_and_efficiency_are_relative_to_the_first_row() {
+        let mut report = Report::new("ch", "pi", 4);
+        report.push("serial", 1, 2.0, 1, true);
+        report.push("threads", 2, 1.0, 1, true);
+        assert_eq!(report.rows[1].speedup, 2.0);
+        assert_eq!(report.rows[1].efficiency, 1.0);
+        assert!(report.table().contains("threads"));
+        assert!(report.json().contains("\"efficiency\": 1.0"));
+    }
+
+    #[test]
+    fn a_wrong_result_is_a_mismatch_and_a_failure() {
+        let mut report = Report::new("ch", "pi", 1);
+        let expected = report.baseline("serial", || 1);
+        report.check("broken", 2, &expected, || 2);
+        assert!(!report.all_verified());
+        assert!(report.table().contains("MISMATCH"));
+        assert_eq!(report.finish(true), ExitCode::FAILURE);
+    }
+
+    #[test]
+    fn quick_strategies_are_repeated_and_slow_ones_are_not() {
+        let mut calls = 0;
+        let mut report = Report::new("ch", "pi", 1);
+        report.baseline("quick", || calls += 1);
+        assert_eq!(calls, MAX_RUNS);
+        let mut slow_calls = 0;
+        report.check("slow", 1, &(), || {
+            slow_calls += 1;
+            std::thread::sleep(Duration::from_millis(200));
+        });
+        assert_eq!(slow_calls, 1);
+    }
+
+    #[test]
+    fn formats_seconds_with_units() {
+        assert_eq!(format_seconds(2.5e-9), "2.5 ns");
+        assert_eq!(format_seconds(2.5e-5), "25.0 µs");
+        assert_eq!(format_seconds(0.25), "250.0 ms");
+        assert_eq!(format_seconds(2.5), "2.50 s");
+    }
+}

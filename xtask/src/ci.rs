@@ -1,0 +1,47 @@
+//! `cargo xtask ci`: exactly what CI runs, in order, stopping at the first
+//! failure with its name. Contributors run the same command locally.
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+
+/// The steps, in order: a name and the cargo arguments.
+const STEPS: &[(&str, &[&str])] = &[
+    ("fmt", &["fmt", "--all", "--check"]),
+    (
+        "clippy",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    ),
+    ("test", &["test", "--workspace"]),
+    ("bench-tests", &["test", "-p", "benches", "--benches"]),
+];
+
+pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
+    let total = STEPS.len() + 1;
+    for (number, (name, args)) in STEPS.iter().enumerate() {
+        eprintln!(
+            "== xtask ci [{}/{total}] {name}: cargo {}",
+            number + 1,
+            args.join(" ")
+        );
+        let status = crate::cargo()
+            .args(*args)
+            .current_dir(root)
+            .status()
+            .with_context(|| format!("step `{name}`: could not start cargo"))?;
+        if !status.success() {
+            bail!("step `{name}` failed ({status})");
+        }
+    }
+    eprintln!("== xtask ci [{total}/{total}] book");
+    crate::book::run(root, false).context("step `book` failed")?;
+    eprintln!("== xtask ci: all {total} steps passed");
+    Ok(())
+}

@@ -1,0 +1,65 @@
+//! Project automation, run as `cargo xtask <command>` (alias in `.cargo/config.toml`).
+//!
+//! ```text
+//! cargo xtask book [--open]   check includes, build the book to target/book, check links
+//! cargo xtask ci              everything CI runs, stopping at the first failure
+//! ```
+//! Cargo is always called through `$CARGO`, so the toolchain that runs the xtask
+//! is the one it uses.
+
+mod book;
+mod ci;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(about = "Project automation for Parallel Processing in Rust")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check the book's includes, build it to target/book, check its links.
+    Book {
+        /// Open the built book in a browser.
+        #[arg(long)]
+        open: bool,
+    },
+    /// Run every check CI runs, in order, stopping at the first failure.
+    Ci,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Book { open } => book::run(&project_root(), open),
+        Command::Ci => ci::run(&project_root()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root: the parent of this crate's directory.
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the workspace root")
+        .to_path_buf()
+}
+
+/// The cargo that runs us (`$CARGO`), or `cargo` from `PATH`.
+fn cargo() -> std::process::Command {
+    std::process::Command::new(
+        std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
+    )
+}
