@@ -4,7 +4,7 @@
 
 use std::hint::black_box;
 
-use benches::{group, id};
+use benches::{group, id, sized};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serial_map::{fold_sum, for_loop, iterator_map, my_map};
 use workloads::{DRIVER_DEN, DRIVER_NUM, driver};
@@ -15,7 +15,7 @@ fn task(x: &f64) -> f64 {
 
 fn serial_map(c: &mut Criterion) {
     let mut g = group(c, "serial_map", "driver");
-    for n in [1u64 << 10, 1 << 14, 1 << 18] {
+    for n in [1u64 << 10, sized(1 << 14, 16), sized(1 << 18, 32)] {
         let inputs: Vec<f64> = (0..n).map(|i| i as f64).collect();
         g.throughput(Throughput::Elements(n));
         g.bench_function(id("for loop", 1, n), |b| {

@@ -24,6 +24,26 @@ pub fn id(strategy: &str, jobs: usize, n: u64) -> BenchmarkId {
     BenchmarkId::new(strategy, format!("jobs={jobs},n={n}"))
 }
 
+/// Environment variable set by `cargo xtask bench --smoke`: every bench runs
+/// with tiny sizes, so the whole pipeline is exercised in seconds.
+pub const SMOKE_ENV: &str = "PPR_BENCH_SMOKE";
+
+/// Whether this is a smoke run (see [`SMOKE_ENV`]).
+pub fn smoke() -> bool {
+    std::env::var_os(SMOKE_ENV).is_some()
+}
+
+/// `full` normally, `tiny` in a smoke run. Use it for every size a bench sweeps.
+pub fn sized(full: u64, tiny: u64) -> u64 {
+    if smoke() { tiny } else { full }
+}
+
+/// Jobs to sweep: 1 to twice the cores (showing oversubscription).
+pub fn jobs_sweep() -> Vec<usize> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (1..=2 * cores).collect()
+}
+
 /// Parses the parameter written by [`id`] back into `(jobs, n)`.
 pub fn parse_parameter(parameter: &str) -> Option<(usize, u64)> {
     let (jobs, n) = parameter.split_once(",n=")?;
