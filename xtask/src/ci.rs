@@ -1,5 +1,7 @@
 //! `cargo xtask ci`: exactly what CI runs, in order, stopping at the first
-//! failure with its name. Contributors run the same command locally.
+//! failure with its name. Contributors run the same command locally. The last
+//! step, `cargo xtask bench --smoke`, runs every bench briefly with tiny sizes
+//! and builds the whole report, so a broken bench or report fails CI.
 
 use std::path::Path;
 
@@ -24,7 +26,7 @@ const STEPS: &[(&str, &[&str])] = &[
 ];
 
 pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
-    let total = STEPS.len() + 1;
+    let total = STEPS.len() + 2;
     for (number, (name, args)) in STEPS.iter().enumerate() {
         eprintln!(
             "== xtask ci [{}/{total}] {name}: cargo {}",
@@ -40,8 +42,11 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
             bail!("step `{name}` failed ({status})");
         }
     }
-    eprintln!("== xtask ci [{total}/{total}] book");
+    eprintln!("== xtask ci [{}/{total}] book", total - 1);
     crate::book::run(root, false).context("step `book` failed")?;
+    eprintln!("== xtask ci [{total}/{total}] bench --smoke");
+    crate::bench::run(root, &crate::bench::Options::smoke())
+        .context("step `bench --smoke` failed")?;
     eprintln!("== xtask ci: all {total} steps passed");
     Ok(())
 }

@@ -1,12 +1,16 @@
 //! Project automation, run as `cargo xtask <command>` (alias in `.cargo/config.toml`).
 //!
 //! ```text
+//! cargo xtask bench [--full|--smoke] [--filter RE] [--book]
+//!                             run every bench, write target/bench-report/ (tables,
+//!                             results.json, SVG plots); --book copies them to the book
 //! cargo xtask book [--open]   check includes, build the book to target/book, check links
 //! cargo xtask ci              everything CI runs, stopping at the first failure
 //! ```
 //! Cargo is always called through `$CARGO`, so the toolchain that runs the xtask
 //! is the one it uses.
 
+mod bench;
 mod book;
 mod ci;
 
@@ -24,6 +28,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run every criterion bench and write the report: tables, JSON, SVG plots.
+    Bench(bench::Options),
     /// Check the book's includes, build it to target/book, check its links.
     Book {
         /// Open the built book in a browser.
@@ -37,6 +43,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Bench(options) => bench::run(&project_root(), &options),
         Command::Book { open } => book::run(&project_root(), open),
         Command::Ci => ci::run(&project_root()),
     };

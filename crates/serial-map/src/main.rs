@@ -23,8 +23,15 @@ struct Args {
     common: CommonArgs,
 }
 
-fn main() -> anyhow::Result<ExitCode> {
+fn main() -> ExitCode {
     let args = Args::parse();
+    run(&args).unwrap_or_else(|err| {
+        eprintln!("error: {err:#}");
+        ExitCode::FAILURE
+    })
+}
+
+fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let workload = args.common.prepare().context("preparing the workload")?;
     let inputs = workload.inputs();
     let task = |&i: &u64| workload.run(i);

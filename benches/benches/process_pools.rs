@@ -1,0 +1,148 @@
+//! Chapter 3 bench: what a process pool costs. Start-up to the first result,
+//! the per-task round trip with chunksize 1 and batched (`square`), and
+//! throughput on `pi_mc` (16 seeds × 10^6 trials) with start-up included,
+//! next to serial and to rayon threads.
+//!
+//! `cargo bench -p benches --bench process_pools -- --quick`
+//!
+//! The workers are this bench binary itself, re-executed: `main` calls
+//! `process_pools::worker_main_if_requested()` before criterion starts, so the
+//! bench runs the same under `cargo bench` and `cargo test --benches` with no
+//! other binary built first.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use benches::{group, id, jobs_sweep, sized};
+use criterion::{Criterion, Throughput, criterion_group};
+use process_pools::ProcessPool;
+use process_pools::tasks::{PiMc, Square};
+use workloads::{pi_mc, square};
+
+fn pool(jobs: usize, chunksize: usize) -> ProcessPool {
+    ProcessPool::builder()
+        .workers(jobs)
+        .chunksize(chunksize)
+        .build()
+        .expect("a process pool")
+}
+
+/// Time from nothing to the first result of a trivial task (the pool's
+/// shutdown is not timed).
+fn startup(c: &mut Criterion) {
+    let mut g = group(c, "process_pools", "startup");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function(id("serial", 1, 1), |b| b.iter(|| square(black_box(3))));
+    let jobs = 2;
+    g.bench_function(id("ProcessPool", jobs, 1), |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let start = Instant::now();
+                let pool = pool(jobs, 1);
+                let first = pool.map::<Square>([black_box(3)]);
+                total += start.elapsed();
+                assert_eq!(first, vec![Ok(9)]);
+                drop(pool);
+            }
+            total
+        })
+    });
+    g.bench_function(id("rayon threads", jobs, 1), |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let start = Instant::now();
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(jobs)
+                    .build()
+                    .unwrap();
+                let first = pool.install(|| square(black_box(3)));
+                total += start.elapsed();
+                assert_eq!(first, 9);
+                drop(pool);
+            }
+            total
+        })
+    });
+    g.finish();
+}
+
+/// The cost of one task's round trip: one message per task, or batched.
+fn round_trip(c: &mut Criterion) {
+    let n = sized(20_000, 64);
+    let inputs: Vec<u64> = (0..n).collect();
+    let mut g = group(c, "process_pools", "square");
+    g.throughput(Throughput::Elements(n));
+    g.bench_function(id("serial", 1, n), |b| {
+        b.iter(|| {
+            inputs
+                .iter()
+                .map(|&x| square(black_box(x)))
+                .collect::<Vec<_>>()
+        })
+    });
+    for jobs in [1, 2] {
+        let unbatched = pool(jobs, 1);
+        g.bench_function(id("ProcessPool unbatched", jobs, n), |b| {
+            b.iter(|| unbatched.map::<Square>(inputs.iter().copied()))
+        });
+        drop(unbatched);
+        // What Python's Pool.map does by default: 4 chunks per worker.
+        let chunksize = (n as usize).div_ceil(4 * jobs);
+        let batched = pool(jobs, chunksize);
+        g.bench_function(id("ProcessPool batched", jobs, n), |b| {
+            b.iter(|| batched.map::<Square>(inputs.iter().copied()))
+        });
+    }
+    g.finish();
+}
+
+/// Throughput on heavy tasks, start-up and shutdown included.
+fn pi(c: &mut Criterion) {
+    let n = sized(16, 4);
+    let trials = sized(1_000_000, 1_000);
+    let inputs: Vec<(u64, u64)> = (0..n).map(|seed| (seed, trials)).collect();
+    let mut g = group(c, "process_pools", "pi_mc");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(n));
+    g.bench_function(id("serial", 1, n), |b| {
+        b.iter(|| {
+            inputs
+                .iter()
+                .map(|&(seed, t)| pi_mc(black_box(seed), t))
+                .collect::<Vec<f64>>()
+        })
+    });
+    for jobs in jobs_sweep() {
+        g.bench_function(id("ProcessPool", jobs, n), |b| {
+            b.iter(|| pool(jobs, 1).map::<PiMc>(inputs.iter().copied()))
+        });
+    }
+    let jobs = 2;
+    let threads = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .unwrap();
+    g.bench_function(id("rayon threads", jobs, n), |b| {
+        use rayon::prelude::*;
+        b.iter(|| {
+            threads.install(|| {
+                inputs
+                    .par_iter()
+                    .map(|&(seed, t)| pi_mc(black_box(seed), t))
+                    .collect::<Vec<f64>>()
+            })
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, startup, round_trip, pi);
+
+fn main() {
+    // A worker started by a pool of this bench serves tasks and exits here.
+    process_pools::worker_main_if_requested();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

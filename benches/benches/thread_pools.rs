@@ -1,0 +1,158 @@
+//! Chapter 2 bench: every thread-pool strategy against the serial loop, on
+//! `pi_mc` (16 seeds × 10^6 trials: few heavy tasks), `driver` (4^10 tiny
+//! tasks) and `square` (10^6 trivial tasks: the per-element overhead), for
+//! jobs = 1 to the number of cores; rayon also runs up to twice the cores, to
+//! show what oversubscription does (the sweep is kept short so that `--quick`
+//! stays within a couple of minutes).
+//!
+//! `cargo bench -p benches --bench thread_pools -- --quick`
+//! (add a filter such as `thread_pools/driver` to run one group).
+//!
+//! Pools are built outside the timed closure (you build a pool once);
+//! `scoped`, `crossbeam` and `run_parallel_step` start their threads inside it,
+//! because that is what one call of them costs.
+
+use std::hint::black_box;
+
+use benches::{group, id, jobs_sweep, sized};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use thread_pools::{
+    Pool, channel_map, channel_map_chunked, default_chunk, rayon_map_in,
+    rayon_map_min_len, rayon_pool, run_parallel_step, scoped_map,
+};
+use workloads::cli::default_jobs;
+use workloads::{DRIVER_DEN, DRIVER_NUM, driver, pi_mc, square};
+
+/// Builds the dedicated rayon pool and the [`Pool`] for `jobs` workers.
+fn pools(jobs: usize) -> (rayon::ThreadPool, Pool) {
+    (
+        rayon_pool(jobs).expect("a rayon pool"),
+        Pool::new(jobs).expect("a pool"),
+    )
+}
+
+/// The jobs of [`jobs_sweep`] beyond the number of cores.
+fn oversubscribed() -> impl Iterator<Item = usize> {
+    jobs_sweep()
+        .into_iter()
+        .filter(|&jobs| jobs > default_jobs())
+}
+
+fn pi(c: &mut Criterion) {
+    let n = sized(16, 4);
+    let trials = sized(1_000_000, 1_000);
+    let seeds: Vec<u64> = (0..n).collect();
+    let task = move |&seed: &u64| pi_mc(black_box(seed), trials);
+    let mut g = group(c, "thread_pools", "pi_mc");
+    g.throughput(Throughput::Elements(n));
+    g.bench_function(id("serial", 1, n), |b| {
+        b.iter(|| seeds.iter().map(task).collect::<Vec<f64>>())
+    });
+    for jobs in 1..=default_jobs() {
+        let (rayon_jobs, pool) = pools(jobs);
+        g.bench_function(id("scoped", jobs, n), |b| {
+            b.iter(|| scoped_map(&seeds, jobs, task))
+        });
+        g.bench_function(id("crossbeam", jobs, n), |b| {
+            b.iter(|| channel_map(&seeds, jobs, task))
+        });
+        let chunk = default_chunk(seeds.len(), jobs);
+        g.bench_function(id("crossbeam chunked", jobs, n), |b| {
+            b.iter(|| channel_map_chunked(&seeds, jobs, chunk, task))
+        });
+        g.bench_function(id("rayon", jobs, n), |b| {
+            b.iter(|| rayon_map_in(&rayon_jobs, &seeds, task))
+        });
+        g.bench_function(id("Pool.map", jobs, n), |b| {
+            b.iter(|| pool.map(0..n, move |seed| pi_mc(black_box(seed), trials)))
+        });
+        g.bench_function(id("run_parallel_step", jobs, n), |b| {
+            b.iter(|| run_parallel_step(task, &seeds, jobs, false))
+        });
+    }
+    for jobs in oversubscribed() {
+        let rayon_jobs = rayon_pool(jobs).expect("a rayon pool");
+        g.bench_function(id("rayon", jobs, n), |b| {
+            b.iter(|| rayon_map_in(&rayon_jobs, &seeds, task))
+        });
+    }
+    g.finish();
+}
+
+fn driver_task(x: &f64) -> f64 {
+    driver(black_box(*x), DRIVER_NUM, DRIVER_DEN)
+}
+
+fn tiny_tasks(c: &mut Criterion) {
+    let n = sized(1 << 20, 1 << 10); // 4^10
+    let inputs: Vec<f64> = (0..n).map(|i| i as f64).collect();
+    let mut g = group(c, "thread_pools", "driver");
+    g.throughput(Throughput::Elements(n));
+    g.bench_function(id("serial", 1, n), |b| {
+        b.iter(|| inputs.iter().map(driver_task).collect::<Vec<f64>>())
+    });
+    for jobs in 1..=default_jobs() {
+        let (rayon_jobs, pool) = pools(jobs);
+        let chunk = default_chunk(inputs.len(), jobs);
+        g.bench_function(id("scoped", jobs, n), |b| {
+            b.iter(|| scoped_map(&inputs, jobs, driver_task))
+        });
+        g.bench_function(id("crossbeam", jobs, n), |b| {
+            b.iter(|| channel_map(&inputs, jobs, driver_task))
+        });
+        g.bench_function(id("crossbeam chunked", jobs, n), |b| {
+            b.iter(|| channel_map_chunked(&inputs, jobs, chunk, driver_task))
+        });
+        g.bench_function(id("rayon", jobs, n), |b| {
+            b.iter(|| rayon_map_in(&rayon_jobs, &inputs, driver_task))
+        });
+        g.bench_function(id("rayon with_min_len", jobs, n), |b| {
+            b.iter(|| rayon_map_min_len(&rayon_jobs, &inputs, chunk, driver_task))
+        });
+        g.bench_function(id("Pool.map", jobs, n), |b| {
+            b.iter(|| pool.map(0..n, |i| driver_task(&(i as f64))))
+        });
+        g.bench_function(id("run_parallel_step", jobs, n), |b| {
+            b.iter(|| run_parallel_step(driver_task, &inputs, jobs, false))
+        });
+    }
+    for jobs in oversubscribed() {
+        let rayon_jobs = rayon_pool(jobs).expect("a rayon pool");
+        g.bench_function(id("rayon", jobs, n), |b| {
+            b.iter(|| rayon_map_in(&rayon_jobs, &inputs, driver_task))
+        });
+    }
+    g.finish();
+}
+
+fn square_task(x: &u64) -> u64 {
+    square(black_box(*x))
+}
+
+fn overhead(c: &mut Criterion) {
+    let n = sized(1_000_000, 1_000);
+    let inputs: Vec<u64> = (0..n).collect();
+    let mut g = group(c, "thread_pools", "square");
+    g.throughput(Throughput::Elements(n));
+    g.bench_function(id("serial", 1, n), |b| {
+        b.iter(|| inputs.iter().map(square_task).collect::<Vec<u64>>())
+    });
+    for jobs in jobs_sweep() {
+        let rayon_jobs = rayon_pool(jobs).expect("a rayon pool");
+        g.bench_function(id("rayon", jobs, n), |b| {
+            b.iter(|| rayon_map_in(&rayon_jobs, &inputs, square_task))
+        });
+        if jobs <= default_jobs() {
+            let chunk = default_chunk(inputs.len(), jobs);
+            g.bench_function(id("rayon with_min_len", jobs, n), |b| {
+                b.iter(|| {
+                    rayon_map_min_len(&rayon_jobs, &inputs, chunk, square_task)
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(thread_pools, pi, tiny_tasks, overhead);
+criterion_main!(thread_pools);

@@ -1,0 +1,251 @@
+//! [`LocalCluster`]: dask's `LocalCluster` + `Client` as one owned value. It
+//! owns a tokio runtime for waiting and a rayon pool for computing; `submit`,
+//! `map` and `gather` use them; `shutdown(timeout)` closes it, and so does
+//! dropping it: the "you must close the cluster" rule, kept by ownership.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use tokio::runtime::{Builder, Handle, Runtime};
+use tokio::task::JoinHandle;
+
+use crate::{BuildError, TaskError, hand_off, panic_message};
+
+/// A count of the cluster's live threads (runtime and pool), readable after
+/// the cluster is gone.
+#[derive(Debug, Clone, Default)]
+pub struct ThreadCount(Arc<AtomicUsize>);
+
+impl ThreadCount {
+    /// Threads started and not yet finished.
+    pub fn get(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    fn add(&self, n: usize) {
+        self.0.fetch_add(n, Ordering::SeqCst);
+    }
+
+    fn sub(&self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Why [`LocalCluster::shutdown`] did not finish cleanly.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ShutdownError {
+    /// CPU tasks were still running when the timeout ran out; their threads
+    /// were left to finish on their own.
+    #[error("{busy_threads} thread(s) still busy after the shutdown timeout")]
+    TimedOut {
+        /// Threads of the cluster still alive at the deadline.
+        busy_threads: usize,
+    },
+    /// Called from async code, where waiting would block a runtime thread:
+    /// the cluster was shut down in the background, without waiting.
+    #[error("shut down from async code: stopped in the background without waiting")]
+    InsideRuntime,
+}
+
+// ANCHOR: task_handle
+/// A submitted task: a future of its result (await it in async code, or pass it
+/// to [`LocalCluster::gather`]). Dropping the handle cancels the task, like
+/// releasing a dask future.
+#[derive(Debug)]
+pub struct TaskHandle<T>(JoinHandle<Result<T, TaskError>>);
+
+impl<T> Future for TaskHandle<T> {
+    type Output = Result<T, TaskError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx).map(|joined| match joined {
+            Ok(result) => result,
+            Err(err) => match err.try_into_panic() {
+                Ok(panic) => Err(TaskError::Panicked(panic_message(&*panic))),
+                Err(_cancelled) => Err(TaskError::Cancelled),
+            },
+        })
+    }
+}
+
+impl<T> Drop for TaskHandle<T> {
+    fn drop(&mut self) {
+        self.0.abort(); // does nothing if the task has finished
+    }
+}
+// ANCHOR_END: task_handle
+
+// ANCHOR: cluster
+/// A runtime with `jobs` worker threads for waiting, plus a rayon pool of
+/// `jobs` threads for computing. Closed by [`LocalCluster::shutdown`] or, at
+/// the latest, when it is dropped.
+pub struct LocalCluster {
+    runtime: Option<Runtime>,
+    pool: Option<Arc<rayon::ThreadPool>>,
+    threads: ThreadCount,
+    jobs: usize,
+}
+// ANCHOR_END: cluster
+
+impl LocalCluster {
+    /// How long dropping a cluster waits for running CPU tasks.
+    pub const DROP_TIMEOUT: Duration = Duration::from_secs(10);
+
+    /// Starts a cluster with `jobs` runtime threads and `jobs` CPU threads.
+    pub fn new(jobs: usize) -> Result<Self, BuildError> {
+        if jobs == 0 {
+            return Err(BuildError::NoJobs);
+        }
+        let threads = ThreadCount::default();
+        let (started, stopped) = (threads.clone(), threads.clone());
+        let runtime = Builder::new_multi_thread()
+            .worker_threads(jobs)
+            .thread_name("cluster-io")
+            .on_thread_start(move || started.add(1))
+            .on_thread_stop(move || stopped.sub())
+            .enable_all()
+            .build()?;
+        // Counted before they start, so a quick shutdown cannot miss one.
+        threads.add(jobs);
+        let exited = threads.clone();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs)
+            .thread_name(|i| format!("cluster-cpu-{i}"))
+            .exit_handler(move |_| exited.sub())
+            .build();
+        let pool = match pool {
+            Ok(pool) => pool,
+            Err(err) => {
+                threads.0.fetch_sub(jobs, Ordering::SeqCst);
+                return Err(err.into());
+            }
+        };
+        Ok(LocalCluster {
+            runtime: Some(runtime),
+            pool: Some(Arc::new(pool)),
+            threads,
+            jobs,
+        })
+    }
+
+    /// Threads of each kind (runtime workers, CPU pool).
+    pub fn jobs(&self) -> usize {
+        self.jobs
+    }
+
+    /// The runtime, to spawn async work of your own or enter it.
+    pub fn handle(&self) -> &Handle {
+        self.runtime.as_ref().expect("open until dropped").handle()
+    }
+
+    /// The live-thread counter of this cluster.
+    pub fn threads(&self) -> ThreadCount {
+        self.threads.clone()
+    }
+
+    fn pool(&self) -> &Arc<rayon::ThreadPool> {
+        self.pool.as_ref().expect("open until dropped")
+    }
+
+    // ANCHOR: submit
+    /// dask's `client.submit(f)`: runs the CPU function `f` on the pool.
+    pub fn submit<T, F>(&self, f: F) -> TaskHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        TaskHandle(self.handle().spawn(hand_off(self.pool(), f)))
+    }
+
+    /// Runs the future `task` (waiting, I/O) on the runtime.
+    pub fn spawn<T, F>(&self, task: F) -> TaskHandle<T>
+    where
+        F: Future<Output = T> + Send + 'static,
+        T: Send + 'static,
+    {
+        TaskHandle(self.handle().spawn(async move { Ok(task.await) }))
+    }
+
+    /// dask's `client.map(f, inputs)`: one submitted task per input.
+    pub fn map<I, T, F>(&self, f: F, inputs: I) -> Vec<TaskHandle<T>>
+    where
+        I: IntoIterator,
+        I::Item: Send + 'static,
+        F: Fn(I::Item) -> T + Send + Sync + 'static,
+        T: Send + 'static,
+    {
+        let f = Arc::new(f);
+        inputs
+            .into_iter()
+            .map(|x| {
+                let f = Arc::clone(&f);
+                self.submit(move || f(x))
+            })
+            .collect()
+    }
+
+    /// dask's `client.gather(futures)`: blocks until every task is done and
+    /// returns the results in the order of `handles`. Call it from ordinary
+    /// (not async) code; in async code, await the handles instead.
+    pub fn gather<T>(
+        &self,
+        handles: Vec<TaskHandle<T>>,
+    ) -> Vec<Result<T, TaskError>> {
+        self.handle().block_on(async {
+            let mut results = Vec::with_capacity(handles.len());
+            for handle in handles {
+                results.push(handle.await);
+            }
+            results
+        })
+    }
+    // ANCHOR_END: submit
+
+    // ANCHOR: shutdown
+    /// Closes the cluster: cancels the async tasks and the CPU tasks that have
+    /// not started, waits up to `timeout` for the CPU tasks that are running,
+    /// and returns once every thread of the cluster has stopped.
+    pub fn shutdown(mut self, timeout: Duration) -> Result<(), ShutdownError> {
+        self.close(timeout)
+    }
+
+    fn close(&mut self, timeout: Duration) -> Result<(), ShutdownError> {
+        let (Some(runtime), Some(pool)) = (self.runtime.take(), self.pool.take())
+        else {
+            return Ok(()); // already closed
+        };
+        if Handle::try_current().is_ok() {
+            // Blocking here would stall the caller's runtime (tokio panics
+            // if a runtime is dropped there): stop without waiting.
+            runtime.shutdown_background();
+            drop(pool);
+            return Err(ShutdownError::InsideRuntime);
+        }
+        let deadline = Instant::now() + timeout;
+        // Drops every async task; their hand-offs see nobody waiting and skip.
+        runtime.shutdown_timeout(timeout);
+        // The pool's threads exit once their running task is done.
+        drop(pool);
+        while self.threads.get() > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        match self.threads.get() {
+            0 => Ok(()),
+            busy_threads => Err(ShutdownError::TimedOut { busy_threads }),
+        }
+    }
+    // ANCHOR_END: shutdown
+}
+
+// ANCHOR: drop
+impl Drop for LocalCluster {
+    /// Forgetting to close the cluster is not possible: dropping it closes it.
+    fn drop(&mut self) {
+        let _ = self.close(Self::DROP_TIMEOUT);
+    }
+}
+// ANCHOR_END: drop

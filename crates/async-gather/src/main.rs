@@ -1,0 +1,111 @@
+//! Chapter 4 demo. With `--workload sleep` it reproduces the joblib latency
+//! example (tasks sleeping 0.5, 1, 1.5, 2, 2.5 s: one after another, two at a
+//! time, all at once); with `--workload pi|driver|files` it compares the
+//! schedulers (`current_thread`, `multi_thread`, `spawn_blocking`, the rayon
+//! hand-off, and the `LocalCluster`). Every result is checked against serial.
+//!
+//! ```text
+//! cargo run --release -p async-gather -- --workload sleep --size 5 --jobs 2
+//! cargo run --release -p async-gather -- --workload sleep --size 5 --scale 0.1
+//! cargo run --release -p async-gather -- --workload pi --size 16 --jobs 2
+//! ```
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use async_gather::{
+    Executor, LocalCluster, Scheduler, TaskError, all_ok, gather, gather_bounded,
+    run_task,
+};
+use clap::Parser;
+use serial_map::iterator_map;
+use tokio::runtime::Builder;
+use workloads::cli::CommonArgs;
+use workloads::report::Report;
+use workloads::{TaskResult, TaskSpec, WorkloadKind};
+
+#[derive(Parser)]
+#[command(about = "Chapter 4: async scatter/gather with tokio")]
+struct Args {
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+type Results = Result<Vec<TaskResult>, TaskError>;
+
+fn main() -> anyhow::Result<ExitCode> {
+    let args = Args::parse();
+    let jobs = args.common.jobs();
+    let workload = args.common.prepare().context("preparing the workload")?;
+    let spec = Arc::new(workload.spec().clone());
+    let inputs = workload.inputs();
+
+    let mut report =
+        Report::new("async-gather", args.common.workload.name(), workload.size());
+    let expected: Results =
+        Ok(report
+            .baseline("serial", || iterator_map(&inputs, |&i| workload.run(i))));
+    if args.common.workload == WorkloadKind::Sleep {
+        latency(&mut report, &expected, &spec, &inputs, jobs)?;
+    } else {
+        schedulers(&mut report, &expected, &spec, &inputs, jobs)?;
+    }
+    Ok(report.finish(args.common.json))
+}
+
+/// The latency example: waiting tasks on threads, and on one async thread.
+fn latency(
+    report: &mut Report,
+    expected: &Results,
+    spec: &Arc<TaskSpec>,
+    inputs: &[u64],
+    jobs: usize,
+) -> anyhow::Result<()> {
+    let threads = Executor::new(Scheduler::SpawnBlocking, jobs)?;
+    report.check("threads (spawn_blocking)", jobs, expected, || {
+        let spec = Arc::clone(spec);
+        all_ok(threads.map(inputs.to_vec(), move |i| spec.run(i)))
+    });
+    let one_thread = Builder::new_current_thread().enable_all().build()?;
+    let tasks = || {
+        inputs.iter().map(|&i| {
+            let spec = Arc::clone(spec);
+            async move { run_task(&spec, i).await }
+        })
+    };
+    report.check(&format!("async, {jobs} at a time"), jobs, expected, || {
+        all_ok(one_thread.block_on(gather_bounded(tasks(), jobs)))
+    });
+    report.check("async, all at once (1 thread)", 1, expected, || {
+        all_ok(one_thread.block_on(gather(tasks())))
+    });
+    Ok(())
+}
+
+/// The schedulers compared on a CPU workload.
+fn schedulers(
+    report: &mut Report,
+    expected: &Results,
+    spec: &Arc<TaskSpec>,
+    inputs: &[u64],
+    jobs: usize,
+) -> anyhow::Result<()> {
+    for scheduler in Scheduler::ALL {
+        let executor = Executor::new(scheduler, jobs)?;
+        report.check(scheduler.name(), executor.jobs(), expected, || {
+            let spec = Arc::clone(spec);
+            all_ok(executor.map(inputs.to_vec(), move |i| spec.run(i)))
+        });
+    }
+    let cluster = LocalCluster::new(jobs)?;
+    report.check("LocalCluster map+gather", jobs, expected, || {
+        let spec = Arc::clone(spec);
+        all_ok(cluster.gather(cluster.map(move |i| spec.run(i), inputs.to_vec())))
+    });
+    cluster
+        .shutdown(Duration::from_secs(10))
+        .context("closing the cluster")?;
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! The on-disk entry: a small header with a checksum, then the value, written
+//! to a temporary file and renamed into place so that no reader ever sees half
+//! of it.
+
+use std::fs::{self, File, FileTimes};
+use std::io::{self, Read, Write};
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+/// How hard a store tries to survive a power cut (a crashed *process* never
+/// leaves a partial entry either way: the rename is atomic).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// Write, then rename. A power cut may lose the last entries or leave
+    /// an empty one; the checksum catches that and the call is recomputed.
+    #[default]
+    Rename,
+    /// Also `fsync` the entry before the rename and its directory after it:
+    /// an entry that was stored survives a power cut. Costs a disk flush
+    /// (hundreds of µs to milliseconds) per store.
+    Fsync,
+}
+
+// ANCHOR: entry_format
+/// First bytes of every entry file.
+pub(crate) const MAGIC: &[u8; 8] = b"pprcach1";
+/// Magic, payload length (u64 LE), blake3(key ‖ payload).
+pub(crate) const HEADER: usize = 8 + 8 + 32;
+
+/// An entry: header, then the postcard-encoded value. The checksum covers
+/// the key too, so an entry copied under the wrong name is caught as well.
+pub(crate) fn encode_entry<R: serde::Serialize + ?Sized>(
+    key: &[u8; 32],
+    value: &R,
+) -> Result<Vec<u8>, postcard::Error> {
+    let mut bytes = postcard::to_extend(value, vec![0u8; HEADER])?;
+    let payload_len = (bytes.len() - HEADER) as u64;
+    let sum = checksum(key, &bytes[HEADER..]);
+    bytes[..8].copy_from_slice(MAGIC);
+    bytes[8..16].copy_from_slice(&payload_len.to_le_bytes());
+    bytes[16..HEADER].copy_from_slice(sum.as_bytes());
+    Ok(bytes)
+}
+
+/// The payload of an entry, if the entry is whole and belongs to `key`.
+pub(crate) fn verify_entry<'a>(
+    key: &[u8; 32],
+    bytes: &'a [u8],
+) -> Result<&'a [u8], String> {
+    if bytes.len() < HEADER {
+        return Err(format!("truncated: {} bytes, no header", bytes.len()));
+    }
+    if &bytes[..8] != MAGIC {
+        return Err("not a cache entry (bad magic)".into());
+    }
+    let len = u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes"));
+    let payload = &bytes[HEADER..];
+    if payload.len() as u64 != len {
+        return Err(format!("truncated: {} of {len} bytes", payload.len()));
+    }
+    if checksum(key, payload).as_bytes() != &bytes[16..HEADER] {
+        return Err("checksum mismatch".into());
+    }
+    Ok(payload)
+}
+// ANCHOR_END: entry_format
+
+fn checksum(key: &[u8; 32], payload: &[u8]) -> blake3::Hash {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(key);
+    hasher.update(payload);
+    hasher.finalize()
+}
+
+/// Reads a whole file, or `None` if it does not exist. Marks it used (its
+/// access time) at most once a minute, for `reduce_size`.
+pub(crate) fn read_entry_file(path: &Path) -> io::Result<Option<Vec<u8>>> {
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let meta = file.metadata()?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.read_to_end(&mut bytes)?;
+    let now = SystemTime::now();
+    let used = last_used(&meta);
+    if now.duration_since(used).unwrap_or_default() > Duration::from_secs(60) {
+        // Best effort: an entry that cannot be touched is still readable.
+        let _ = file.set_times(FileTimes::new().set_accessed(now));
+    }
+    Ok(Some(bytes))
+}
+
+/// When an entry was last stored or read (the later of mtime and atime).
+pub(crate) fn last_used(meta: &fs::Metadata) -> SystemTime {
+    let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+    let accessed = meta.accessed().unwrap_or(modified);
+    modified.max(accessed)
+}
+
+// ANCHOR: atomic_write
+/// Writes `bytes` to `path` atomically: a temporary file in the same
+/// directory, then a rename over `path`. Concurrent writers of one path
+/// (threads or processes) each rename a whole file; the last one wins, and
+/// a reader sees one complete file or none, never a mixture.
+pub(crate) fn write_atomic(
+    dir: &Path,
+    path: &Path,
+    bytes: &[u8],
+    durability: Durability,
+) -> io::Result<()> {
+    let mut tmp = tempfile::Builder::new().prefix(".tmp").tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    if durability == Durability::Fsync {
+        tmp.as_file().sync_all()?;
+    }
+    tmp.persist(path).map_err(|e| e.error)?;
+    if durability == Durability::Fsync {
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+// ANCHOR_END: atomic_write
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_round_trip_and_damage_is_caught() {
+        let key = [7u8; 32];
+        let bytes = encode_entry(&key, &(1u64, "one".to_string())).unwrap();
+        let payload = verify_entry(&key, &bytes).unwrap();
+        let value: (u64, String) = postcard::from_bytes(payload).unwrap();
+        assert_eq!(value, (1, "one".to_string()));
+
+        assert!(verify_entry(&[8u8; 32], &bytes).is_err(), "wrong key");
+        let truncated = &bytes[..bytes.len() - 1];
+        assert!(
+            verify_entry(&key, truncated)
+                .unwrap_err()
+                .contains("truncated")
+        );
+        let mut flipped = bytes.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        assert_eq!(
+            verify_entry(&key, &flipped).unwrap_err(),
+            "checksum mismatch"
+        );
+        assert!(verify_entry(&key, &[]).is_err());
+    }
+}

@@ -1,0 +1,93 @@
+//! Chapter 3 demo: runs a workload serially, with the by-hand process pool,
+//! with the robust [`ProcessPool`] (start-up included) and with rayon threads
+//! as the reference; checks each result equals serial, prints the table.
+//!
+//! ```text
+//! cargo run --release -p process-pools -- --workload pi --size 16 --jobs 2
+//! cargo run --release -p process-pools -- --workload files --size 32 --json
+//! ```
+//! The workers are this same program, re-executed: the first line of `main`
+//! lets a worker serve tasks instead of running the demo. Ctrl-C stops the
+//! workers too (they are in the terminal's process group, and each worker is
+//! also set to die with its parent).
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use process_pools::tasks::RunWorkload;
+use process_pools::{ProcessPool, by_hand};
+use rayon::prelude::*;
+use workloads::TaskResult;
+use workloads::cli::CommonArgs;
+use workloads::report::Report;
+
+#[derive(Parser)]
+#[command(about = "Chapter 3: process pools, next to serial and threads")]
+struct Args {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Tasks per message sent to a worker of the robust pool.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    chunksize: u64,
+}
+
+fn main() -> anyhow::Result<ExitCode> {
+    process_pools::worker_main_if_requested();
+    let args = Args::parse();
+    let jobs = args.common.jobs();
+    let workload = args.common.prepare().context("preparing the workload")?;
+    let inputs = workload.inputs();
+    let spec = workload.spec();
+    let tasks: Vec<_> = inputs.iter().map(|&i| (spec.clone(), i)).collect();
+    let exe = std::env::current_exe().context("finding this program")?;
+
+    let mut report = Report::new(
+        "process-pools",
+        args.common.workload.name(),
+        workload.size(),
+    );
+    let expected: Vec<TaskResult> = report.baseline("serial", || {
+        inputs.iter().map(|&i| workload.run(i)).collect()
+    });
+    let wanted: Vec<Option<TaskResult>> =
+        expected.iter().cloned().map(Some).collect();
+
+    report.check(
+        "by hand (JSON lines)",
+        jobs,
+        &wanted,
+        || match by_hand::map::<RunWorkload>(&exe, &tasks, jobs) {
+            Ok(done) => done.into_iter().map(|d| Some(d.output)).collect(),
+            Err(e) => {
+                eprintln!("by hand: {e}");
+                Vec::new()
+            }
+        },
+    );
+    report.check("ProcessPool (incl. start-up)", jobs, &wanted, || {
+        let pool = ProcessPool::builder()
+            .workers(jobs)
+            .chunksize(args.chunksize as usize)
+            .build();
+        match pool {
+            Ok(pool) => pool
+                .map::<RunWorkload>(tasks.iter().cloned())
+                .into_iter()
+                .map(|r| r.inspect_err(|e| eprintln!("ProcessPool: {e}")).ok())
+                .collect(),
+            Err(e) => {
+                eprintln!("ProcessPool: {e}");
+                Vec::new()
+            }
+        }
+    });
+    let threads = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .context("starting rayon")?;
+    report.check("rayon threads", jobs, &expected, || {
+        threads.install(|| inputs.par_iter().map(|&i| workload.run(i)).collect())
+    });
+    Ok(report.finish(args.common.json))
+}

@@ -1,0 +1,181 @@
+//! What a worker process can run: the [`Task`] trait and the [`Registry`] that
+//! maps a task's name to the code that decodes its input, runs it and encodes
+//! its output.
+//!
+//! A closure cannot cross a process boundary; a *name* can. The parent sends
+//! `Task::NAME` and the encoded input, the worker looks the name up in its
+//! registry. Because `ProcessPool::map::<T>` only accepts a `T: Task`, whose
+//! input and output are `Serialize + DeserializeOwned`, sending something that
+//! cannot be sent is a compile error, not Python's run-time pickling error.
+
+use std::collections::BTreeMap;
+use std::panic::{self, AssertUnwindSafe};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::worker::{Outbox, ServeError, take_panic_message};
+
+// ANCHOR: task_trait
+/// A function a worker process can run, known to both sides by its name.
+///
+/// Multi-argument tasks take a tuple (`type Input = (u64, u64)`).
+pub trait Task: 'static {
+    /// The name the parent sends and the worker's [`Registry`] looks up.
+    const NAME: &'static str;
+    /// What one task receives (sent from the parent).
+    type Input: Serialize + DeserializeOwned;
+    /// What one task returns (sent back to the parent).
+    type Output: Serialize + DeserializeOwned;
+    /// Runs one task, in the worker process.
+    fn run(input: Self::Input) -> Self::Output;
+}
+// ANCHOR_END: task_trait
+
+/// Decodes `count` inputs from `payload`, runs each, pushes each result.
+type ServeFn = fn(u32, &[u8], &mut Outbox) -> Result<(), ServeError>;
+/// The by-hand mechanism's entry point: JSON in, JSON out.
+type JsonFn = fn(serde_json::Value) -> Result<serde_json::Value, String>;
+
+#[derive(Clone, Copy)]
+struct Entry {
+    serve: ServeFn,
+    json: JsonFn,
+}
+
+// ANCHOR: registry
+/// The functions a worker process can run, by name.
+///
+/// ```
+/// use process_pools::{Registry, Task};
+/// struct Double;
+/// impl Task for Double {
+///     const NAME: &'static str = "double";
+///     type Input = u64;
+///     type Output = u64;
+///     fn run(x: u64) -> u64 { 2 * x }
+/// }
+/// let registry = Registry::builtin().with::<Double>();
+/// assert!(registry.contains("double") && registry.contains("square"));
+/// ```
+#[derive(Clone, Default)]
+pub struct Registry {
+    entries: BTreeMap<&'static str, Entry>,
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `T` under `T::NAME`.
+    ///
+    /// # Panics
+    /// If another task is already registered under that name.
+    pub fn with<T: Task>(mut self) -> Self {
+        let entry = Entry {
+            serve: serve_chunk::<T>,
+            json: serve_json::<T>,
+        };
+        let previous = self.entries.insert(T::NAME, entry);
+        assert!(previous.is_none(), "two tasks are named `{}`", T::NAME);
+        self
+    }
+}
+// ANCHOR_END: registry
+
+impl Registry {
+    /// The tasks of [`crate::tasks`], which the demo and the examples use.
+    pub fn builtin() -> Self {
+        use crate::tasks::*;
+        Registry::new()
+            .with::<Square>()
+            .with::<PiMc>()
+            .with::<Driver>()
+            .with::<RunWorkload>()
+            .with::<WhoAmI>()
+            .with::<Misbehave>()
+            .with::<ReadSetting>()
+            .with::<ScaleBy>()
+    }
+
+    /// Whether a task named `name` is registered.
+    pub fn contains(&self, name: &str) -> bool {
+        self.entries.contains_key(name)
+    }
+
+    /// The registered names, sorted.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.entries.keys().copied().collect()
+    }
+
+    pub(crate) fn serve_fn(&self, name: &str) -> Option<ServeFn> {
+        self.entries.get(name).map(|e| e.serve)
+    }
+
+    /// Runs task `name` on a JSON input (the by-hand mechanism). An unknown
+    /// name or an input of the wrong shape is an error message.
+    pub fn call_json(
+        &self,
+        name: &str,
+        input: serde_json::Value,
+    ) -> Result<serde_json::Value, String> {
+        let entry = self
+            .entries
+            .get(name)
+            .ok_or_else(|| format!("no function named `{name}` in the registry"))?;
+        (entry.json)(input)
+    }
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.entries.keys()).finish()
+    }
+}
+
+// ANCHOR: serve_chunk
+/// The worker side of one chunk: decode every input first (so a bad message
+/// fails the whole chunk before anything runs), then run each task, catching
+/// panics, and push each `Result<Output, panic message>`.
+fn serve_chunk<T: Task>(
+    count: u32,
+    payload: &[u8],
+    out: &mut Outbox,
+) -> Result<(), ServeError> {
+    let mut rest = payload;
+    let mut inputs = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let (input, tail) = postcard::take_from_bytes::<T::Input>(rest)
+            .map_err(|e| bad_input::<T>(&e.to_string()))?;
+        inputs.push(input);
+        rest = tail;
+    }
+    if !rest.is_empty() {
+        return Err(bad_input::<T>("trailing bytes after the last input"));
+    }
+    for input in inputs {
+        let result = panic::catch_unwind(AssertUnwindSafe(|| T::run(input)))
+            .map_err(take_panic_message);
+        out.push(&result)?;
+    }
+    Ok(())
+}
+// ANCHOR_END: serve_chunk
+
+fn bad_input<T: Task>(detail: &str) -> ServeError {
+    ServeError::BadInput(format!(
+        "`{}` cannot decode its input as {}: {detail}",
+        T::NAME,
+        std::any::type_name::<T::Input>()
+    ))
+}
+
+fn serve_json<T: Task>(
+    input: serde_json::Value,
+) -> Result<serde_json::Value, String> {
+    let input: T::Input = serde_json::from_value(input)
+        .map_err(|e| format!("`{}`: bad input: {e}", T::NAME))?;
+    serde_json::to_value(T::run(input)).map_err(|e| e.to_string())
+}

@@ -1,0 +1,128 @@
+//! The demo binary: a verified table on good flags, exit code 2 on bad ones,
+//! and no worker left behind when it is interrupted with Ctrl-C.
+
+mod common;
+
+use std::process::{Command, Output, Stdio};
+
+use common::{WORKER, alive, bounded, eventually, live_children};
+
+fn demo(args: &[&str]) -> Output {
+    Command::new(WORKER).args(args).output().unwrap()
+}
+
+#[test]
+fn prints_a_verified_table() {
+    bounded(120, || {
+        let out = demo(&[
+            "--workload",
+            "pi",
+            "--size",
+            "4",
+            "--trials",
+            "1000",
+            "--jobs",
+            "2",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let table = String::from_utf8(out.stdout).unwrap();
+        for strategy in [
+            "serial",
+            "by hand (JSON lines)",
+            "ProcessPool",
+            "rayon threads",
+        ] {
+            assert!(table.contains(strategy), "{table}");
+        }
+        assert_eq!(table.matches("= serial").count(), 4, "{table}");
+    });
+}
+
+#[test]
+fn prints_json_on_request() {
+    bounded(120, || {
+        let out = demo(&[
+            "--workload",
+            "files",
+            "--size",
+            "2",
+            "--jobs",
+            "2",
+            "--json",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let rows = json["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), 4);
+        assert!(rows.iter().all(|r| r["verified"] == true));
+    });
+}
+
+#[test]
+fn bad_flags_exit_with_status_2_and_a_message() {
+    for bad in [
+        &["--size", "0"][..],
+        &["--jobs", "0"],
+        &["--chunksize", "0"],
+        &["--workload", "unknown"],
+    ] {
+        let out = demo(bad);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("error:"));
+    }
+}
+
+fn is_pool_worker(pid: u32) -> bool {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .is_ok_and(|cmd| String::from_utf8_lossy(&cmd).contains("worker=pool"))
+}
+
+#[test]
+fn ctrl_c_leaves_no_worker_behind() {
+    bounded(120, || {
+        // Serial sleeps 1 s, then the process pools run for about 0.6 s each.
+        let mut child = Command::new(WORKER)
+            .args([
+                "--workload",
+                "sleep",
+                "--size",
+                "4",
+                "--scale",
+                "0.2",
+                "--jobs",
+                "2",
+            ])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let demo_pid = child.id();
+        let mut workers = Vec::new();
+        let seen = eventually(60, || {
+            workers = live_children(demo_pid);
+            workers.retain(|&pid| is_pool_worker(pid));
+            workers.len() == 2
+        });
+        assert!(seen, "the demo's pool workers never appeared");
+        // Ctrl-C, delivered to the demo only (a terminal would also signal
+        // the workers, which share its process group).
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(demo_pid as i32),
+            nix::sys::signal::Signal::SIGINT,
+        )
+        .unwrap();
+        let status = child.wait().unwrap();
+        assert!(!status.success());
+        assert!(
+            eventually(10, || workers.iter().all(|&pid| !alive(pid))),
+            "workers {workers:?} outlived the demo"
+        );
+    });
+}

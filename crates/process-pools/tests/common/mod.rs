@@ -1,0 +1,79 @@
+//! Helpers shared by the integration tests: a pool whose workers are the
+//! built demo binary, a bound on every test, and a way to count processes.
+#![allow(dead_code, unreachable_pub)]
+
+use std::time::Duration;
+
+use process_pools::{PoolBuilder, ProcessPool};
+
+/// The demo binary: it calls `worker_main_if_requested()` first, so it can
+/// serve as the worker of pools built in this test process.
+pub const WORKER: &str = env!("CARGO_BIN_EXE_process-pools");
+
+/// A builder with `workers` workers running [`WORKER`].
+pub fn pool(workers: usize) -> PoolBuilder {
+    ProcessPool::builder().workers(workers).worker_exe(WORKER)
+}
+
+/// Runs `body` on another thread and fails the test if it takes longer than
+/// `seconds`: a hang becomes a failure instead of a stuck CI job.
+pub fn bounded<T: Send + 'static>(
+    seconds: u64,
+    body: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ =
+            tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)));
+    });
+    match rx.recv_timeout(Duration::from_secs(seconds)) {
+        Ok(Ok(value)) => value,
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(_) => panic!("the test hung: no result after {seconds} s"),
+    }
+}
+
+/// Process ids whose parent is `parent` and that are still alive (not zombies).
+pub fn live_children(parent: u32) -> Vec<u32> {
+    let mut children = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        if let Some((ppid, state)) = parent_and_state(pid)
+            && ppid == parent
+            && state != 'Z'
+        {
+            children.push(pid);
+        }
+    }
+    children
+}
+
+/// Whether `pid` is a running process (gone or zombie counts as dead).
+pub fn alive(pid: u32) -> bool {
+    parent_and_state(pid).is_some_and(|(_, state)| state != 'Z')
+}
+
+/// `(parent pid, state)` from `/proc/<pid>/stat`.
+fn parent_and_state(pid: u32) -> Option<(u32, char)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may contain spaces.
+    let after = &stat[stat.rfind(')')? + 2..];
+    let mut fields = after.split(' ');
+    let state = fields.next()?.chars().next()?;
+    let ppid = fields.next()?.parse().ok()?;
+    Some((ppid, state))
+}
+
+/// Waits up to `seconds` for `done()` to hold.
+pub fn eventually(seconds: u64, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(seconds);
+    while std::time::Instant::now() < deadline {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    done()
+}

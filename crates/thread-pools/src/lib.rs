@@ -1,0 +1,128 @@
+//! Chapter 2, thread pools: run independent tasks on several threads of one
+//! process, get every result back in input order, and survive a task that
+//! panics.
+//!
+//! # What is here
+//! - The mechanism: [`scoped_map`], one chunk of the input per thread with
+//!   `std::thread::scope`, borrowing the input without `Arc`.
+//! - A worker pool by hand with `crossbeam-channel`: [`channel_map`] (one
+//!   message per task), [`channel_completed`] (results in completion order,
+//!   tagged with the task index and the worker that ran it) and
+//!   [`channel_map_chunked`] (one message per chunk of tasks).
+//! - rayon, what you actually use: [`rayon_map`] (`par_iter().map().collect()`),
+//!   [`rayon_pool`] + [`rayon_map_in`] (a pool of exactly `jobs` threads),
+//!   [`rayon_map_min_len`] (batches of tiny tasks), [`rayon_map_init`]
+//!   (per-worker state), [`rayon_map_results`] (a panic becomes a per-task
+//!   error) and [`rayon_all_or_nothing`] (rayon's default: one panic loses the
+//!   whole map).
+//! - [`Pool`]: Python's `multiprocessing.Pool` vocabulary on one type —
+//!   [`Pool::map`], [`Pool::map_async`] + [`MapHandle::wait`],
+//!   [`Pool::starmap`] and [`Pool::imap_unordered`].
+//! - [`run_parallel_step`]: joblib's `Parallel(n_jobs, verbose)(delayed(step)(p)
+//!   for p in parameters)`, with a progress bar on stderr.
+//!
+//! A panicking task never takes the caller down or loses the other results in
+//! [`Pool`], [`rayon_map_results`] and [`run_parallel_step`]: its slot holds a
+//! [`TaskError`] naming the task index and the panic message. The mechanism
+//! functions ([`scoped_map`], `channel_*`, plain `rayon_*`) behave like `std`
+//! and rayon: a panic in a task is re-raised in the caller once every thread
+//! has stopped.
+//!
+//! Run the chapter's demo with
+//! `cargo run --release -p thread-pools -- --workload pi --size 16 --jobs 2`.
+#![warn(missing_docs)]
+
+mod channel;
+mod joblib;
+mod pool;
+mod rayon_ways;
+mod scoped;
+
+pub use channel::{
+    Completed, channel_completed, channel_map, channel_map_chunked, default_chunk,
+};
+pub use joblib::run_parallel_step;
+pub use pool::{MapHandle, Pool, StarFn, Unordered};
+pub use rayon_ways::{
+    rayon_all_or_nothing, rayon_map, rayon_map_in, rayon_map_init,
+    rayon_map_min_len, rayon_map_results, rayon_pool,
+};
+pub use scoped::scoped_map;
+
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use serde::{Deserialize, Serialize};
+
+// ANCHOR: task_error
+/// A task that panicked: which one, and what it said. The other tasks of the
+/// same map are unaffected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("task {index} panicked: {message}")]
+pub struct TaskError {
+    /// Position of the task in the input.
+    pub index: usize,
+    /// The panic message (or a note when the panic carried no text).
+    pub message: String,
+}
+// ANCHOR_END: task_error
+
+/// Why a pool could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum PoolError {
+    /// `jobs` was 0: a pool needs at least one worker.
+    #[error("a pool needs at least one worker, got jobs = 0")]
+    ZeroJobs,
+    /// The operating system refused to start a worker thread.
+    #[error("could not start a worker thread: {0}")]
+    Spawn(#[from] std::io::Error),
+    /// rayon could not build its thread pool.
+    #[error("could not build the rayon pool: {0}")]
+    Rayon(#[from] rayon::ThreadPoolBuildError),
+}
+
+// ANCHOR: run_task
+/// Runs task `index` and turns a panic into a [`TaskError`], so one bad task
+/// cannot take down its worker or the caller.
+pub(crate) fn run_task<U>(
+    index: usize,
+    task: impl FnOnce() -> U,
+) -> Result<U, TaskError> {
+    catch_unwind(AssertUnwindSafe(task)).map_err(|payload| TaskError {
+        index,
+        message: panic_message(payload.as_ref()),
+    })
+}
+
+/// The text of a panic: `panic!("...")` carries a `&str` or a `String`.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "panic with a non-text payload".to_owned()
+    }
+}
+// ANCHOR_END: run_task
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn task_error_names_the_index_and_message() {
+        let err = run_task(3, || -> u8 { panic!("bad input {}", 7) }).unwrap_err();
+        assert_eq!(
+            err,
+            TaskError {
+                index: 3,
+                message: "bad input 7".into()
+            }
+        );
+        assert_eq!(err.to_string(), "task 3 panicked: bad input 7");
+        assert_eq!(run_task(0, || 5), Ok(5));
+        let boxed = run_task(1, || std::panic::panic_any(42_u32)).unwrap_err();
+        assert_eq!(boxed.message, "panic with a non-text payload");
+    }
+}

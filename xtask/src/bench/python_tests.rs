@@ -1,0 +1,141 @@
+//! `--python`: reading the runner's JSON and comparing it with the Rust rows,
+//! on the fixture `fixtures/python/python.json`.
+
+use std::fs;
+use std::path::PathBuf;
+
+use super::criterion::Measurement;
+use super::machine::Machine;
+use super::python;
+use super::report::Report;
+
+fn fixture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("src/bench/fixtures/python/python.json")
+}
+
+fn rust_row(
+    group: &str,
+    strategy: &str,
+    jobs: usize,
+    n: u64,
+    median_ns: f64,
+) -> Measurement {
+    let (bench, workload) = group.split_once('/').unwrap();
+    Measurement {
+        bench: bench.into(),
+        group: group.into(),
+        workload: workload.into(),
+        strategy: strategy.into(),
+        jobs,
+        n,
+        size: None,
+        median_ns,
+        median_low_ns: median_ns,
+        median_high_ns: median_ns,
+        mean_ns: median_ns,
+        title: format!("{group}/{strategy}/jobs={jobs},n={n}"),
+    }
+}
+
+fn machine() -> Machine {
+    Machine {
+        cpu: "Test CPU".into(),
+        cores: 2,
+        rustc: "rustc 1.88.0 (test)".into(),
+        commit: "0123456789ab".into(),
+        date: "2025-01-02 03:04 UTC".into(),
+    }
+}
+
+#[test]
+fn python_rows_become_python_groups() {
+    let rows = python::read(&fixture()).unwrap();
+    assert_eq!(rows.len(), 4);
+    assert_eq!(rows[1].group, "python/driver");
+    assert_eq!(rows[1].strategy, "multiprocessing Pool.map");
+    assert_eq!((rows[1].jobs, rows[1].n), (2, 1_048_576));
+    assert_eq!(rows[1].median_ns, 280e6);
+}
+
+#[test]
+fn malformed_python_results_are_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("python.json");
+    fs::write(&path, r#"{"measurements": [{"workload": "driver"}]}"#).unwrap();
+    let err = format!("{:#}", python::read(&path).unwrap_err());
+    assert!(err.contains("measurement 0 is malformed"), "{err}");
+    assert!(python::read(&dir.path().join("missing.json")).is_err());
+}
+
+#[test]
+fn the_comparison_takes_the_best_of_each_language_at_the_same_size() {
+    let mut all = python::read(&fixture()).unwrap();
+    all.push(rust_row("thread_pools/driver", "serial", 1, 1_048_576, 6e6));
+    all.push(rust_row(
+        "thread_pools/driver",
+        "rayon",
+        2,
+        1_048_576,
+        3.5e6,
+    ));
+    all.push(rust_row(
+        "serial_map/driver",
+        "for loop",
+        1,
+        1_048_576,
+        5.6e6,
+    ));
+    // Not compared: a workload and size Python did not measure.
+    all.push(rust_row("thread_pools/pi_mc", "serial", 1, 16, 7e7));
+    let report = Report::build(machine(), "quick", None, &all).unwrap();
+    let comparisons = python::compare(&report);
+    assert_eq!(comparisons.len(), 1, "{comparisons:?}");
+    let c = &comparisons[0];
+    assert_eq!((c.workload.as_str(), c.n), ("driver", 1_048_576));
+    assert_eq!(c.rust, ("thread_pools/driver: rayon".to_string(), 2, 3.5e6));
+    assert_eq!(
+        c.python,
+        (
+            "python/driver: multiprocessing Pool.map".to_string(),
+            2,
+            280e6
+        )
+    );
+    assert_eq!(c.rust_speedup(), 80.0);
+    let table = python::table(&comparisons);
+    assert!(
+        table.contains("| driver | 1048576 | thread_pools/driver: rayon | 2 |"),
+        "{table}"
+    );
+    assert!(table.contains("80.0×"), "{table}");
+    assert_eq!(
+        python::to_json(&comparisons)["rows"][0]["rust_speedup"],
+        80.0
+    );
+    assert!(python::table(&[]).is_empty());
+}
+
+#[test]
+fn startup_compares_pools_not_the_bare_task() {
+    let python = |strategy: &str, jobs, median_ns| {
+        let mut m = rust_row("python/startup", strategy, jobs, 1, median_ns);
+        m.bench = "python".into();
+        m
+    };
+    let all = vec![
+        python("serial", 1, 1e3),
+        python("multiprocessing Pool", 2, 1e7),
+        rust_row("process_pools/startup", "serial", 1, 1, 1.0),
+        rust_row("process_pools/startup", "ProcessPool", 2, 1, 2e6),
+    ];
+    let report = Report::build(machine(), "quick", None, &all).unwrap();
+    let comparisons = python::compare(&report);
+    assert_eq!(comparisons.len(), 1);
+    assert_eq!(comparisons[0].rust.0, "process_pools/startup: ProcessPool");
+    assert_eq!(
+        comparisons[0].python.0,
+        "python/startup: multiprocessing Pool"
+    );
+    assert_eq!(comparisons[0].rust_speedup(), 5.0);
+}
