@@ -1,26 +1,15 @@
 //! The demo binary: a verified table for the latency example and for the
 //! scheduler comparison, JSON on request, exit code 2 on bad flags.
 
-use std::process::{Command, Output};
+use workloads::demo_check::{
+    assert_usage_errors, assert_verified_json, assert_verified_table, run,
+};
 
-fn demo(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_async-gather"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+const DEMO: &str = env!("CARGO_BIN_EXE_async-gather");
 
+/// The demo's table lists `strategies` after its serial baseline, all verified.
 fn verified_table(args: &[&str], strategies: &[&str]) {
-    let out = demo(args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let table = String::from_utf8(out.stdout).unwrap();
-    for strategy in strategies {
-        assert!(table.contains(strategy), "{strategy}: {table}");
-    }
+    let table = assert_verified_table(&run(DEMO, args), strategies);
     assert_eq!(
         table.matches("= serial").count(),
         strategies.len() + 1,
@@ -74,26 +63,11 @@ fn scheduler_comparison_is_verified() {
 
 #[test]
 fn prints_json_on_request() {
-    let out = demo(&["--workload", "driver", "--size", "100", "--json"]);
-    assert!(out.status.success());
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["workload"], "driver");
-    let rows = json["rows"].as_array().unwrap();
-    assert_eq!(rows.len(), 6);
-    assert!(rows.iter().all(|r| r["verified"] == true));
+    let out = run(DEMO, &["--workload", "driver", "--size", "100", "--json"]);
+    assert_verified_json(&out, "driver", 6);
 }
 
 #[test]
 fn bad_flags_exit_with_status_2_and_a_message() {
-    for bad in [
-        &["--size", "0"][..],
-        &["--jobs", "0"],
-        &["--workload", "unknown"],
-        &["--scale", "-1"],
-    ] {
-        let out = demo(bad);
-        assert_eq!(out.status.code(), Some(2), "{bad:?}");
-        let message = String::from_utf8_lossy(&out.stderr);
-        assert!(message.contains("error:"), "{bad:?}: {message}");
-    }
+    assert_usage_errors(DEMO, &[]);
 }

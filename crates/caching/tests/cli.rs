@@ -58,13 +58,10 @@ fn verbose_mode_says_why_a_call_missed() {
 
 #[test]
 fn bad_flags_exit_with_status_2() {
-    for bad in [&["--jobs", "0"][..], &["--size", "0"], &["--nope"]] {
-        let out = Command::new(env!("CARGO_BIN_EXE_caching"))
-            .args(bad)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{bad:?}");
-    }
+    workloads::demo_check::assert_usage_errors(
+        env!("CARGO_BIN_EXE_caching"),
+        &[&["--nope"]],
+    );
 }
 
 #[test]

@@ -3,18 +3,25 @@
 
 mod common;
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
+
+use workloads::demo_check::{
+    assert_usage_errors, assert_verified_json, assert_verified_table, run,
+};
 
 use common::{WORKER, alive, bounded, eventually, live_children};
 
-fn demo(args: &[&str]) -> Output {
-    Command::new(WORKER).args(args).output().unwrap()
-}
+const STRATEGIES: &[&str] = &[
+    "serial",
+    "by hand (JSON lines)",
+    "ProcessPool",
+    "rayon threads",
+];
 
 #[test]
 fn prints_a_verified_table() {
     bounded(120, || {
-        let out = demo(&[
+        let args = [
             "--workload",
             "pi",
             "--size",
@@ -23,29 +30,20 @@ fn prints_a_verified_table() {
             "1000",
             "--jobs",
             "2",
-        ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        ];
+        let table = assert_verified_table(&run(WORKER, &args), STRATEGIES);
+        assert_eq!(
+            table.matches("= serial").count(),
+            STRATEGIES.len(),
+            "{table}"
         );
-        let table = String::from_utf8(out.stdout).unwrap();
-        for strategy in [
-            "serial",
-            "by hand (JSON lines)",
-            "ProcessPool",
-            "rayon threads",
-        ] {
-            assert!(table.contains(strategy), "{table}");
-        }
-        assert_eq!(table.matches("= serial").count(), 4, "{table}");
     });
 }
 
 #[test]
 fn prints_json_on_request() {
     bounded(120, || {
-        let out = demo(&[
+        let args = [
             "--workload",
             "files",
             "--size",
@@ -53,31 +51,14 @@ fn prints_json_on_request() {
             "--jobs",
             "2",
             "--json",
-        ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let rows = json["rows"].as_array().unwrap();
-        assert_eq!(rows.len(), 4);
-        assert!(rows.iter().all(|r| r["verified"] == true));
+        ];
+        assert_verified_json(&run(WORKER, &args), "files", STRATEGIES.len());
     });
 }
 
 #[test]
 fn bad_flags_exit_with_status_2_and_a_message() {
-    for bad in [
-        &["--size", "0"][..],
-        &["--jobs", "0"],
-        &["--chunksize", "0"],
-        &["--workload", "unknown"],
-    ] {
-        let out = demo(bad);
-        assert_eq!(out.status.code(), Some(2), "{bad:?}");
-        assert!(String::from_utf8_lossy(&out.stderr).contains("error:"));
-    }
+    assert_usage_errors(WORKER, &[&["--chunksize", "0"]]);
 }
 
 fn is_pool_worker(pid: u32) -> bool {

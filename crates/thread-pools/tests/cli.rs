@@ -1,14 +1,11 @@
 //! The demo binary: a verified table on good flags, JSON on request, exit code 2
 //! on bad ones.
 
-use std::process::{Command, Output};
+use workloads::demo_check::{
+    assert_usage_errors, assert_verified_json, assert_verified_table, run,
+};
 
-fn demo(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_thread-pools"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+const DEMO: &str = env!("CARGO_BIN_EXE_thread-pools");
 
 const STRATEGIES: [&str; 13] = [
     "serial",
@@ -28,7 +25,7 @@ const STRATEGIES: [&str; 13] = [
 
 #[test]
 fn prints_a_verified_table_with_every_strategy() {
-    let out = demo(&[
+    let args = [
         "--workload",
         "pi",
         "--size",
@@ -37,16 +34,8 @@ fn prints_a_verified_table_with_every_strategy() {
         "1000",
         "--jobs",
         "2",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let table = String::from_utf8(out.stdout).unwrap();
-    for strategy in STRATEGIES {
-        assert!(table.contains(strategy), "{strategy}: {table}");
-    }
+    ];
+    let table = assert_verified_table(&run(DEMO, &args), &STRATEGIES);
     assert_eq!(
         table.matches("= serial").count(),
         STRATEGIES.len(),
@@ -57,7 +46,7 @@ fn prints_a_verified_table_with_every_strategy() {
 
 #[test]
 fn prints_json_on_request() {
-    let out = demo(&[
+    let args = [
         "--workload",
         "files",
         "--size",
@@ -65,26 +54,11 @@ fn prints_json_on_request() {
         "--jobs",
         "2",
         "--json",
-    ]);
-    assert!(out.status.success());
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["workload"], "files");
-    let rows = json["rows"].as_array().unwrap();
-    assert_eq!(rows.len(), STRATEGIES.len());
-    assert!(rows.iter().all(|r| r["verified"] == true));
+    ];
+    assert_verified_json(&run(DEMO, &args), "files", STRATEGIES.len());
 }
 
 #[test]
 fn bad_flags_exit_with_status_2_and_a_message() {
-    for bad in [
-        &["--size", "0"][..],
-        &["--jobs", "0"],
-        &["--workload", "unknown"],
-        &["--verbose", "yes"],
-    ] {
-        let out = demo(bad);
-        assert_eq!(out.status.code(), Some(2), "{bad:?}");
-        let message = String::from_utf8_lossy(&out.stderr);
-        assert!(message.contains("error:"), "{bad:?}: {message}");
-    }
+    assert_usage_errors(DEMO, &[&["--verbose", "yes"]]);
 }

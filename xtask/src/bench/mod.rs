@@ -514,16 +514,28 @@ fn write_book(
         ));
     }
     fs::write(book_dir.join("tables.md"), tables)?;
-    if !comparisons.is_empty() {
+    // The Python page includes these two files whether or not this run had
+    // --python, so a run without it says so instead of breaking the book.
+    let not_measured = format!(
+        "{generated}*The Python reference rows were not measured in this run: \
+         `cargo xtask bench --python --book` measures and copies them.*\n"
+    );
+    if !report.benches().contains(&python::BENCH) {
         fs::write(
-            book_dir.join("rust-vs-python.md"),
-            format!(
-                "{generated}*{}*\n\n{}",
-                report.label(),
-                python::table(comparisons)
-            ),
+            book_dir.join(format!("{}.md", python::BENCH)),
+            &not_measured,
         )?;
     }
+    let comparison = if comparisons.is_empty() {
+        not_measured
+    } else {
+        format!(
+            "{generated}*{}*\n\n{}",
+            report.label(),
+            python::table(comparisons)
+        )
+    };
+    fs::write(book_dir.join("rust-vs-python.md"), comparison)?;
     let mut plots_md = String::from(generated);
     for plot in plots {
         plots_md.push_str(&format!("\n![{}](results/{})\n", plot.title, plot.file));

@@ -342,6 +342,8 @@ fn the_report_and_the_book_copies_are_written_and_labelled() {
         "plots.md",
         "pools.md",
         "crossover.md",
+        "python.md",
+        "rust-vs-python.md",
     ] {
         let text = fs::read_to_string(book.join(file)).unwrap();
         assert!(text.contains("cargo xtask bench --book"), "{file}: {text}");

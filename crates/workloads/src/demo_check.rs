@@ -1,0 +1,89 @@
+//! Checks shared by every chapter's demo tests (`tests/cli.rs`): run the demo
+//! binary, and assert what [`crate::report::Report`] promises — every strategy
+//! listed and equal to serial, JSON on request, exit code 2 on bad flags.
+//!
+//! ```no_run
+//! use workloads::demo_check::{assert_usage_errors, assert_verified_table, run};
+//! let exe = "target/debug/serial-map"; // env!("CARGO_BIN_EXE_<crate>") in a test
+//! let out = run(exe, &["--workload", "pi", "--size", "4", "--trials", "1000"]);
+//! assert_verified_table(&out, &["for loop", "my_map"]);
+//! assert_usage_errors(exe, &[&["--size", "0"]]);
+//! ```
+
+use std::process::{Command, Output};
+
+/// Flags every demo must refuse with exit code 2 (see [`crate::cli`]).
+pub const BAD_COMMON_FLAGS: &[&[&str]] = &[
+    &["--size", "0"],
+    &["--jobs", "0"],
+    &["--workload", "unknown"],
+    &["--size", "ten"],
+    &["--scale", "-1"],
+];
+
+/// Runs the demo `exe` with `args` and returns what it did.
+///
+/// # Panics
+/// If `exe` cannot be started.
+pub fn run(exe: &str, args: &[&str]) -> Output {
+    Command::new(exe)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start {exe}: {e}"))
+}
+
+/// Asserts the demo succeeded and printed a table in which each of
+/// `strategies` appears, every row equals serial, and nothing mismatched.
+/// Returns the table for further checks.
+pub fn assert_verified_table(out: &Output, strategies: &[&str]) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8_lossy(&out.stdout).into_owned();
+    for strategy in strategies {
+        assert!(table.contains(strategy), "{strategy} missing: {table}");
+    }
+    let rows = table
+        .lines()
+        .skip(2)
+        .filter(|l| !l.trim().is_empty())
+        .count();
+    assert!(rows >= strategies.len(), "{table}");
+    assert_eq!(table.matches("= serial").count(), rows, "{table}");
+    assert!(!table.contains("MISMATCH"), "{table}");
+    table
+}
+
+/// Asserts the demo succeeded and printed the JSON report of `workload` with
+/// `rows` rows, all verified. Returns the JSON.
+pub fn assert_verified_json(
+    out: &Output,
+    workload: &str,
+    rows: usize,
+) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("--json prints JSON");
+    assert_eq!(json["workload"], workload);
+    let list = json["rows"].as_array().expect("a list of rows");
+    assert_eq!(list.len(), rows, "{json}");
+    assert!(list.iter().all(|r| r["verified"] == true), "{json}");
+    json
+}
+
+/// Asserts that `exe` refuses each of `bad` (and the [`BAD_COMMON_FLAGS`])
+/// with exit code 2 and an `error:` message on stderr.
+pub fn assert_usage_errors(exe: &str, bad: &[&[&str]]) {
+    for args in BAD_COMMON_FLAGS.iter().chain(bad) {
+        let out = run(exe, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let message = String::from_utf8_lossy(&out.stderr);
+        assert!(message.contains("error:"), "{args:?}: {message}");
+    }
+}
