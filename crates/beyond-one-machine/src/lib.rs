@@ -15,6 +15,9 @@
 //!   never connects is an error after a timeout, not a hang.
 //! - [`launch`]: run a group of processes with a deadline, killing them on
 //!   drop: how the demo (and the tests) simulate a cluster on one machine.
+//! - [`local`]: both routes as child processes of this program
+//!   ([`local::launch_array`], [`local::launch_cluster`]), which serves them
+//!   once its `main` calls [`local::child_main_if_requested`].
 //!
 //! Run the chapter's demos with
 //! `cargo run --release -p beyond-one-machine -- array --shards 4 --workload pi --size 64`
@@ -26,6 +29,7 @@
 pub mod array;
 pub mod cluster;
 pub mod launch;
+pub mod local;
 pub mod shard;
 
 pub use array::Sweep;

@@ -15,13 +15,13 @@
 //! `timely` uses `--processes` x `--workers` and ignores `--jobs`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use beyond_one_machine::cluster::{self, run_cluster};
-use beyond_one_machine::launch::{Finished, OnFailure, run_all};
-use beyond_one_machine::shard::{Shard, resolve_shard};
+use beyond_one_machine::cluster::run_cluster;
+use beyond_one_machine::launch::Finished;
+use beyond_one_machine::local::{self, LocalError, ShardArgs, WorkerArgs};
 use beyond_one_machine::{Sweep, array};
 use clap::{Parser, Subcommand};
 use workloads::cli::CommonArgs;
@@ -54,17 +54,7 @@ enum Cmd {
         common: CommonArgs,
     },
     /// Run one shard of the sweep (one array task) into a results directory.
-    Shard {
-        /// Which shard, `i/n`; default: from SLURM_ARRAY_TASK_ID/COUNT (the
-        /// position in the array, so --array=1-4 works as well as 0-3).
-        #[arg(long)]
-        shard: Option<Shard>,
-        /// Results directory shared by all shards.
-        #[arg(long)]
-        results: PathBuf,
-        #[command(flatten)]
-        common: CommonArgs,
-    },
+    Shard(ShardArgs),
     /// Gather every shard's results; fail and name the missing shards.
     Merge {
         /// Number of shards the sweep was split into.
@@ -98,23 +88,13 @@ enum Cmd {
     },
     /// One process of a timely cluster; timely's flags follow `--`:
     /// `-n processes -p index -h hostfile -w threads`.
-    Worker {
-        /// Seconds to wait for every peer to connect before giving up.
-        #[arg(long, default_value_t = 30.0)]
-        connect_timeout: f64,
-        /// Where process 0 writes the gathered results (JSON, in task order);
-        /// default: print a summary.
-        #[arg(long)]
-        output: Option<PathBuf>,
-        #[command(flatten)]
-        common: CommonArgs,
-        /// timely's own arguments (see `timely::Config::from_args`).
-        #[arg(last = true)]
-        timely: Vec<String>,
-    },
+    Worker(WorkerArgs),
 }
 
 fn main() -> ExitCode {
+    // The shards and timely processes this demo launches are this program
+    // re-executed: they run here and exit.
+    local::child_main_if_requested();
     let args = Args::parse();
     run(args.command).unwrap_or_else(|error| {
         // `{:#}` prints the whole chain of causes on one line, and no backtrace.
@@ -131,11 +111,10 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
             timeout,
             common,
         } => demo_array(shards, results.as_deref(), seconds(timeout)?, &common),
-        Cmd::Shard {
-            shard,
-            results,
-            common,
-        } => run_shard(shard, &results, &common),
+        Cmd::Shard(args) => {
+            args.run()?;
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Merge {
             shards,
             results,
@@ -155,17 +134,7 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
             seconds(connect_timeout)?,
             &common,
         ),
-        Cmd::Worker {
-            connect_timeout,
-            output,
-            common,
-            timely,
-        } => worker(
-            seconds(connect_timeout)?,
-            output.as_deref(),
-            &common,
-            timely,
-        ),
+        Cmd::Worker(args) => worker(&args),
     }
 }
 
@@ -176,53 +145,8 @@ fn seconds(value: f64) -> anyhow::Result<Duration> {
         .with_context(|| format!("{value} is not a positive number of seconds"))
 }
 
-/// The flags that describe the sweep, to pass on to child processes.
-fn sweep_flags(common: &CommonArgs) -> Vec<String> {
-    vec![
-        "--workload".into(),
-        common.workload.name().into(),
-        "--size".into(),
-        common.size.to_string(),
-        "--trials".into(),
-        common.trials.to_string(),
-        "--scale".into(),
-        common.scale.to_string(),
-    ]
-}
-
-fn this_exe() -> anyhow::Result<PathBuf> {
-    std::env::current_exe().context("finding this program's path")
-}
-
 fn serial(workload: &Workload) -> Vec<TaskResult> {
     workload.inputs().iter().map(|&i| workload.run(i)).collect()
-}
-
-/// Runs shard `i/n` of every `i` as a process of this program, all at once.
-fn launch_array(
-    shards: u64,
-    jobs_per_shard: usize,
-    results: &Path,
-    timeout: Duration,
-    common: &CommonArgs,
-) -> anyhow::Result<Vec<Finished>> {
-    let exe = this_exe()?;
-    let commands = Shard::all(shards)
-        .map(|shard| {
-            let mut command = Command::new(&exe);
-            command
-                .arg("shard")
-                .arg("--shard")
-                .arg(shard.to_string())
-                .arg("--results")
-                .arg(results)
-                .arg("--jobs")
-                .arg(jobs_per_shard.to_string())
-                .args(sweep_flags(common));
-            (format!("shard {shard}"), command)
-        })
-        .collect();
-    Ok(run_all(commands, timeout, OnFailure::LetOthersFinish)?)
 }
 
 fn demo_array(
@@ -252,8 +176,9 @@ fn demo_array(
     // Each run gets a fresh results directory (unless --results names one),
     // so that no run finds the results of the run before.
     let simulate = |dir: &Path| -> Result<(Vec<Finished>, Vec<TaskResult>), String> {
-        let shards_run = launch_array(shards, jobs_per_shard, dir, timeout, common)
-            .map_err(|e| format!("{e:#}"))?;
+        let shards_run =
+            local::launch_array(&sweep, shards, jobs_per_shard, dir, timeout)
+                .map_err(|e| e.to_string())?;
         let merged = array::merge(&sweep, shards, dir).map_err(|e| e.to_string())?;
         Ok((shards_run, merged))
     };
@@ -322,21 +247,6 @@ fn startup_cost(shard: &Finished) -> Option<f64> {
     Some((shard.wall.as_secs_f64() - summary.compute_seconds).max(0.0))
 }
 
-fn run_shard(
-    shard: Option<Shard>,
-    results: &Path,
-    common: &CommonArgs,
-) -> anyhow::Result<ExitCode> {
-    let shard = resolve_shard(shard)?;
-    let workload = common.prepare().context("preparing the workload")?;
-    let sweep = Sweep::from_args(common);
-    let summary =
-        array::run_shard(&sweep, workload.spec(), shard, common.jobs(), results)
-            .with_context(|| format!("shard {shard}"))?;
-    println!("{}", serde_json::to_string(&summary)?);
-    Ok(ExitCode::SUCCESS)
-}
-
 fn merge(
     shards: u64,
     results: &Path,
@@ -345,71 +255,8 @@ fn merge(
 ) -> anyhow::Result<ExitCode> {
     let sweep = Sweep::from_args(common);
     let merged = array::merge(&sweep, shards, results)?;
-    write_results(output, &merged)?;
+    local::write_results(output, &merged)?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Writes results as JSON to `output`, or prints a one-line summary.
-fn write_results(
-    output: Option<&Path>,
-    results: &[TaskResult],
-) -> anyhow::Result<()> {
-    match output {
-        Some(path) => std::fs::write(path, serde_json::to_vec(results)?)
-            .with_context(|| format!("writing {}", path.display()))?,
-        None => {
-            let values: Vec<f64> = results
-                .iter()
-                .filter_map(|r| r.as_ref().ok().map(|out| out.value()))
-                .collect();
-            let mean = values.iter().sum::<f64>() / values.len().max(1) as f64;
-            println!(
-                "{} results ({} errors), mean value {mean}",
-                results.len(),
-                results.len() - values.len()
-            );
-        }
-    }
-    Ok(())
-}
-
-/// Spawns a local timely cluster of `processes` × `workers` on loopback, with
-/// ports chosen now, and returns worker 0's gathered results.
-fn launch_cluster(
-    processes: u64,
-    workers: u64,
-    timeout: Duration,
-    connect_timeout: Duration,
-    common: &CommonArgs,
-) -> anyhow::Result<Vec<TaskResult>> {
-    let exe = this_exe()?;
-    let dir = tempfile::Builder::new().prefix("ppr-timely-").tempdir()?;
-    let hostfile = dir.path().join("hosts.txt");
-    let output = dir.path().join("results.json");
-    let ports = cluster::free_local_ports(processes as usize)?;
-    let addresses: Vec<String> =
-        ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
-    cluster::write_hostfile(&hostfile, &addresses)?;
-    let commands = (0..processes)
-        .map(|p| {
-            let mut command = Command::new(&exe);
-            command
-                .arg("worker")
-                .args(sweep_flags(common))
-                .arg("--connect-timeout")
-                .arg(connect_timeout.as_secs_f64().to_string())
-                .arg("--output")
-                .arg(&output)
-                .arg("--")
-                .args(["-n", &processes.to_string(), "-p", &p.to_string()])
-                .args(["-w", &workers.to_string(), "-h"])
-                .arg(&hostfile);
-            (format!("timely process {p} of {processes}"), command)
-        })
-        .collect();
-    run_all(commands, timeout, OnFailure::KillAll)?;
-    let text = std::fs::read(&output).context("reading worker 0's results")?;
-    Ok(serde_json::from_slice(&text)?)
 }
 
 fn demo_timely(
@@ -445,7 +292,8 @@ fn demo_timely(
     let mut failure = None;
     let mut spawned = |p: u64, w: u64, label: String| {
         report.check(&label, total, &expected, || {
-            launch_cluster(p, w, timeout, connect_timeout, common)
+            let sweep = Sweep::from_args(common);
+            local::launch_cluster(&sweep, p, w, timeout, connect_timeout)
                 .map_err(|e| failure.insert(format!("{e:#}")).clone())
         });
     };
@@ -472,33 +320,21 @@ fn demo_timely(
     Ok(code)
 }
 
-fn worker(
-    connect_timeout: Duration,
-    output: Option<&Path>,
-    common: &CommonArgs,
-    timely_args: Vec<String>,
-) -> anyhow::Result<ExitCode> {
-    let config = match timely::Config::from_args(timely_args.into_iter()) {
-        Ok(config) => config,
-        Err(message) => {
-            // A usage error, like clap's: status 2.
-            eprintln!(
-                "error: timely's arguments after `--` (-n -p -h -w): {message}"
-            );
-            return Ok(ExitCode::from(2));
-        }
-    };
-    let workload = common.prepare().context("preparing the workload")?;
+fn worker(args: &WorkerArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let gathered =
-        run_cluster(config, workload.spec(), common.size, connect_timeout)?;
-    if let Some(results) = gathered {
-        write_results(output, &results)?;
-        eprintln!(
+    match args.run() {
+        Ok(Some(results)) => eprintln!(
             "worker 0: {} results in {}",
             results.len(),
             format_seconds(started.elapsed().as_secs_f64())
-        );
+        ),
+        Ok(None) => {}
+        Err(error @ LocalError::TimelyArgs(_)) => {
+            // A usage error, like clap's: status 2.
+            eprintln!("error: {error}");
+            return Ok(ExitCode::from(error.exit_code()));
+        }
+        Err(error) => return Err(error.into()),
     }
     Ok(ExitCode::SUCCESS)
 }
