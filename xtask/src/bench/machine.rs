@@ -3,7 +3,7 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
@@ -20,6 +20,8 @@ pub(crate) struct Machine {
     pub(crate) commit: String,
     /// When the run started, `YYYY-MM-DD HH:MM UTC`.
     pub(crate) date: String,
+    /// [`parallel_capacity`] measured before and after the run, when it was.
+    pub(crate) capacity: Option<(f64, f64)>,
 }
 
 impl Machine {
@@ -56,13 +58,23 @@ impl Machine {
             rustc,
             commit,
             date: utc_date(seconds),
+            capacity: None,
         }
     }
 
     /// One line: `AMD EPYC, 2 cores, rustc 1.95.0 (…), commit abc123, 2026-…`.
     pub(crate) fn label(&self) -> String {
+        let capacity = self
+            .capacity
+            .map(|(before, after)| {
+                format!(
+                    " (parallel capacity {before:.2}× before the run, {after:.2}× \
+                     after: no speedup can exceed it)"
+                )
+            })
+            .unwrap_or_default();
         format!(
-            "{}, {} cores, {}, commit {}, {}",
+            "{}, {} cores{capacity}, {}, commit {}, {}",
             self.cpu, self.cores, self.rustc, self.commit, self.date
         )
     }
@@ -74,6 +86,11 @@ impl Machine {
             "rustc": self.rustc,
             "commit": self.commit,
             "date_utc": self.date,
+            "parallel_capacity": self.capacity.map(|(before, after)| json!({
+                "before": before,
+                "after": after,
+                "unit": "cores' worth of CPU: cores x (time alone) / (time with every core busy)",
+            })),
         })
     }
 
@@ -85,8 +102,64 @@ impl Machine {
             rustc: text("rustc")?,
             commit: text("commit")?,
             date: text("date_utc")?,
+            capacity: value.get("parallel_capacity").and_then(|c| {
+                Some((c.get("before")?.as_f64()?, c.get("after")?.as_f64()?))
+            }),
         })
     }
+}
+
+/// How many cores' worth of CPU this machine gives right now: the same spin
+/// work is timed on one thread alone and on `cores` threads at once, and the
+/// capacity is `cores × alone / together`. On a dedicated machine it is close
+/// to `cores`; on a shared or virtual one (another tenant on the sibling
+/// hyperthread, an oversubscribed host) it can be far lower, and no parallel
+/// strategy's speedup can exceed it. Takes about two seconds.
+pub(crate) fn parallel_capacity(cores: usize) -> f64 {
+    fn spin(iterations: u64) -> u64 {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..iterations {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x = std::hint::black_box(x);
+        }
+        x
+    }
+    fn seconds(run: impl Fn()) -> f64 {
+        let mut times: Vec<f64> = (0..3)
+            .map(|_| {
+                let start = Instant::now();
+                run();
+                start.elapsed().as_secs_f64()
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        times[1]
+    }
+    // Calibrate to about 0.2 s of work on one thread.
+    let mut iterations = 1_000_000u64;
+    loop {
+        let t = seconds(|| {
+            spin(iterations);
+        });
+        if t >= 0.05 {
+            iterations = ((iterations as f64) * 0.2 / t) as u64;
+            break;
+        }
+        iterations *= 4;
+    }
+    let alone = seconds(|| {
+        spin(iterations);
+    });
+    let together = seconds(|| {
+        std::thread::scope(|scope| {
+            for _ in 0..cores {
+                scope.spawn(|| spin(iterations));
+            }
+        });
+    });
+    cores as f64 * alone / together
 }
 
 fn output(command: &mut Command, dir: &Path) -> Option<String> {
@@ -145,8 +218,14 @@ mod tests {
 
     #[test]
     fn the_machine_round_trips_through_json() {
-        let machine = Machine::detect(Path::new("."));
+        let mut machine = Machine::detect(Path::new("."));
         assert!(machine.cores >= 1);
+        assert_eq!(
+            Machine::from_json(&machine.to_json()),
+            Some(machine.clone())
+        );
+        machine.capacity = Some((1.5, 1.25));
+        assert!(machine.label().contains("parallel capacity 1.50× before"));
         assert_eq!(Machine::from_json(&machine.to_json()), Some(machine));
     }
 }

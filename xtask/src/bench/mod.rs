@@ -161,10 +161,21 @@ pub(crate) fn run(root: &Path, options: &Options) -> anyhow::Result<()> {
     let (machine, mode, filter, mut measurements) = if options.report_only {
         load_last_run(&criterion_dir)?
     } else {
-        let machine = Machine::detect(root);
+        let mut machine = Machine::detect(root);
         let mode = options.mode();
+        let before = machine::parallel_capacity(machine.cores);
+        eprintln!(
+            "== xtask bench: parallel capacity {before:.2}× of {} cores",
+            machine.cores
+        );
         let measurements =
             run_benches(root, &criterion_dir, mode, options, &machine)?;
+        let after = machine::parallel_capacity(machine.cores);
+        eprintln!(
+            "== xtask bench: parallel capacity after the Rust benches {after:.2}×"
+        );
+        machine.capacity = Some((before, after));
+        write_run_machine(&criterion_dir, &machine)?;
         if options.python {
             python::run_suite(root, &python_json, mode == Mode::Smoke)?;
         }
@@ -342,6 +353,17 @@ fn run_benches(
         serde_json::to_string_pretty(&run)?,
     )?;
     Ok(measurements)
+}
+
+/// Records the finished machine label (with the parallel capacity measured
+/// around the run) in the run file, for `--report-only`.
+fn write_run_machine(criterion_dir: &Path, machine: &Machine) -> anyhow::Result<()> {
+    let path = criterion_dir.join(RUN_FILE);
+    let mut run: Value = serde_json::from_str(&fs::read_to_string(&path)?)
+        .with_context(|| format!("malformed {}", path.display()))?;
+    run["machine"] = machine.to_json();
+    fs::write(&path, serde_json::to_string_pretty(&run)?)?;
+    Ok(())
 }
 
 /// Every benchmark `bench` listed must have left its estimates.

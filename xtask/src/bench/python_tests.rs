@@ -45,6 +45,7 @@ fn machine() -> Machine {
         rustc: "rustc 1.88.0 (test)".into(),
         commit: "0123456789ab".into(),
         date: "2025-01-02 03:04 UTC".into(),
+        capacity: None,
     }
 }
 
