@@ -8,8 +8,8 @@
 //! ```
 //! The workers are this same program, re-executed: the first line of `main`
 //! lets a worker serve tasks instead of running the demo. Ctrl-C stops the
-//! workers too (they are in the terminal's process group, and each worker is
-//! also set to die with its parent).
+//! demo (status 130) and the workers too: they are in the terminal's process
+//! group, and each worker is also set to die with its parent.
 
 use std::process::ExitCode;
 
@@ -35,6 +35,10 @@ struct Args {
 fn main() -> anyhow::Result<ExitCode> {
     process_pools::worker_main_if_requested();
     let args = Args::parse();
+    // Ctrl-C ends the demo with status 130 even when it was started with
+    // SIGINT ignored (background jobs of a non-interactive shell, some CI
+    // runners); the workers follow, as each is set to die with its parent.
+    ctrlc::set_handler(|| std::process::exit(130)).context("handling Ctrl-C")?;
     let jobs = args.common.jobs();
     let workload = args.common.prepare().context("preparing the workload")?;
     let inputs = workload.inputs();
