@@ -15,9 +15,7 @@ const BOUND: Duration = Duration::from_secs(30);
 
 /// Runs `test` on its own thread and fails if it takes longer than [`BOUND`].
 fn within<T: Send + 'static>(test: impl FnOnce() -> T + Send + 'static) -> T {
-    let (done, result) = mpsc::channel();
-    std::thread::spawn(move || done.send(test()));
-    result.recv_timeout(BOUND).expect("test hung or panicked")
+    workloads::testing::bounded(BOUND, test)
 }
 
 /// Waits (bounded) until the cluster's threads have all stopped.

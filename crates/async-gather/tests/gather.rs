@@ -186,14 +186,7 @@ async fn dropping_a_hand_off_skips_work_that_has_not_started() {
 
 /// Runs `test` on its own thread and fails if it takes longer than 30 s.
 fn within(test: impl FnOnce() + Send + 'static) {
-    let (done, finished) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        test();
-        done.send(()).unwrap();
-    });
-    finished
-        .recv_timeout(Duration::from_secs(30))
-        .expect("test hung or panicked");
+    workloads::testing::bounded(Duration::from_secs(30), test);
 }
 
 #[test]

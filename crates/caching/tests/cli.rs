@@ -58,7 +58,7 @@ fn verbose_mode_says_why_a_call_missed() {
 
 #[test]
 fn bad_flags_exit_with_status_2() {
-    workloads::demo_check::assert_usage_errors(
+    workloads::testing::assert_usage_errors(
         env!("CARGO_BIN_EXE_caching"),
         &[&["--nope"]],
     );

@@ -5,7 +5,7 @@ mod common;
 
 use std::process::{Command, Stdio};
 
-use workloads::demo_check::{
+use workloads::testing::{
     assert_usage_errors, assert_verified_json, assert_verified_table, run,
 };
 

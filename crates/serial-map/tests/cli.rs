@@ -1,6 +1,6 @@
 //! The demo binary: a verified table on good flags, exit code 2 on bad ones.
 
-use workloads::demo_check::{
+use workloads::testing::{
     assert_usage_errors, assert_verified_json, assert_verified_table, run,
 };
 

@@ -11,23 +11,7 @@ use thread_pools::{
     run_parallel_step, scoped_map,
 };
 
-/// Runs `test` on its own thread and fails if it takes longer than `limit`.
-fn bounded<R: Send + 'static>(
-    limit: Duration,
-    test: impl FnOnce() -> R + Send + 'static,
-) -> R {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let runner = std::thread::spawn(move || {
-        let _ = tx.send(test());
-    });
-    match rx.recv_timeout(limit) {
-        Ok(result) => result,
-        Err(_) if runner.is_finished() => {
-            std::panic::resume_unwind(runner.join().unwrap_err())
-        }
-        Err(_) => panic!("test did not finish within {limit:?}"),
-    }
-}
+use workloads::testing::bounded;
 
 const LIMIT: Duration = Duration::from_secs(30);
 

@@ -11,15 +11,15 @@
 //! - [`TaskSpec`] / [`Workload`]: one of the four demo workloads, runnable task by
 //!   task (`run(i)`), and serialisable so it can be shipped to another process.
 //! - [`cli`] and [`report`]: the command line and the results table that every
-//!   chapter's demo (`cargo run -p <chapter>`) shares; [`demo_check`]: the
-//!   assertions every demo's tests share.
+//!   chapter's demo (`cargo run -p <chapter>`) shares; [`testing`]: the
+//!   helpers every chapter's tests share.
 #![warn(missing_docs)]
 
 pub mod cli;
 mod corpus;
-pub mod demo_check;
 pub mod report;
 mod task;
+pub mod testing;
 
 pub use corpus::{FileStats, generate_corpus, process_file};
 pub use task::{Output, TaskResult, TaskSpec, Workload, WorkloadKind};

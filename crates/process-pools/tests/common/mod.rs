@@ -21,16 +21,7 @@ pub fn bounded<T: Send + 'static>(
     seconds: u64,
     body: impl FnOnce() -> T + Send + 'static,
 ) -> T {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ =
-            tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)));
-    });
-    match rx.recv_timeout(Duration::from_secs(seconds)) {
-        Ok(Ok(value)) => value,
-        Ok(Err(panic)) => std::panic::resume_unwind(panic),
-        Err(_) => panic!("the test hung: no result after {seconds} s"),
-    }
+    workloads::testing::bounded(Duration::from_secs(seconds), body)
 }
 
 /// Process ids whose parent is `parent` and that are still alive (not zombies).

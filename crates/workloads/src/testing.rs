@@ -1,9 +1,10 @@
-//! Checks shared by every chapter's demo tests (`tests/cli.rs`): run the demo
-//! binary, and assert what [`crate::report::Report`] promises — every strategy
+//! Test helpers shared by every chapter's tests: [`bounded`], which turns a
+//! hang into a failure, and the demo checks of `tests/cli.rs` — run the demo
+//! binary and assert what [`crate::report::Report`] promises: every strategy
 //! listed and equal to serial, JSON on request, exit code 2 on bad flags.
 //!
 //! ```no_run
-//! use workloads::demo_check::{assert_usage_errors, assert_verified_table, run};
+//! use workloads::testing::{assert_usage_errors, assert_verified_table, run};
 //! let exe = "target/debug/serial-map"; // env!("CARGO_BIN_EXE_<crate>") in a test
 //! let out = run(exe, &["--workload", "pi", "--size", "4", "--trials", "1000"]);
 //! assert_verified_table(&out, &["for loop", "my_map"]);
@@ -11,6 +12,7 @@
 //! ```
 
 use std::process::{Command, Output};
+use std::time::Duration;
 
 /// Flags every demo must refuse with exit code 2 (see [`crate::cli`]).
 pub const BAD_COMMON_FLAGS: &[&[&str]] = &[
@@ -85,5 +87,47 @@ pub fn assert_usage_errors(exe: &str, bad: &[&[&str]]) {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let message = String::from_utf8_lossy(&out.stderr);
         assert!(message.contains("error:"), "{args:?}: {message}");
+    }
+}
+
+/// Runs `test` on its own thread and fails if it takes longer than `limit`:
+/// a test of threads, processes or runtimes that hangs fails instead of
+/// blocking CI. A panic in `test` is re-raised here with its own message.
+pub fn bounded<T: Send + 'static>(
+    limit: Duration,
+    test: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (done, result) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(test));
+        let _ = done.send(outcome);
+    });
+    match result.recv_timeout(limit) {
+        Ok(Ok(value)) => value,
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(_) => panic!("the test hung: no result after {limit:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_returns_the_result_and_reraises_panics() {
+        assert_eq!(bounded(Duration::from_secs(5), || 7), 7);
+        let panic = std::panic::catch_unwind(|| {
+            bounded(Duration::from_secs(5), || panic!("inner message"))
+        })
+        .unwrap_err();
+        assert_eq!(panic.downcast_ref::<&str>(), Some(&"inner message"));
+    }
+
+    #[test]
+    #[should_panic(expected = "the test hung")]
+    fn bounded_fails_a_hang() {
+        bounded(Duration::from_millis(50), || {
+            std::thread::sleep(Duration::from_secs(2));
+        });
     }
 }
