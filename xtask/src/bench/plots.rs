@@ -50,6 +50,51 @@ fn plot_err(e: impl Display) -> anyhow::Error {
     anyhow!("drawing a plot: {e}")
 }
 
+/// One strategy's line, a dot of `dot` pixels on each point, and its legend
+/// entry.
+fn draw_line<DB, X, Y>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
+    c: RGBColor,
+    name: &str,
+    points: &[(f64, f64)],
+    dot: u32,
+) -> anyhow::Result<()>
+where
+    DB: DrawingBackend,
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    chart
+        .draw_series(LineSeries::new(points.to_vec(), c.stroke_width(2)))
+        .map_err(plot_err)?
+        .label(name)
+        .legend(move |(x, y)| {
+            PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
+        });
+    chart
+        .draw_series(points.iter().map(|&p| Circle::new(p, dot, c.filled())))
+        .map_err(plot_err)?;
+    Ok(())
+}
+
+/// The legend box, top left.
+fn draw_legend<'a, DB, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+) -> anyhow::Result<()>
+where
+    DB: DrawingBackend + 'a,
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(plot_err)
+}
+
 /// Every plot the report's data allows, and notes on the ones it does not.
 pub(crate) fn draw_all(report: &Report) -> anyhow::Result<(Vec<Plot>, Vec<String>)> {
     let mut plots = Vec::new();
@@ -210,25 +255,9 @@ fn speedup_plot(report: &Report, group: &Group) -> anyhow::Result<Option<Plot>> 
                 .filter_map(|r| Some((r.jobs as f64, r.speedup?)))
                 .collect();
             points.sort_by(|a, b| a.0.total_cmp(&b.0));
-            chart
-                .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))
-                .map_err(plot_err)?
-                .label(*strategy)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
-                });
-            chart
-                .draw_series(points.iter().map(|&p| Circle::new(p, 4, c.filled())))
-                .map_err(plot_err)?;
+            draw_line(&mut chart, c, strategy, &points, 4)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(plot_err)?;
-        Ok(())
+        draw_legend(&mut chart)
     })?;
     Ok(Some(Plot {
         file: format!("speedup-{}.svg", file_stem(group)),
@@ -305,25 +334,9 @@ fn size_plots(report: &Report, group: &Group) -> anyhow::Result<Vec<Plot>> {
                 .iter()
                 .filter_map(|r| Some((r.size? as f64, r.per_task_ns)))
                 .collect();
-            chart
-                .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))
-                .map_err(plot_err)?
-                .label(name.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
-                });
-            chart
-                .draw_series(points.iter().map(|&p| Circle::new(p, 3, c.filled())))
-                .map_err(plot_err)?;
+            draw_line(&mut chart, c, name, &points, 3)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(plot_err)?;
-        Ok(())
+        draw_legend(&mut chart)
     })?;
     let max_speedup = group
         .rows
@@ -365,25 +378,9 @@ fn size_plots(report: &Report, group: &Group) -> anyhow::Result<Vec<Plot>> {
                 .iter()
                 .filter_map(|r| Some((r.size? as f64, r.speedup?)))
                 .collect();
-            chart
-                .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))
-                .map_err(plot_err)?
-                .label(name.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
-                });
-            chart
-                .draw_series(points.iter().map(|&p| Circle::new(p, 3, c.filled())))
-                .map_err(plot_err)?;
+            draw_line(&mut chart, c, name, &points, 3)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(plot_err)?;
-        Ok(())
+        draw_legend(&mut chart)
     })?;
     let stem = file_stem(group);
     Ok(vec![
