@@ -1,7 +1,12 @@
 //! `cargo xtask book`: builds the mdBook in `book/` to `target/book` with the
 //! `mdbook-driver` library (no separate mdbook install), after checking that
 //! every `{{#include file:anchor}}` names an existing file and anchor, and then
-//! checks that every relative link in the generated HTML resolves.
+//! checks the *rendered* HTML: every relative link resolves, and no page shows
+//! what a reader should never see (a literal code fence, an `ANCHOR` marker, an
+//! unexpanded `{{#` directive, or an empty code block). An include indented
+//! inside a list item, for example, renders its code as plain paragraphs and
+//! the prose after it as a grey box with a literal fence: the markdown is
+//! valid, only the rendered page shows the damage.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -37,7 +42,106 @@ pub(crate) fn build(book_dir: &Path) -> anyhow::Result<PathBuf> {
         .map_err(|e| anyhow!("{e:#}"))
         .context("building the book")?;
     check_links(&out_dir)?;
+    check_rendered(&out_dir)?;
     Ok(out_dir)
+}
+
+/// What a rendered page must not contain, with the reason shown to the author.
+const LEFTOVERS: [(&str, &str); 3] = [
+    (
+        "```",
+        "a literal code fence (an include inside a list item?)",
+    ),
+    (
+        "ANCHOR",
+        "an anchor marker (an include without its anchor name?)",
+    ),
+    ("{{#", "an unexpanded mdBook directive"),
+];
+
+/// Every rendered page's content (`<main>`) is free of [`LEFTOVERS`] and has
+/// no empty code block. `print.html` repeats every page, so it is skipped.
+pub(crate) fn check_rendered(out_dir: &Path) -> anyhow::Result<()> {
+    let mut problems = Vec::new();
+    for page in files_with_extension(out_dir, "html")? {
+        let name = page
+            .strip_prefix(out_dir)
+            .unwrap_or(&page)
+            .display()
+            .to_string();
+        if name == "print.html" || name == "404.html" {
+            continue;
+        }
+        let html = fs::read_to_string(&page)?;
+        problems.extend(
+            rendered_problems(&html)
+                .into_iter()
+                .map(|p| format!("{name}: {p}")),
+        );
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        bail!("the rendered book is broken:\n  {}", problems.join("\n  "))
+    }
+}
+
+/// The problems of one rendered page (see [`check_rendered`]).
+fn rendered_problems(html: &str) -> Vec<String> {
+    let main = match (html.find("<main>"), html.find("</main>")) {
+        (Some(start), Some(end)) if start < end => &html[start..end],
+        _ => html,
+    };
+    let mut problems = Vec::new();
+    let text = text_of(main);
+    for (needle, why) in LEFTOVERS {
+        // A fence is a leftover only at the start of a line: inside a doc
+        // comment (`/// ```rust`) it is part of the included code.
+        let found: Vec<&str> = if needle == "```" {
+            text.lines()
+                .filter(|line| line.trim_start().starts_with(needle))
+                .collect()
+        } else {
+            text.lines().filter(|line| line.contains(needle)).collect()
+        };
+        if let Some(first) = found.first() {
+            let near: String = first.trim().chars().take(80).collect();
+            problems.push(format!(
+                "{} × `{needle}`: {why}, at \"{near}\"",
+                found.len()
+            ));
+        }
+    }
+    let mut rest = main;
+    let mut index = 0;
+    while let Some(start) = rest.find("<pre") {
+        index += 1;
+        let block = &rest[start..];
+        let end = block.find("</pre>").unwrap_or(block.len());
+        if text_of(&block[..end]).trim().is_empty() {
+            problems.push(format!("code block {index} is empty"));
+        }
+        rest = &block[end..];
+    }
+    problems
+}
+
+/// The text of an HTML fragment: tags dropped, a few entities decoded.
+fn text_of(html: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
 }
 
 /// Every `{{#include path:anchor}}` in the pages under `src` must name an
@@ -230,6 +334,50 @@ mod tests {
         assert!(
             html.contains("fn</span> f") || html.contains("fn f"),
             "{html}"
+        );
+    }
+
+    /// The broken Introduction: code included inside a list item, indented
+    /// as the list item needs but the included lines are not.
+    #[test]
+    fn an_include_inside_a_list_item_fails_the_rendered_check() {
+        let book = book_with_include("real");
+        let src = book.path().join("src");
+        fs::write(
+            src.join("code.rs"),
+            "// ANCHOR: real\nfn f() {\n    g();\n}\n// ANCHOR_END: real\n",
+        )
+        .unwrap();
+        fs::write(
+            src.join("chapter.md"),
+            "# Chapter\n\n- `f`: a function:\n\n  ```rust\n  \
+             {{#include code.rs:real}}\n  ```\n\n- `f` again:\n\n  \
+             ```rust\n  {{#include code.rs:real}}\n  ```\n\n\
+             Prose after the list.\n",
+        )
+        .unwrap();
+        let err = format!("{:#}", build(book.path()).unwrap_err());
+        assert!(err.contains("chapter.html"), "{err}");
+        assert!(err.contains("literal code fence"), "{err}");
+    }
+
+    #[test]
+    fn rendered_leftovers_and_empty_code_blocks_are_reported() {
+        let page = |main: &str| format!("<html><main>{main}</main></html>");
+        assert!(
+            rendered_problems(&page("<p>ok</p><pre><code>x</code></pre>"))
+                .is_empty()
+        );
+        let empty =
+            rendered_problems(&page("<pre><code class=\"rust\"> </code></pre>"));
+        assert_eq!(empty, ["code block 1 is empty"]);
+        let anchor = rendered_problems(&page("<p>// ANCHOR: x</p>"));
+        assert!(anchor[0].contains("anchor marker"), "{anchor:?}");
+        let directive = rendered_problems(&page("<p>{{#include a.rs:b}}</p>"));
+        assert!(directive[0].contains("unexpanded"), "{directive:?}");
+        // Outside <main> (the menu, scripts) nothing is checked.
+        assert!(
+            rendered_problems("<script>ANCHOR</script><main></main>").is_empty()
         );
     }
 
