@@ -295,8 +295,11 @@ macro_rules! fingerprint {
 /// `lookup(&memory, args..)` (the result, or why it missed), `key`,
 /// `handle(&memory)` (the [`CachedFn`](crate::CachedFn), for `clear`, `get`
 /// and the rest) and `id()`. The fingerprint covers the whole function, from
-/// `fn` to the closing brace, as tokens. Optional header lines, in this
-/// order: `#![name = ".."]` (default: the function's name) and
+/// `fn` to the closing brace, as tokens; the key also holds the function's
+/// full path (`module_path!()`, so `linear::model` and `quadratic::model` are
+/// two functions) and the types of its arguments. Optional header lines, in
+/// this order: `#![name = ".."]` (default: the full path; give a name to
+/// keep the entries when you move the function) and
 /// `#![version = N]` (default 0). Mark arguments that must not be part of the key with
 /// `#[ignore]`. Arguments must be plain `name: Type` pairs; the function
 /// must not be generic (use [`Memory::function`](crate::Memory::function)
@@ -329,7 +332,10 @@ macro_rules! cached {
                     ::std::sync::OnceLock::new();
                 ID.get_or_init(|| {
                     ::std::sync::Arc::new($crate::FunctionId::from_source(
-                        $crate::__first!($($cname,)? ::core::stringify!($name)),
+                        // This module's path is the function's full path,
+                        // `crate::module::name`: two functions named alike
+                        // in different modules never share results.
+                        $crate::__first!($($cname,)? ::core::module_path!()),
                         ::core::stringify!(
                             fn $name($($arg: $ty),*) -> $ret $body
                         ),

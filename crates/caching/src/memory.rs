@@ -326,18 +326,19 @@ impl Memory {
         }
     }
 
-    /// Removes every function's entries (the directory itself stays).
-    pub fn clear(&self) -> Result<(), CacheError> {
+    /// Removes every function's entries; returns how many.
+    ///
+    /// Safe while other threads and processes use the cache: it deletes
+    /// entry files one by one and leaves the directories (and each
+    /// function's list of code versions) in place, so a concurrent store
+    /// never finds its directory gone, and a reader that has opened an entry
+    /// reads it whole. A store racing with `clear` may land just after it.
+    pub fn clear(&self) -> Result<usize, CacheError> {
+        let mut removed = 0;
         for dir in self.function_dirs()? {
-            match fs::remove_dir_all(&dir) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => {
-                    return Err(io_err(&dir)(e));
-                }
-                _ => {}
-            }
+            removed += remove_entries(&dir)?;
         }
-        self.inner.meta.lock().expect("meta lock").clear();
-        Ok(())
+        Ok(removed)
     }
 
     /// Every entry in the cache, oldest use first.
@@ -409,6 +410,12 @@ impl Memory {
             ..Reduced::default()
         };
         for entry in evict {
+            if used_since(&entry) {
+                // Read or rewritten since it was listed: no longer a victim.
+                reduced.kept_items += 1;
+                reduced.kept_bytes += entry.bytes;
+                continue;
+            }
             match fs::remove_file(&entry.path) {
                 Ok(()) => {
                     reduced.removed_items += 1;
@@ -513,6 +520,12 @@ fn read_dir(dir: &Path) -> Result<Vec<fs::DirEntry>, CacheError> {
     }
 }
 
+/// Whether `entry` was stored or read after [`Memory::entries`] listed it.
+fn used_since(entry: &EntryInfo) -> bool {
+    fs::metadata(&entry.path)
+        .is_ok_and(|meta| store::last_used(&meta) > entry.last_used)
+}
+
 fn read_meta(dir: &Path) -> Option<FunctionMeta> {
     let bytes = fs::read(dir.join(META_FILE)).ok()?;
     serde_json::from_slice(&bytes).ok()
@@ -578,11 +591,13 @@ pub struct EntryInfo {
     pub last_used: SystemTime,
 }
 
-/// The key of one call: a blake3 hash of the function's name, code version
-/// and serialised arguments.
+/// The key of one call: a blake3 hash of the function's full name, its code
+/// version, the argument and result types, and the serialised arguments.
 #[derive(Debug, Clone)]
 pub struct CacheKey {
     hash: [u8; 32],
+    /// `type_name` of the arguments and of the result.
+    types: [&'static str; 2],
     args: Vec<u8>,
     shown: Option<String>,
 }
@@ -595,13 +610,24 @@ impl CacheKey {
 }
 
 // ANCHOR: key
-/// The key: blake3 over the function's name, fingerprint and version, and
-/// the arguments in postcard's compact, deterministic encoding. Each part
-/// is length-prefixed so that no two different inputs hash the same bytes.
-fn key_hash(id_name: &str, code: &CodeVersion, args: &[u8]) -> [u8; 32] {
+/// The key: blake3 over the function's full name (its module path too, with
+/// `cached!`), its fingerprint and version, the argument and result *types*
+/// and the arguments in postcard's compact, deterministic encoding. The
+/// types are needed because the bytes alone are ambiguous: `1u64` and
+/// `-1i64` both encode as the byte `0x01`. Each part is length-prefixed so
+/// that no two different inputs hash the same bytes.
+fn key_hash(
+    id_name: &str,
+    code: &CodeVersion,
+    [arg_type, result_type]: [&str; 2],
+    args: &[u8],
+) -> [u8; 32] {
     let mut hasher = blake3::Hasher::new();
-    hasher.update(b"ppr-caching key v1\0");
-    for part in [id_name.as_bytes(), code.fingerprint.as_bytes(), args] {
+    hasher.update(b"ppr-caching key v2\0");
+    let name = id_name.as_bytes();
+    let code_id = code.fingerprint.as_bytes();
+    let (arg_type, result_type) = (arg_type.as_bytes(), result_type.as_bytes());
+    for part in [name, code_id, arg_type, result_type, args] {
         hasher.update(&(part.len() as u64).to_le_bytes());
         hasher.update(part);
     }
@@ -661,8 +687,12 @@ impl<R: Serialize + DeserializeOwned> CachedFn<R> {
         let shown = self.memory.verbose.then(|| {
             serde_json::to_string(args).unwrap_or_else(|_| "<arguments>".into())
         });
+        // `type_name` is a debugging aid whose text may change with the
+        // compiler: an upgrade then misses once (safe), it never collides.
+        let types = [std::any::type_name::<A>(), std::any::type_name::<R>()];
         Ok(CacheKey {
-            hash: key_hash(self.id.name(), self.id.code(), &bytes),
+            hash: key_hash(self.id.name(), self.id.code(), types, &bytes),
+            types,
             args: bytes,
             shown,
         })
@@ -823,7 +853,7 @@ impl<R: Serialize + DeserializeOwned> CachedFn<R> {
         }
         let versions = self.known_versions();
         for previous in versions.iter().rev().filter(|v| *v != self.id.code()) {
-            let old = key_hash(self.id.name(), previous, &key.args);
+            let old = key_hash(self.id.name(), previous, key.types, &key.args);
             if self.entry_path(&old).exists() {
                 return MissReason::CodeChanged {
                     previous: previous.clone(),
@@ -926,19 +956,26 @@ impl<R: Serialize + DeserializeOwned> CachedFn<R> {
     }
 
     /// Removes this function's entries (all code versions); returns how many.
+    /// Safe while others use the cache (see [`Memory::clear`]).
     pub fn clear(&self) -> Result<usize, CacheError> {
-        let mut removed = 0;
-        for item in read_dir(&self.dir)? {
-            let path = item.path();
-            let ext = path.extension().and_then(|e| e.to_str());
-            if matches!(ext, Some(ENTRY_EXT) | Some(TOMBSTONE_EXT)) {
-                match fs::remove_file(&path) {
-                    Ok(()) => removed += usize::from(ext == Some(ENTRY_EXT)),
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(io_err(&path)(e)),
-                }
+        remove_entries(&self.dir)
+    }
+}
+
+/// Deletes the entries and tombstones in one function's directory; returns
+/// how many entries. A file someone else removed first is not an error.
+fn remove_entries(dir: &Path) -> Result<usize, CacheError> {
+    let mut removed = 0;
+    for item in read_dir(dir)? {
+        let path = item.path();
+        let ext = path.extension().and_then(|e| e.to_str());
+        if matches!(ext, Some(ENTRY_EXT) | Some(TOMBSTONE_EXT)) {
+            match fs::remove_file(&path) {
+                Ok(()) => removed += usize::from(ext == Some(ENTRY_EXT)),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_err(&path)(e)),
             }
         }
-        Ok(removed)
     }
+    Ok(removed)
 }

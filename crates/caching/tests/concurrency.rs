@@ -1,11 +1,13 @@
 //! Many threads, and two processes, writing and reading the same keys at
-//! once: every read returns the correct value (or, before any write, none).
+//! once: every read returns the correct value (or, before any write, none);
+//! `clear` and `reduce_size` running meanwhile neither fail nor disturb them.
 
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use caching::Memory;
+use caching::{Limits, Memory};
+use workloads::testing::bounded;
 
 const KEYS: u64 = 50;
 const ROUNDS: usize = 4;
@@ -103,4 +105,42 @@ fn two_processes_write_the_same_keys() {
     for k in 0..KEYS {
         assert_eq!(f.get(&k), Some(value(k)));
     }
+}
+
+#[test]
+fn housekeeping_runs_safely_alongside_readers_and_writers() {
+    bounded(Duration::from_secs(120), || {
+        let dir = tempfile::tempdir().unwrap();
+        let memory = Memory::new(dir.path()).unwrap();
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let sweeps = std::thread::scope(|s| {
+            let writers: Vec<_> = (0..4)
+                .map(|t| {
+                    let memory = memory.clone();
+                    s.spawn(move || hammer(&memory, t * 11))
+                })
+                .collect();
+            let keeper = s.spawn(|| {
+                let mut sweeps = 0;
+                let few = Limits {
+                    max_items: Some(5),
+                    ..Limits::default()
+                };
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    memory.clear().expect("clear while others work");
+                    memory.reduce_size(few).expect("reduce_size likewise");
+                    sweeps += 1;
+                }
+                sweeps
+            });
+            for writer in writers {
+                writer.join().expect("every read was right");
+            }
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            keeper.join().expect("housekeeping never failed")
+        });
+        assert!(sweeps > 0);
+        let stats = memory.stats();
+        assert_eq!((stats.corrupt, stats.store_failures), (0, 0), "{stats:?}");
+    });
 }

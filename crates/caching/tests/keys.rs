@@ -1,0 +1,81 @@
+//! What a key must tell apart: arguments with the same bytes but different
+//! types, results of different types, and two functions with the same name
+//! in different modules. Each of these once returned another call's value.
+
+use caching::{Lookup, Memory, MissReason};
+use serde::Serialize;
+
+fn memory() -> (tempfile::TempDir, Memory) {
+    let dir = tempfile::tempdir().unwrap();
+    let memory = Memory::new(dir.path()).unwrap();
+    (dir, memory)
+}
+
+/// A generic cached function, written the way the crate docs say generic
+/// code must be: `Memory::function` with a name and a version.
+fn describe<T: Serialize + std::fmt::Display>(memory: &Memory, x: T) -> String {
+    memory
+        .function::<String>("describe", 1)
+        .call(&x, || format!("{x}"))
+}
+
+#[test]
+fn same_bytes_of_different_argument_types_are_different_keys() {
+    let (_dir, memory) = memory();
+    // postcard encodes 1u64 and -1i64 (zigzag) as the same single byte.
+    assert_eq!(
+        postcard::to_allocvec(&1u64).unwrap(),
+        postcard::to_allocvec(&-1i64).unwrap()
+    );
+    assert_eq!(describe(&memory, 1u64), "1");
+    assert_eq!(describe(&memory, -1i64), "-1", "not 1u64's result");
+    assert_eq!(describe(&memory, 1u64), "1");
+    assert_eq!(memory.stats().hits, 1);
+    let f = memory.function::<String>("describe", 1);
+    assert_eq!(
+        f.lookup(&1u32),
+        Lookup::Miss(MissReason::NewArguments),
+        "1u32 is not 1u64 either"
+    );
+}
+
+#[test]
+fn a_result_stored_as_one_type_is_not_read_as_another() {
+    let (_dir, memory) = memory();
+    memory.function::<u64>("f", 0).put(&7u8, &300).unwrap();
+    // 300u64's bytes decode as the i64 150: the key must keep them apart.
+    assert_eq!(memory.function::<i64>("f", 0).get(&7u8), None);
+    assert_eq!(memory.function::<u64>("f", 0).get(&7u8), Some(300));
+}
+
+/// Two modules with a function `model` of identical tokens whose results
+/// differ through the helper each module defines.
+mod linear {
+    use caching::cached;
+    fn shape(x: f64) -> f64 {
+        x
+    }
+    cached! {
+        pub fn model(x: f64) -> f64 { shape(x) }
+    }
+}
+mod quadratic {
+    use caching::cached;
+    fn shape(x: f64) -> f64 {
+        x * x
+    }
+    cached! {
+        pub fn model(x: f64) -> f64 { shape(x) }
+    }
+}
+
+#[test]
+fn functions_with_the_same_name_in_different_modules_do_not_share_results() {
+    let (_dir, memory) = memory();
+    assert_eq!(linear::model::id().code(), quadratic::model::id().code());
+    assert_eq!(linear::model::call(&memory, 3.0), 3.0);
+    assert_eq!(quadratic::model::call(&memory, 3.0), 9.0, "not linear's 3");
+    assert_eq!(linear::model::call(&memory, 3.0), 3.0);
+    assert!(linear::model::id().name().ends_with("keys::linear::model"));
+    assert_eq!(memory.stats().stores, 2);
+}
