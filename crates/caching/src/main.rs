@@ -20,7 +20,8 @@ use std::time::Instant;
 use anyhow::Context;
 use caching::Memory;
 use caching::sweep::{cached_rayon, cached_serial, cached_thread_pool};
-use clap::Parser;
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
 use workloads::cli::CommonArgs;
 use workloads::report::Report;
 
@@ -48,14 +49,33 @@ fn default_cache_dir() -> PathBuf {
     }
 }
 
+/// Opens the cache before anything else, so that a bad directory is reported
+/// before any work: a `--cache-dir` that cannot be used (a regular file, a
+/// read-only directory) is a usage error, exit code 2.
+fn open_cache(args: &Args) -> anyhow::Result<(PathBuf, Memory)> {
+    let Some(dir) = &args.cache_dir else {
+        let dir = default_cache_dir();
+        let memory = Memory::new(&dir)
+            .context("opening the default cache (choose one with --cache-dir)")?;
+        return Ok((dir, memory));
+    };
+    match Memory::new(dir) {
+        Ok(memory) => Ok((dir.clone(), memory)),
+        Err(err) => Args::command()
+            .error(
+                ErrorKind::ValueValidation,
+                format!("invalid value for '--cache-dir <CACHE_DIR>': {err}"),
+            )
+            .exit(),
+    }
+}
+
 fn main() -> anyhow::Result<ExitCode> {
     let args = Args::parse();
     let jobs = args.common.jobs();
+    let (dir, memory) = open_cache(&args)?;
+    let memory = memory.verbose(args.verbose);
     let workload = args.common.prepare().context("preparing the workload")?;
-    let dir = args.cache_dir.clone().unwrap_or_else(default_cache_dir);
-    let memory = Memory::new(&dir)
-        .context("opening the cache")?
-        .verbose(args.verbose);
     if args.clear {
         memory.clear().context("clearing the cache")?;
     }

@@ -64,17 +64,66 @@ fn bad_flags_exit_with_status_2() {
     );
 }
 
+/// Runs the demo with `--cache-dir dir` and asserts a usage error (exit
+/// code 2) whose message contains `expected`.
+fn assert_cache_dir_refused(dir: &std::path::Path, expected: &str) {
+    let out = Command::new(env!("CARGO_BIN_EXE_caching"))
+        .args(["--workload", "driver", "--size", "2", "--cache-dir"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("invalid value for '--cache-dir"), "{err}");
+    assert!(err.contains(expected), "{err}");
+    assert!(out.stdout.is_empty(), "no work was done");
+}
+
 #[test]
-fn an_unusable_cache_dir_is_a_clear_error() {
+fn a_regular_file_as_cache_dir_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("file");
     std::fs::write(&file, "").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_caching"))
-        .args(["--workload", "driver", "--size", "2", "--cache-dir"])
-        .arg(&file)
-        .output()
+    assert_cache_dir_refused(&file, "is not a directory");
+    assert_cache_dir_refused(&file.join("sub"), "cannot create cache directory");
+    assert_eq!(std::fs::read(&file).unwrap(), b"", "the file is untouched");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_read_only_cache_dir_is_a_usage_error() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let locked = dir.path().join("locked");
+    std::fs::create_dir(&locked).unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555))
         .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("is not a directory"), "{err}");
+    let root = std::fs::write(locked.join("probe"), "").is_ok();
+    let locked = if !root {
+        locked
+    } else if std::path::Path::new("/sys/kernel").is_dir() {
+        // Root writes through permissions; sysfs refuses new files even so.
+        "/sys/kernel".into()
+    } else {
+        eprintln!("running as root without /sys: skipped");
+        return;
+    };
+    assert_cache_dir_refused(&locked, "is not writable");
+}
+
+#[test]
+fn a_size_too_large_to_hold_is_a_usage_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    for workload in ["pi", "driver", "sleep"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_caching"))
+            .args(["--workload", workload, "--size", "18446744073709551615"])
+            .arg("--cache-dir")
+            .arg(&cache)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{workload}: {err}");
+        assert!(err.contains("takes at most"), "{workload}: {err}");
+    }
 }

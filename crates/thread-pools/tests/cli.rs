@@ -62,3 +62,17 @@ fn prints_json_on_request() {
 fn bad_flags_exit_with_status_2_and_a_message() {
     assert_usage_errors(DEMO, &[&["--verbose", "yes"]]);
 }
+
+#[test]
+fn a_size_too_large_to_hold_is_a_usage_error_not_a_panic() {
+    for args in [
+        &["--size", "18446744073709551615"][..],
+        &["--workload", "driver", "--size", "18446744073709551615"],
+        &["--workload", "sleep", "--size", "18446744073709551615"],
+    ] {
+        let out = run(DEMO, args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("takes at most"), "{args:?}: {err}");
+    }
+}

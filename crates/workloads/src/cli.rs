@@ -3,36 +3,129 @@
 //! A chapter's `main.rs` flattens [`CommonArgs`] into its own `clap::Parser`, so
 //! `--workload`, `--size`, `--jobs`, `--trials`, `--scale` and `--json` mean the
 //! same everywhere. Bad values (`--size 0`, `--jobs 0`, an unknown workload, a
-//! non-number) are rejected by clap with a clear message and exit code 2.
+//! non-number, a `--size` above the workload's [`max_size`]) are rejected by
+//! clap with a clear message and exit code 2.
 
 use std::num::NonZeroUsize;
 
 use clap::builder::{RangedU64ValueParser, TypedValueParser};
+use clap::error::ErrorKind;
+use clap::{ArgMatches, FromArgMatches};
 
 use crate::{DEFAULT_PI_TRIALS, Workload, WorkloadError, WorkloadKind};
 
-/// Flags shared by every chapter's demo.
-#[derive(Debug, Clone, clap::Args)]
+/// Flags shared by every chapter's demo (checked as a whole: `--size` must
+/// suit `--workload`, see [`max_size`]).
+#[derive(Debug, Clone)]
 pub struct CommonArgs {
     /// Which workload to run.
-    #[arg(long, value_enum, default_value_t = WorkloadKind::Pi)]
     pub workload: WorkloadKind,
-    /// Number of tasks (≥ 1).
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..))]
+    /// Number of tasks (1 to [`max_size`] of the workload).
     pub size: u64,
+    /// Worker threads or processes (1 to [`MAX_JOBS`]); `None`: the cores.
+    pub jobs: Option<usize>,
+    /// Random points per π task (≥ 1).
+    pub trials: u64,
+    /// Multiplies every sleep of the `sleep` workload (> 0).
+    pub scale: f64,
+    /// Print the results as JSON instead of a table.
+    pub json: bool,
+}
+
+/// What clap parses; [`CommonArgs`] is this once the flags agree.
+#[derive(Debug, Clone, clap::Args)]
+struct Flags {
+    /// Which workload to run.
+    #[arg(long, value_enum, default_value_t = WorkloadKind::Pi)]
+    workload: WorkloadKind,
+    /// Number of tasks (≥ 1; at most 10^7 for driver, 10^6 for pi, 10^4 for
+    /// sleep, 4096 for files).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..))]
+    size: u64,
     /// Worker threads or processes (≥ 1); default: the number of cores.
     #[arg(long, value_parser = jobs_parser())]
-    pub jobs: Option<usize>,
+    jobs: Option<usize>,
     /// Random points per π task (≥ 1).
     #[arg(long, default_value_t = DEFAULT_PI_TRIALS,
           value_parser = clap::value_parser!(u64).range(1..))]
-    pub trials: u64,
+    trials: u64,
     /// Multiplies every sleep of the `sleep` workload (> 0), for quick runs.
     #[arg(long, default_value_t = 1.0, value_parser = parse_scale)]
-    pub scale: f64,
+    scale: f64,
     /// Print the results as JSON instead of a table.
     #[arg(long)]
-    pub json: bool,
+    json: bool,
+}
+
+// ANCHOR: max_size
+/// The largest `--size` a workload accepts. The demos hold every input and
+/// every result in memory (several copies, one per strategy compared) and
+/// `files` writes its whole corpus to disk first, so a size past these
+/// limits could not be allocated, or would fill the disk, or index past
+/// `usize` on a 32-bit machine: it is refused up front instead of panicking.
+pub fn max_size(kind: WorkloadKind) -> u64 {
+    match kind {
+        // About 100 bytes per task and copy: 10^7 tasks is a few GB at most.
+        WorkloadKind::Driver => 10_000_000,
+        // At least one trial each; a million tasks already takes hours.
+        WorkloadKind::Pi => 1_000_000,
+        // Task i sleeps 0.5 (i + 1) s: 10^4 tasks is 290 days of sleep.
+        WorkloadKind::Sleep => 10_000,
+        // 256 KiB per file: 4096 files is a 1 GiB corpus in the temp dir.
+        WorkloadKind::Files => 4096,
+    }
+}
+// ANCHOR_END: max_size
+
+impl Flags {
+    fn check(self) -> Result<CommonArgs, clap::Error> {
+        let max = max_size(self.workload);
+        if self.size > max {
+            return Err(clap::Error::raw(
+                ErrorKind::ValueValidation,
+                format!(
+                    "invalid value '{}' for '--size <SIZE>': the {} workload \
+                     takes at most {max} tasks",
+                    self.size,
+                    self.workload.name()
+                ),
+            ));
+        }
+        Ok(CommonArgs {
+            workload: self.workload,
+            size: self.size,
+            jobs: self.jobs,
+            trials: self.trials,
+            scale: self.scale,
+            json: self.json,
+        })
+    }
+}
+
+// `clap::Args` by hand, so that a chapter's `#[command(flatten)]` gets the
+// cross-flag check too: an error here is a usage error (exit code 2).
+impl FromArgMatches for CommonArgs {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        Flags::from_arg_matches(matches)?.check()
+    }
+
+    fn update_from_arg_matches(
+        &mut self,
+        matches: &ArgMatches,
+    ) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl clap::Args for CommonArgs {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        Flags::augment_args(cmd)
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Flags::augment_args_for_update(cmd)
+    }
 }
 
 impl CommonArgs {
@@ -132,9 +225,35 @@ mod tests {
             &["--scale", "NaN"],
             &["--trials", "0"],
             &["--unknown"],
+            &["--size", "18446744073709551615"],
+            &["--size", "18446744073709551616"],
+            &["--workload", "driver", "--size", "10000001"],
+            &["--workload", "pi", "--size", "1000001"],
+            &["--workload", "sleep", "--size", "10001"],
+            &["--workload", "files", "--size", "4097"],
         ] {
             let err = parse(bad).expect_err(&format!("{bad:?} must be rejected"));
             assert_eq!(err.exit_code(), 2, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn sizes_up_to_each_workloads_maximum_are_accepted() {
+        for kind in [
+            WorkloadKind::Driver,
+            WorkloadKind::Pi,
+            WorkloadKind::Sleep,
+            WorkloadKind::Files,
+        ] {
+            let max = max_size(kind).to_string();
+            let args = parse(&["--workload", kind.name(), "--size", &max]).unwrap();
+            assert_eq!(args.size, max_size(kind));
+        }
+        let err = parse(&["--workload", "files", "--size", "5000"]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("the files workload takes at most 4096"),
+            "{err}"
+        );
     }
 }
