@@ -1,6 +1,7 @@
 //! Scatter/gather on a tokio `JoinSet`: one task per input, results back in
-//! input order or as they complete, with per-task timeouts, panics kept as
-//! per-task errors, and cancellation on drop.
+//! input order or as they complete, with per-task timeouts (enforced by a
+//! watcher task, so a task that blocks its thread still times out), panics
+//! kept as per-task errors, and cancellation on drop.
 
 use std::any::Any;
 use std::future::Future;
@@ -9,7 +10,8 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use tokio::runtime::Handle;
-use tokio::task::JoinSet;
+use tokio::task::{AbortHandle, JoinHandle, JoinSet};
+use tokio::time::Instant;
 use workloads::{Output, TaskResult, TaskSpec, WorkloadKind};
 
 use crate::{TaskError, panic_message};
@@ -48,12 +50,27 @@ impl<T: Send + 'static> Gather<T> {
         }
     }
 
+    // ANCHOR: with_timeout
     /// Gives every task spawned from now on at most `per_task` to finish; a
-    /// task that takes longer is stopped and yields [`TaskError::TimedOut`].
+    /// task that takes longer yields [`TaskError::TimedOut`], never its
+    /// value.
+    ///
+    /// An async task can only be stopped where it awaits. One that blocks
+    /// its thread instead (CPU work, `std::thread::sleep`, blocking I/O
+    /// inside `async` code) cannot be stopped: its thread is busy until it
+    /// is done. Its timeout still fires on time, from a watcher task on
+    /// another thread, as long as the runtime has one free; on a
+    /// `current_thread` runtime, or with every worker blocked, nothing can
+    /// run until the task returns, and it then fails as `TimedOut`, late.
+    /// Either way the blocked thread finishes the work in the background
+    /// and its result is thrown away. Put blocking work in
+    /// [`spawn_blocking`](Self::spawn_blocking): its timeout is always on
+    /// time, because the runtime's own threads stay free.
     pub fn with_timeout(mut self, per_task: Duration) -> Self {
         self.timeout = Some(per_task);
         self
     }
+    // ANCHOR_END: with_timeout
 
     // ANCHOR: spawn
     /// Spawns `task` as the next task and returns its index.
@@ -71,16 +88,13 @@ impl<T: Send + 'static> Gather<T> {
                 async move { (index, task.await.map_err(panicked)) },
                 &self.runtime,
             ),
-            Some(limit) => self.tasks.spawn_on(
-                async move {
-                    let result = match tokio::time::timeout(limit, task).await {
-                        Ok(result) => result.map_err(panicked),
-                        Err(_elapsed) => Err(TaskError::TimedOut(limit)),
-                    };
-                    (index, result)
-                },
-                &self.runtime,
-            ),
+            Some(limit) => {
+                let task = async move { task.await.map_err(panicked) };
+                self.tasks.spawn_on(
+                    watch(self.runtime.spawn(timed(task)), limit, index),
+                    &self.runtime,
+                )
+            }
         };
         self.spawned += 1;
         self.done.push(false);
@@ -91,8 +105,9 @@ impl<T: Send + 'static> Gather<T> {
     /// Spawns the blocking function `f` on the runtime's blocking thread pool
     /// (`spawn_blocking`) as the next task and returns its index.
     ///
-    /// A timeout stops waiting for `f`, but cannot stop `f` itself: it runs to
-    /// the end on its thread and its result is thrown away.
+    /// A timeout fails the task on time, but cannot stop `f` itself: `f`
+    /// runs to the end on its thread, in the background, and its result is
+    /// thrown away.
     pub fn spawn_blocking<F>(&mut self, f: F) -> usize
     where
         F: FnOnce() -> T + Send + 'static,
@@ -156,6 +171,45 @@ impl<T: Send + 'static> Gather<T> {
             .collect()
     }
     // ANCHOR_END: in_order
+}
+
+// ANCHOR: watch
+/// Runs `task` and measures how long it ran (from its first poll).
+async fn timed<T>(task: impl Future<Output = T>) -> (T, Duration) {
+    let started = Instant::now();
+    let value = task.await;
+    (value, started.elapsed())
+}
+
+/// The watcher of a task with a timeout: a separate tokio task, so that it
+/// fires on time even when the task blocks its own thread. It fails the task
+/// at `limit`, and also if the task returned but ran longer than `limit`
+/// (the watcher could not run in time: every thread was blocked).
+async fn watch<T>(
+    task: JoinHandle<(Result<T, TaskError>, Duration)>,
+    limit: Duration,
+    index: usize,
+) -> (usize, Result<T, TaskError>) {
+    // Stops the task at its next `.await` when the watcher gives up or is
+    // dropped (the gather was dropped); a blocked thread finishes first.
+    let _abort = AbortOnDrop(task.abort_handle());
+    let result = match tokio::time::timeout(limit, task).await {
+        Ok(Ok((result, ran))) if ran <= limit => result,
+        // Too late: timed out, or returned past its deadline.
+        Ok(Ok(_)) | Err(_) => Err(TaskError::TimedOut(limit)),
+        Ok(Err(_join)) => Err(TaskError::Cancelled), // panics are caught inside
+    };
+    (index, result)
+}
+// ANCHOR_END: watch
+
+/// Aborts a tokio task when dropped.
+struct AbortOnDrop(AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort(); // does nothing if the task has finished
+    }
 }
 
 impl<T: Send + 'static> Default for Gather<T> {

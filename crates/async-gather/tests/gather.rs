@@ -236,3 +236,58 @@ async fn gather_of_nothing_is_empty() {
     assert!(gather_bounded(none, 3).await.is_empty());
     assert!(Gather::<u8>::new().is_empty());
 }
+
+/// A task that blocks its thread (no `.await`) until `release` is sent or
+/// 10 s pass, then returns 1. A timeout that only fires once the task is
+/// done would see the value: the tests release it only after the gather
+/// has reported the timeout.
+fn blocking_task(release: std::sync::mpsc::Receiver<()>) -> impl FnOnce() -> u32 {
+    move || {
+        let _ = release.recv_timeout(Duration::from_secs(10));
+        1
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_that_blocks_its_thread_still_times_out_on_time() {
+    let (release, wait) = std::sync::mpsc::channel();
+    let mut gather = Gather::new().with_timeout(Duration::from_millis(200));
+    let block = blocking_task(wait);
+    gather.spawn(async move { block() }); // blocks a runtime thread
+    gather.spawn(async { 2 });
+    let results = bounded(gather.in_order()).await;
+    let _ = release.send(()); // only now may the blocked task finish
+    assert_eq!(
+        results,
+        [Err(TaskError::TimedOut(Duration::from_millis(200))), Ok(2)]
+    );
+}
+
+#[tokio::test]
+async fn spawn_blocking_times_out_on_time_even_on_one_thread() {
+    let (release, wait) = std::sync::mpsc::channel();
+    let mut gather = Gather::new().with_timeout(Duration::from_millis(200));
+    gather.spawn_blocking(blocking_task(wait));
+    let results = bounded(gather.in_order()).await;
+    let _ = release.send(());
+    assert_eq!(
+        results,
+        [Err(TaskError::TimedOut(Duration::from_millis(200)))]
+    );
+}
+
+#[tokio::test]
+async fn a_blocked_single_thread_reports_a_late_timeout_never_a_value() {
+    // One thread, blocked by the task: nothing can fire the timeout until
+    // the task returns, but its value, 300 ms past a 50 ms limit, is refused.
+    let mut gather = Gather::new().with_timeout(Duration::from_millis(50));
+    gather.spawn(async {
+        std::thread::sleep(Duration::from_millis(300));
+        1
+    });
+    let results = bounded(gather.in_order()).await;
+    assert_eq!(
+        results,
+        [Err(TaskError::TimedOut(Duration::from_millis(50)))]
+    );
+}
