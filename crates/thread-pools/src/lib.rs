@@ -18,6 +18,9 @@
 //! - [`Pool`]: Python's `multiprocessing.Pool` vocabulary on one type —
 //!   [`Pool::map`], [`Pool::map_async`] + [`MapHandle::wait`],
 //!   [`Pool::starmap`] and [`Pool::imap_unordered`].
+//! - The fastest honest versions of the compute workloads:
+//!   [`driver_par_chunks`] (slices in chunks) and [`pi_streams_map`] (a
+//!   vectorised π kernel per task).
 //! - [`run_parallel_step`]: joblib's `Parallel(n_jobs, verbose)(delayed(step)(p)
 //!   for p in parameters)`, with a progress bar on stderr.
 //!
@@ -33,6 +36,7 @@
 #![warn(missing_docs)]
 
 mod channel;
+mod fast;
 mod joblib;
 mod pool;
 mod rayon_ways;
@@ -41,6 +45,7 @@ mod scoped;
 pub use channel::{
     Completed, channel_completed, channel_map, channel_map_chunked, default_chunk,
 };
+pub use fast::{DRIVER_CHUNK, driver_par_chunks, pi_streams_map};
 pub use joblib::run_parallel_step;
 pub use pool::{MapHandle, Pool, StarFn, Unordered};
 pub use rayon_ways::{

@@ -17,6 +17,8 @@
 //! - `square`: one entry per `--square-n` size n: for `square(i)` over
 //!   `i in 0..n`, the first results, the wrapping sum and the CRC-32 of all
 //!   results as little-endian `u64` bytes.
+//! - `pi_mc_streams`: the bits of `pi_mc_streams(seed, trials)` for every
+//!   seed (the numba port of the kernel must equal them exactly).
 //! - `pi_mc`: `pi_mc(seed, trials)` for every seed (for a statistical
 //!   comparison: Python's Mersenne Twister cannot match xoshiro256++).
 //! - `files`: the corpus written by `generate_corpus` into `--corpus-dir`, and
@@ -30,7 +32,7 @@ use clap::Parser;
 use serde_json::{Value, json};
 use workloads::{
     CORPUS_FILE_BYTES, CORPUS_SEED, DRIVER_DEN, DRIVER_NUM, TaskSpec, WorkloadKind,
-    driver, generate_corpus, pi_mc, process_file, square,
+    driver, generate_corpus, pi_mc, pi_mc_streams, process_file, square,
 };
 
 #[derive(Parser)]
@@ -140,6 +142,13 @@ fn main() -> ExitCode {
             .map(|&n| square_values(n, args.first))
             .collect::<Vec<_>>(),
         "pi_mc": { "trials": args.pi_trials, "estimates": pi },
+        // The vectorised kernel: the numba port of it must equal these bits.
+        "pi_mc_streams": {
+            "trials": args.pi_trials,
+            "bits": (0..args.pi_seeds)
+                .map(|seed| format!("{:#018x}", pi_mc_streams(seed, args.pi_trials).to_bits()))
+                .collect::<Vec<_>>(),
+        },
         "sleep": {
             "scale": args.scale,
             "seconds": (0..args.sleep_tasks)

@@ -8,6 +8,8 @@
 //! - [`generate_corpus`] and [`process_file`]: a reproducible corpus of text files
 //!   and the one-task-per-file job (word count + checksum).
 //! - [`square`]: the trivial task used to measure per-task overhead.
+//! - [`driver_into`] and [`pi_mc_streams`]: the same work as a performance
+//!   engineer writes it (slices, independent generator lanes); see `fast.rs`.
 //! - [`TaskSpec`] / [`Workload`]: one of the four demo workloads, runnable task by
 //!   task (`run(i)`), and serialisable so it can be shipped to another process.
 //! - [`cli`] and [`report`]: the command line and the results table that every
@@ -17,11 +19,14 @@
 
 pub mod cli;
 mod corpus;
+mod fast;
+pub mod measure;
 pub mod report;
 mod task;
 pub mod testing;
 
 pub use corpus::{FileStats, generate_corpus, process_file};
+pub use fast::{PI_STREAMS, driver_into, pi_mc_streams};
 pub use task::{Output, TaskResult, TaskSpec, Workload, WorkloadKind};
 
 use std::path::PathBuf;

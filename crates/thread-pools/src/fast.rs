@@ -1,0 +1,82 @@
+//! The fastest honest strategies for the two compute workloads: what a
+//! performance engineer writes once the per-task overhead is understood.
+//!
+//! - [`driver_par_chunks`]: the output is one slice, cut into chunks; each
+//!   rayon task fills one chunk with [`workloads::driver_into`]. No per-element
+//!   task, enum or `Box`; results equal `driver`'s bit for bit.
+//! - [`pi_streams_map`]: one rayon task per π seed, each running the
+//!   vectorised [`workloads::pi_mc_streams`] kernel. Its estimates depend on
+//!   the seed alone, so they are identical on every backend and thread count.
+
+use rayon::ThreadPool;
+use rayon::prelude::*;
+use workloads::{driver_into, pi_mc_streams};
+
+/// Elements per chunk of [`driver_par_chunks`] unless the input is small:
+/// large enough that handing out a chunk (≈ 1 µs) is noise, small enough that
+/// a thread slowed down by a neighbour does not hold up the end of the run.
+pub const DRIVER_CHUNK: usize = 1 << 14;
+
+// ANCHOR: driver_par_chunks
+/// `driver(x, num, den)` for every `x` in `xs`, on `pool`'s threads, one
+/// chunk of the output slice per rayon task.
+pub fn driver_par_chunks(
+    pool: &ThreadPool,
+    xs: &[f64],
+    num: f64,
+    den: f64,
+) -> Vec<f64> {
+    let mut out = vec![0.0; xs.len()];
+    let chunk =
+        DRIVER_CHUNK.min(xs.len().div_ceil(pool.current_num_threads()).max(1));
+    pool.install(|| {
+        out.par_chunks_mut(chunk)
+            .zip(xs.par_chunks(chunk))
+            .for_each(|(out, xs)| driver_into(xs, num, den, out));
+    });
+    out
+}
+// ANCHOR_END: driver_par_chunks
+
+// ANCHOR: pi_streams_map
+/// `pi_mc_streams(seed, trials)` for every seed, one rayon task per seed.
+pub fn pi_streams_map(pool: &ThreadPool, seeds: &[u64], trials: u64) -> Vec<f64> {
+    pool.install(|| {
+        seeds
+            .par_iter()
+            .map(|&seed| pi_mc_streams(seed, trials))
+            .collect()
+    })
+}
+// ANCHOR_END: pi_streams_map
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use workloads::driver;
+
+    #[test]
+    fn driver_par_chunks_equals_the_serial_map_bit_for_bit() {
+        for (jobs, n) in [(1, 0), (2, 1), (3, 100_003), (2, DRIVER_CHUNK * 3)] {
+            let pool = crate::rayon_pool(jobs).unwrap();
+            let xs: Vec<f64> = (0..n).map(|i| i as f64).collect();
+            let want: Vec<u64> =
+                xs.iter().map(|&x| driver(x, 1.0, 2.0).to_bits()).collect();
+            let got: Vec<u64> = driver_par_chunks(&pool, &xs, 1.0, 2.0)
+                .iter()
+                .map(|x| x.to_bits())
+                .collect();
+            assert_eq!(got, want, "jobs={jobs} n={n}");
+        }
+    }
+
+    #[test]
+    fn pi_streams_map_keeps_order_and_values_on_any_pool() {
+        let seeds: Vec<u64> = (0..9).collect();
+        let want: Vec<f64> = seeds.iter().map(|&s| pi_mc_streams(s, 999)).collect();
+        for jobs in [1, 2, 4] {
+            let pool = crate::rayon_pool(jobs).unwrap();
+            assert_eq!(pi_streams_map(&pool, &seeds, 999), want, "jobs={jobs}");
+        }
+    }
+}
