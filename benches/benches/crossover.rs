@@ -15,7 +15,7 @@
 //! before it is timed.
 //!
 //! The process workers are this bench binary itself, re-executed: `main` calls
-//! `process_pools::worker_main_if_requested()` before criterion starts.
+//! `process_pools::demo::worker_main_if_requested()` before criterion starts.
 
 use std::hint::black_box;
 
@@ -23,7 +23,7 @@ use async_gather::{Executor, Scheduler, all_ok};
 use benches::{sized, sized_id};
 use criterion::{Criterion, Throughput, criterion_group};
 use process_pools::ProcessPool;
-use process_pools::tasks::PiMc;
+use process_pools::demo::PiMc;
 use rayon::prelude::*;
 use workloads::cli::default_jobs;
 use workloads::pi_mc;
@@ -119,7 +119,7 @@ criterion_group!(benches, crossover);
 
 fn main() {
     // A process-pool worker started by this very binary serves tasks and exits.
-    process_pools::worker_main_if_requested();
+    process_pools::demo::worker_main_if_requested();
     benches();
     Criterion::default().configure_from_args().final_summary();
 }

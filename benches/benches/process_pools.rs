@@ -6,7 +6,7 @@
 //! `cargo bench -p benches --bench process_pools -- --quick`
 //!
 //! The workers are this bench binary itself, re-executed: `main` calls
-//! `process_pools::worker_main_if_requested()` before criterion starts, so the
+//! `process_pools::demo::worker_main_if_requested()` before criterion starts, so the
 //! bench runs the same under `cargo bench` and `cargo test --benches` with no
 //! other binary built first.
 
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use benches::{group, id, jobs_sweep, sized};
 use criterion::{Criterion, Throughput, criterion_group};
 use process_pools::ProcessPool;
-use process_pools::tasks::{PiMc, Square};
+use process_pools::demo::{PiMc, Square};
 use workloads::{pi_mc, square};
 
 fn pool(jobs: usize, chunksize: usize) -> ProcessPool {
@@ -142,7 +142,7 @@ criterion_group!(benches, startup, round_trip, pi);
 
 fn main() {
     // A worker started by a pool of this bench serves tasks and exits here.
-    process_pools::worker_main_if_requested();
+    process_pools::demo::worker_main_if_requested();
     benches();
     Criterion::default().configure_from_args().final_summary();
 }

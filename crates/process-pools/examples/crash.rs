@@ -7,11 +7,11 @@
 use std::time::{Duration, Instant};
 
 use process_pools::ProcessPool;
-use process_pools::tasks::{Behaviour, Misbehave};
+use process_pools::demo::{Behaviour, Misbehave};
 
 // ANCHOR: crash_demo
 fn main() -> anyhow::Result<()> {
-    process_pools::worker_main_if_requested();
+    process_pools::demo::worker_main_if_requested();
     let pool = ProcessPool::builder()
         .workers(2)
         .timeout(Duration::from_secs(1))

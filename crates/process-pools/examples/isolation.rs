@@ -5,12 +5,12 @@
 
 use std::sync::atomic::Ordering;
 
-use process_pools::tasks::{ReadSetting, SETTING, ScaleBy};
+use process_pools::demo::{ReadSetting, SETTING, ScaleBy};
 use process_pools::{ProcessPool, Task};
 
 // ANCHOR: isolation_demo
 fn main() -> anyhow::Result<()> {
-    process_pools::worker_main_if_requested();
+    process_pools::demo::worker_main_if_requested();
     let pool = ProcessPool::builder().workers(2).build()?;
 
     SETTING.store(10, Ordering::Relaxed); // the parent changes its global

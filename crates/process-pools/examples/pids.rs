@@ -10,11 +10,11 @@
 use std::time::Instant;
 
 use anyhow::Context;
-use process_pools::tasks::WhoAmI;
+use process_pools::demo::WhoAmI;
 use process_pools::{ProcessPool, by_hand};
 
 fn main() -> anyhow::Result<()> {
-    process_pools::worker_main_if_requested();
+    process_pools::demo::worker_main_if_requested();
     println!("parent pid {}", std::process::id());
 
     // Task i sleeps a different time: 250, 50, 150, 50, 250, 50, … ms.

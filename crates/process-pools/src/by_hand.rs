@@ -4,7 +4,8 @@
 //!
 //! It works, and it is short, but it is not robust: a worker that crashes makes
 //! the whole map fail, and a task that hangs hangs the map. The robust version
-//! is [`crate::ProcessPool`].
+//! is [`crate::ProcessPool`]. This file stands alone: its worker has its own
+//! hook, [`worker_main_if_requested`].
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::Path;
@@ -14,8 +15,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-use crate::worker::BY_HAND_WORKER_ARG;
 use crate::{Registry, Task};
+
+/// First argument of a worker of the by-hand mechanism.
+pub const BY_HAND_WORKER_ARG: &str = "--process-pools-worker=by-hand";
 
 // ANCHOR: messages
 /// One task, as the parent sends it.
@@ -41,9 +44,30 @@ pub struct Reply {
 }
 // ANCHOR_END: messages
 
+// ANCHOR: hook
+/// Call this first in `main`: if this process was started as a by-hand
+/// worker, it serves the tasks of `registry` and exits; otherwise it returns
+/// at once and `main` goes on.
+pub fn worker_main_if_requested(registry: &Registry) {
+    if is_a_worker() {
+        let status = match serve(registry) {
+            Ok(()) => 0,
+            Err(_) => 70,
+        };
+        std::process::exit(status);
+    }
+}
+
+fn is_a_worker() -> bool {
+    std::env::args_os()
+        .nth(1)
+        .is_some_and(|arg| arg == BY_HAND_WORKER_ARG)
+}
+// ANCHOR_END: hook
+
 // ANCHOR: worker
 /// The worker: one request per line in, one reply per line out.
-pub(crate) fn serve(registry: &Registry) -> io::Result<()> {
+fn serve(registry: &Registry) -> io::Result<()> {
     let mut stdout = io::stdout().lock();
     for line in io::stdin().lock().lines() {
         let request: Request = serde_json::from_str(&line?)?;
@@ -101,6 +125,12 @@ where
     T::Input: Sync,
     T::Output: Send,
 {
+    if is_a_worker() {
+        // Started as a worker, this program runs `main` instead of the hook:
+        // starting workers here would start workers without end.
+        let e = "started as a worker: call by_hand::worker_main_if_requested first";
+        return Err(io::Error::other(e).into());
+    }
     let next = AtomicUsize::new(0);
     let results = Mutex::new((0..inputs.len()).map(|_| None).collect::<Vec<_>>());
     std::thread::scope(|scope| {

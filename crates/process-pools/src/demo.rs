@@ -1,5 +1,9 @@
-//! The tasks the demo, the examples, the tests and the benches send to worker
-//! processes; [`crate::Registry::builtin`] registers all of them.
+//! The demo's tasks: what the chapter's demo, examples, tests and benches send
+//! to worker processes, including [`Misbehave`] (tasks that crash, hang or
+//! spawn on purpose) and the global [`SETTING`]. A library registers none of
+//! them for you: your program serves *its* tasks with
+//! [`crate::worker_main_if_requested_with`]; [`worker_main_if_requested`]
+//! here serves these, for the demo.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -7,7 +11,31 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use workloads::{TaskResult, TaskSpec};
 
-use crate::Task;
+use crate::{Registry, Task};
+
+/// The demo's hook: call it first in `main` of a program whose workers run
+/// the demo's tasks (with either mechanism). Not for your own tasks: use
+/// [`crate::worker_main_if_requested_with`] with your registry.
+pub fn worker_main_if_requested() {
+    let registry = registry();
+    crate::by_hand::worker_main_if_requested(&registry);
+    crate::worker_main_if_requested_with(&registry);
+}
+
+/// Every task of this module.
+pub fn registry() -> Registry {
+    Registry::new()
+        .with::<Square>()
+        .with::<PiMc>()
+        .with::<Driver>()
+        .with::<RunWorkload>()
+        .with::<WhoAmI>()
+        .with::<Misbehave>()
+        .with::<ReadSetting>()
+        .with::<ScaleBy>()
+        .with::<Blob>()
+        .with::<Counted>()
+}
 
 /// `square(x)`: the trivial task that measures what a round trip costs.
 #[derive(Debug)]
@@ -99,6 +127,11 @@ pub enum Behaviour {
     Sleep(u64),
     /// Prints the number to stdout, then returns it (a chatty library).
     Print(u64),
+    /// Reads standard input to its end; returns how many bytes it read.
+    ReadStdin,
+    /// Runs `sh -c` on the command and returns its exit code (a task that
+    /// starts processes, possibly in the background).
+    Shell(String),
 }
 
 /// A task that behaves as it is told, to show what the pool does about it.
@@ -127,6 +160,18 @@ impl Task for Misbehave {
                 println!("task says {x}");
                 x
             }
+            Behaviour::ReadStdin => {
+                let mut input = Vec::new();
+                let _ =
+                    std::io::Read::read_to_end(&mut std::io::stdin(), &mut input);
+                input.len() as u64
+            }
+            Behaviour::Shell(command) => std::process::Command::new("sh")
+                .args(["-c", &command])
+                .status()
+                .ok()
+                .and_then(|status| status.code())
+                .map_or(u64::MAX, |code| code as u64),
         }
     }
 }
@@ -162,3 +207,48 @@ impl Task for ScaleBy {
     }
 }
 // ANCHOR_END: isolation
+
+/// Takes some bytes, returns `len` zero bytes: messages of any size.
+#[derive(Debug)]
+pub struct Blob;
+
+impl Task for Blob {
+    const NAME: &'static str = "blob";
+    type Input = (Vec<u8>, u64);
+    type Output = Vec<u8>;
+    fn run((_, len): (Vec<u8>, u64)) -> Vec<u8> {
+        vec![0; len as usize]
+    }
+}
+
+/// Records each execution as a new file in a directory, then behaves as told:
+/// counts how many times a task ran, even in a process that died.
+#[derive(Debug)]
+pub struct Counted;
+
+impl Task for Counted {
+    const NAME: &'static str = "counted";
+    /// `(directory, task id, behaviour)`.
+    type Input = (String, u64, Behaviour);
+    type Output = u64;
+    fn run((dir, id, behaviour): (String, u64, Behaviour)) -> u64 {
+        record_execution(&dir, id);
+        Misbehave::run(behaviour)
+    }
+}
+
+/// Creates `dir/<id>.<pid>.<n>` for the first free `n`.
+fn record_execution(dir: &str, id: u64) {
+    let pid = std::process::id();
+    for n in 0.. {
+        let path = format!("{dir}/{id}.{pid}.{n}");
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+        {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            _ => return,
+        }
+    }
+}

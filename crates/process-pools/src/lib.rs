@@ -1,36 +1,58 @@
 //! Chapter 3, process pools: run tasks in other processes, for isolation, crash
 //! safety and timeouts, and measure what that costs next to threads.
 //!
+//! **Linux only.** The pool's promises (no orphan, no recursion) rest on
+//! Linux's parent-death signal (`PR_SET_PDEATHSIG`) and process groups.
+//!
 //! # What is here
-//! - [`by_hand`]: the mechanism, minimal. The program re-executes itself as
-//!   workers; tasks and results travel as JSON lines over their stdin and
-//!   stdout; each result carries the worker's process id.
+//! - [`by_hand`]: the mechanism, minimal and standing alone. The program
+//!   re-executes itself as workers; tasks and results travel as JSON lines
+//!   over their stdin and stdout; each result carries the worker's pid.
 //! - [`ProcessPool`]: the robust pool on the same idea, with a compact binary
 //!   encoding. Ordered [`ProcessPool::map`] (one `Result` per task), an
 //!   unordered stream ([`ProcessPool::imap_unordered`]), multi-argument tasks,
-//!   `chunksize`, a per-task timeout, `max_tasks_per_worker`, and no hang and
-//!   no leftover process whatever a task does (panic, abort, exit, SIGKILL,
-//!   hang).
-//! - [`Task`] and [`Registry`]: a worker runs functions chosen by name from its
-//!   registry. [`tasks`] holds the ones the demo, examples, tests and benches
-//!   use.
-//! - [`worker_main_if_requested`]: the hook that makes any program a worker;
-//!   call it first in `main`.
+//!   `chunksize`, a per-task timeout, `max_tasks_per_worker`. Every task runs
+//!   at most once, a failure is blamed on its task alone, and no process is
+//!   left behind whatever a task does (panic, abort, exit, SIGKILL, hang,
+//!   background processes).
+//! - [`Task`] and [`Registry`]: a worker runs functions chosen by name from
+//!   *your* registry.
+//! - [`worker_main_if_requested_with`]: the hook that makes your program a
+//!   worker; call it first in `main`. Forgetting it is a clear error
+//!   ([`PoolError::NotHooked`]), never a fork bomb.
+//! - [`demo`]: the demo's tasks and hook (crashing tasks included), used by
+//!   the demo, examples, tests and benches only.
+//!
+//! Modules of the pool: `builder` (settings), `pool` (start, `map`, chunks),
+//! `stream` (results), `driver` (one thread per worker: blame and retries),
+//! `process` (starting, watching and killing a worker), `worker` (the worker
+//! side), `wire` (the protocol), `error`.
 //!
 //! Run the chapter's demo with
 //! `cargo run --release -p process-pools -- --workload pi --size 16 --jobs 2`.
 #![warn(missing_docs)]
 
+#[cfg(not(target_os = "linux"))]
+compile_error!(
+    "process-pools supports Linux only: its no-orphan and no-recursion \
+     guarantees need PR_SET_PDEATHSIG and process groups"
+);
+
+mod builder;
 pub mod by_hand;
+pub mod demo;
+mod driver;
+mod error;
 mod pool;
+mod process;
+mod stream;
 mod task;
-pub mod tasks;
 mod wire;
 mod worker;
 
-pub use pool::{PoolBuilder, PoolError, ProcessPool, ResultStream, TaskError};
+pub use builder::PoolBuilder;
+pub use error::{PoolError, TaskError, TaskErrorKind};
+pub use pool::ProcessPool;
+pub use stream::ResultStream;
 pub use task::{Registry, Task};
-pub use worker::{
-    BY_HAND_WORKER_ARG, POOL_WORKER_ARG, worker_main_if_requested,
-    worker_main_if_requested_with,
-};
+pub use worker::{POOL_WORKER_ARG, worker_main_if_requested_with};

@@ -8,14 +8,15 @@
 //! ```
 //! The workers are this same program, re-executed: the first line of `main`
 //! lets a worker serve tasks instead of running the demo. Ctrl-C stops the
-//! demo (status 130) and the workers too: they are in the terminal's process
-//! group, and each worker is also set to die with its parent.
+//! demo (status 130) and the workers too: each worker is set to die, with
+//! every process it started, when its parent dies.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use process_pools::tasks::RunWorkload;
+use process_pools::demo::RunWorkload;
 use process_pools::{ProcessPool, by_hand};
 use rayon::prelude::*;
 use workloads::TaskResult;
@@ -30,10 +31,29 @@ struct Args {
     /// Tasks per message sent to a worker of the robust pool.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     chunksize: u64,
+    /// Per-task timeout of the robust pool, in seconds (default: none).
+    #[arg(long, value_parser = parse_timeout, allow_hyphen_values = true)]
+    timeout: Option<Duration>,
+}
+
+/// Longest `--timeout` accepted: a week. More is surely a typo.
+const MAX_TIMEOUT_SECS: f64 = 7.0 * 24.0 * 3600.0;
+
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if seconds.is_finite() && seconds > 0.0 && seconds <= MAX_TIMEOUT_SECS {
+        Ok(Duration::from_secs_f64(seconds))
+    } else {
+        Err(format!(
+            "`{text}` must be a positive number of seconds, at most {MAX_TIMEOUT_SECS}"
+        ))
+    }
 }
 
 fn main() -> anyhow::Result<ExitCode> {
-    process_pools::worker_main_if_requested();
+    process_pools::demo::worker_main_if_requested();
     let args = Args::parse();
     // Ctrl-C ends the demo with status 130 even when it was started with
     // SIGINT ignored (background jobs of a non-interactive shell, some CI
@@ -70,10 +90,13 @@ fn main() -> anyhow::Result<ExitCode> {
         },
     );
     report.check("ProcessPool (incl. start-up)", jobs, &wanted, || {
-        let pool = ProcessPool::builder()
+        let mut pool = ProcessPool::builder()
             .workers(jobs)
-            .chunksize(args.chunksize as usize)
-            .build();
+            .chunksize(args.chunksize as usize);
+        if let Some(timeout) = args.timeout {
+            pool = pool.timeout(timeout);
+        }
+        let pool = pool.build();
         match pool {
             Ok(pool) => pool
                 .map::<RunWorkload>(tasks.iter().cloned())

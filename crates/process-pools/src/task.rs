@@ -14,6 +14,7 @@ use std::panic::{self, AssertUnwindSafe};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::wire::Failure;
 use crate::worker::{Outbox, ServeError, take_panic_message};
 
 // ANCHOR: task_trait
@@ -32,15 +33,34 @@ pub trait Task: 'static {
 }
 // ANCHOR_END: task_trait
 
-/// Decodes `count` inputs from `payload`, runs each, pushes each result.
+/// Decodes `count` inputs from `payload`, runs each, sends each result.
 type ServeFn = fn(u32, &[u8], &mut Outbox) -> Result<(), ServeError>;
 /// The by-hand mechanism's entry point: JSON in, JSON out.
 type JsonFn = fn(serde_json::Value) -> Result<serde_json::Value, String>;
 
 #[derive(Clone, Copy)]
-struct Entry {
-    serve: ServeFn,
+pub(crate) struct Entry {
+    pub(crate) serve: ServeFn,
     json: JsonFn,
+    /// [`fingerprint`] of the task's types.
+    pub(crate) fingerprint: u64,
+    /// The task's input and output type names, for error messages.
+    pub(crate) types: (&'static str, &'static str),
+}
+
+/// A stable hash of `T`'s input and output type names. It travels with every
+/// chunk: a worker whose task of the same name has other types (a stale
+/// worker binary) refuses the chunk instead of decoding the bytes wrongly.
+pub(crate) fn fingerprint<T: Task>() -> u64 {
+    let (input, output) = type_names::<T>();
+    crate::wire::fnv1a(&[T::NAME, input, output])
+}
+
+fn type_names<T: Task>() -> (&'static str, &'static str) {
+    (
+        std::any::type_name::<T::Input>(),
+        std::any::type_name::<T::Output>(),
+    )
 }
 
 // ANCHOR: registry
@@ -55,8 +75,8 @@ struct Entry {
 ///     type Output = u64;
 ///     fn run(x: u64) -> u64 { 2 * x }
 /// }
-/// let registry = Registry::builtin().with::<Double>();
-/// assert!(registry.contains("double") && registry.contains("square"));
+/// let registry = Registry::new().with::<Double>();
+/// assert!(registry.contains("double") && !registry.contains("square"));
 /// ```
 #[derive(Clone, Default)]
 pub struct Registry {
@@ -77,6 +97,8 @@ impl Registry {
         let entry = Entry {
             serve: serve_chunk::<T>,
             json: serve_json::<T>,
+            fingerprint: fingerprint::<T>(),
+            types: type_names::<T>(),
         };
         let previous = self.entries.insert(T::NAME, entry);
         assert!(previous.is_none(), "two tasks are named `{}`", T::NAME);
@@ -86,20 +108,6 @@ impl Registry {
 // ANCHOR_END: registry
 
 impl Registry {
-    /// The tasks of [`crate::tasks`], which the demo and the examples use.
-    pub fn builtin() -> Self {
-        use crate::tasks::*;
-        Registry::new()
-            .with::<Square>()
-            .with::<PiMc>()
-            .with::<Driver>()
-            .with::<RunWorkload>()
-            .with::<WhoAmI>()
-            .with::<Misbehave>()
-            .with::<ReadSetting>()
-            .with::<ScaleBy>()
-    }
-
     /// Whether a task named `name` is registered.
     pub fn contains(&self, name: &str) -> bool {
         self.entries.contains_key(name)
@@ -110,8 +118,8 @@ impl Registry {
         self.entries.keys().copied().collect()
     }
 
-    pub(crate) fn serve_fn(&self, name: &str) -> Option<ServeFn> {
-        self.entries.get(name).map(|e| e.serve)
+    pub(crate) fn entry(&self, name: &str) -> Option<&Entry> {
+        self.entries.get(name)
     }
 
     /// Runs task `name` on a JSON input (the by-hand mechanism). An unknown
@@ -137,15 +145,15 @@ impl std::fmt::Debug for Registry {
 
 // ANCHOR: serve_chunk
 /// The worker side of one chunk: decode every input first (so a bad message
-/// fails the whole chunk before anything runs), then run each task, catching
-/// panics, and push each `Result<Output, panic message>`.
+/// fails the whole chunk before anything runs), then, for each task, tell the
+/// parent it starts, run it catching panics, and send its result.
 fn serve_chunk<T: Task>(
     count: u32,
     payload: &[u8],
     out: &mut Outbox,
 ) -> Result<(), ServeError> {
     let mut rest = payload;
-    let mut inputs = Vec::with_capacity(count as usize);
+    let mut inputs = Vec::with_capacity(count.min(1 << 16) as usize);
     for _ in 0..count {
         let (input, tail) = postcard::take_from_bytes::<T::Input>(rest)
             .map_err(|e| bad_input::<T>(&e.to_string()))?;
@@ -156,9 +164,10 @@ fn serve_chunk<T: Task>(
         return Err(bad_input::<T>("trailing bytes after the last input"));
     }
     for input in inputs {
+        out.started()?; // before the task runs: a crash is blamed on it alone
         let result = panic::catch_unwind(AssertUnwindSafe(|| T::run(input)))
-            .map_err(take_panic_message);
-        out.push(&result)?;
+            .map_err(|payload| Failure::Panicked(take_panic_message(payload)));
+        out.result(&result)?;
     }
     Ok(())
 }

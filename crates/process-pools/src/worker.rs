@@ -1,49 +1,61 @@
 //! The worker side: the hook a program calls first thing in `main`, which turns
-//! the process into a worker when the pool started it as one, and the loop that
-//! serves chunks of tasks until its stdin closes.
+//! the process into a worker when a pool started it as one, and the loop that
+//! serves chunks of tasks until the pool closes the request pipe.
+//!
+//! A worker carries a marker the library controls (an environment variable
+//! with the parent's pid, a nonce and the message limit). A process that
+//! carries the marker but never entered the hook refuses to start workers of
+//! its own ([`refuse_if_unhooked_worker`]): forgetting the hook is an error,
+//! never a fork bomb.
 
 use std::cell::RefCell;
 use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Write};
-use std::time::{Duration, Instant};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 
+use nix::fcntl::{FcntlArg, FdFlag, fcntl};
+use nix::sys::signal::{SigSet, Signal, killpg};
+use nix::unistd::{getpgrp, getppid};
 use serde::Serialize;
 
 use crate::Registry;
-use crate::wire::{self, BAD_INPUT, HELLO, MAGIC, RESULTS, UNKNOWN_FUNCTION};
+use crate::wire::{self, Failure, MAX_FRAME};
 
-/// First argument of a worker of the robust [`crate::ProcessPool`].
+/// First argument of a worker of [`crate::ProcessPool`].
 pub const POOL_WORKER_ARG: &str = "--process-pools-worker=pool";
-/// First argument of a worker of the by-hand mechanism ([`crate::by_hand`]).
-pub const BY_HAND_WORKER_ARG: &str = "--process-pools-worker=by-hand";
 
-/// A worker sends its results at least this often while it works through a
-/// long chunk, so the pool sees progress (and can tell which task hung).
-pub(crate) const FLUSH_EVERY: Duration = Duration::from_millis(10);
+/// The environment variable that marks a process as a pool's worker:
+/// `parent pid:nonce:message limit`.
+pub(crate) const MARKER_VAR: &str = "PROCESS_POOLS_WORKER";
+
+/// Exit status of a worker program that builds a pool instead of serving.
+pub(crate) const EXIT_NOT_HOOKED: i32 = 71;
+
+/// The fix, as the error messages name it.
+pub(crate) const HOOK_FIX: &str = "call `process_pools::worker_main_if_requested_with(&registry)` \
+     first in `main` of the worker program";
+
+/// Set once this process has entered the hook as a worker.
+static HOOK_ENTERED: AtomicBool = AtomicBool::new(false);
 
 // ANCHOR: hook
 /// Call this first in `main` of any program whose executable serves as a
-/// worker (the default: the pool re-executes the running program). If this
-/// process was started as a worker, it serves the [`Registry::builtin`] tasks
-/// and exits; otherwise it returns at once and `main` goes on.
-pub fn worker_main_if_requested() {
-    worker_main_if_requested_with(&Registry::builtin());
-}
-
-/// Like [`worker_main_if_requested`], serving the tasks of `registry`.
+/// worker (by default a pool re-executes the running program). If a pool
+/// started this process as its worker, it serves the tasks of `registry` and
+/// exits; otherwise it returns at once and `main` goes on.
+///
+/// The registry is yours: the tasks your pools send must be in it.
 pub fn worker_main_if_requested_with(registry: &Registry) {
-    let Some(mode) = std::env::args_os().nth(1) else {
+    if std::env::args_os().nth(1).as_deref() != Some(OsStr::new(POOL_WORKER_ARG)) {
         return;
+    }
+    let Some(marker) = Marker::from_env() else {
+        return; // the argument without the marker: not started by a pool
     };
-    let result = if mode == OsStr::new(POOL_WORKER_ARG) {
-        serve_pool(registry)
-    } else if mode == OsStr::new(BY_HAND_WORKER_ARG) {
-        crate::by_hand::serve(registry)
-    } else {
-        return;
-    };
-    match result {
+    HOOK_ENTERED.store(true, Ordering::SeqCst);
+    match serve_pool(registry, &marker) {
         Ok(()) => std::process::exit(0),
         Err(e) => {
             eprintln!("process-pools worker {}: {e}", std::process::id());
@@ -53,33 +65,125 @@ pub fn worker_main_if_requested_with(registry: &Registry) {
 }
 // ANCHOR_END: hook
 
-/// Serves the robust pool's protocol on stdin/stdout.
-fn serve_pool(registry: &Registry) -> io::Result<()> {
-    // If the parent dies, even mid-task, this worker dies with it.
-    #[cfg(target_os = "linux")]
-    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)?;
-    // Keep the protocol on a private copy of stdout, and point stdout itself at
-    // stderr: a task that prints cannot corrupt the messages.
-    let protocol = File::from(nix::unistd::dup(io::stdout())?);
-    nix::unistd::dup2_stdout(io::stderr())?;
-    std::panic::set_hook(Box::new(|info| {
-        let payload = info.payload();
-        let message = payload
-            .downcast_ref::<&str>()
-            .copied()
-            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-            .unwrap_or("a non-string panic payload");
-        let message = match info.location() {
-            Some(at) => format!("{message} (at {at})"),
-            None => message.to_owned(),
-        };
-        LAST_PANIC.with(|last| *last.borrow_mut() = Some(message));
-    }));
-    serve(registry, io::stdin().lock(), protocol)
+/// What the pool tells its worker through [`MARKER_VAR`].
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Marker {
+    pub(crate) parent: i32,
+    pub(crate) nonce: u64,
+    pub(crate) limit: usize,
 }
+
+impl Marker {
+    pub(crate) fn encode(&self) -> String {
+        format!("{}:{}:{}", self.parent, self.nonce, self.limit)
+    }
+
+    fn parse(text: &str) -> Option<Marker> {
+        let mut parts = text.split(':');
+        let marker = Marker {
+            parent: parts.next()?.parse().ok()?,
+            nonce: parts.next()?.parse().ok()?,
+            limit: parts.next()?.parse::<usize>().ok()?.min(MAX_FRAME),
+        };
+        parts.next().is_none().then_some(marker)
+    }
+
+    fn from_env() -> Option<Marker> {
+        Marker::parse(&std::env::var(MARKER_VAR).ok()?)
+    }
+}
+
+// ANCHOR: refuse
+/// Called by `PoolBuilder::build`. A process that a pool started as its worker
+/// (it carries the marker, and that pool is its parent) but that never entered
+/// the hook is running the whole `main` instead of serving tasks: it must not
+/// start workers of its own, or each would start more. It tells its parent
+/// why, on the protocol pipe, and exits.
+pub(crate) fn refuse_if_unhooked_worker() {
+    let Some(marker) = Marker::from_env() else {
+        return;
+    };
+    if HOOK_ENTERED.load(Ordering::SeqCst) || marker.parent != getppid().as_raw() {
+        return; // a real worker's task, or a grandchild: not a recursion
+    }
+    let text =
+        format!("the worker program builds a pool instead of serving: {HOOK_FIX}");
+    let mut stdout = io::stdout().lock();
+    let _ = wire::write_frame(
+        &mut stdout,
+        &[&[wire::NOT_HOOKED], text.as_bytes()],
+        MAX_FRAME,
+    );
+    let _ = stdout.flush();
+    std::process::exit(EXIT_NOT_HOOKED);
+}
+// ANCHOR_END: refuse
+
+/// Serves the pool's protocol: first the process is set up so that no task
+/// can hang or outlive it, then the loop runs.
+fn serve_pool(registry: &Registry, marker: &Marker) -> io::Result<()> {
+    die_with_the_parent(marker.parent)?;
+    // The protocol moves to private close-on-exec descriptors, so a task's
+    // child processes never hold the pipes open. Stdin becomes /dev/null (a
+    // task that reads it sees the end at once) and stdout goes to stderr (a
+    // task that prints cannot corrupt the messages).
+    let requests = File::from(private_copy(io::stdin().as_fd())?);
+    let replies = File::from(private_copy(io::stdout().as_fd())?);
+    nix::unistd::dup2_stdin(File::open("/dev/null")?)?;
+    nix::unistd::dup2_stdout(io::stderr())?;
+    std::panic::set_hook(Box::new(record_panic));
+    serve(registry, requests, replies, marker)
+}
+
+/// A close-on-exec duplicate of `fd`. (Only the parent-watch thread runs
+/// besides this one, and it starts no process, so no exec can come between
+/// the two calls.)
+fn private_copy(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
+    let copy = nix::unistd::dup(fd)?;
+    fcntl(&copy, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC))?;
+    Ok(copy)
+}
+
+// ANCHOR: die_with_parent
+/// The pool started this worker with SIGKILL as its parent-death signal (set
+/// between fork and exec, before any of our code ran). Here it becomes
+/// SIGTERM, caught by a thread that kills the worker's whole process group:
+/// if the parent dies, the worker *and* any process its tasks started die.
+fn die_with_the_parent(parent: i32) -> io::Result<()> {
+    let mut term = SigSet::empty();
+    term.add(Signal::SIGTERM);
+    term.thread_block()?; // every thread started from now on blocks it too
+    std::thread::Builder::new()
+        .name("process-pools-parent-watch".into())
+        .spawn(move || {
+            if term.wait().is_ok() {
+                let _ = killpg(getpgrp(), Signal::SIGKILL);
+            }
+        })?;
+    nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)?;
+    if getppid().as_raw() != parent {
+        let _ = killpg(getpgrp(), Signal::SIGKILL); // it died meanwhile
+    }
+    Ok(())
+}
+// ANCHOR_END: die_with_parent
 
 thread_local! {
     static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+fn record_panic(info: &std::panic::PanicHookInfo<'_>) {
+    let payload = info.payload();
+    let message = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a non-string panic payload");
+    let message = match info.location() {
+        Some(at) => format!("{message} (at {at})"),
+        None => message.to_owned(),
+    };
+    LAST_PANIC.with(|last| *last.borrow_mut() = Some(message));
 }
 
 /// The message of the panic that just unwound: what the panic hook recorded
@@ -112,101 +216,125 @@ impl From<io::Error> for ServeError {
     }
 }
 
-/// Where a worker puts its results: encoded one after another and sent in a
-/// frame at the end of the chunk, or earlier once [`FLUSH_EVERY`] has passed.
+// ANCHOR: outbox
+/// Where a worker writes its replies. `STARTED` goes out (with the result of
+/// the task before it, in the same write) before each task runs; results
+/// wait in the buffer until then, or until the worker has nothing to do.
 pub(crate) struct Outbox {
-    out: BufWriter<Box<dyn Write>>,
-    results: Vec<u8>,
-    count: u32,
-    last_flush: Instant,
+    out: BufWriter<File>,
+    scratch: Vec<u8>,
+    limit: usize,
 }
 
 impl Outbox {
-    fn new(out: Box<dyn Write>) -> Self {
-        Outbox {
-            out: BufWriter::with_capacity(64 * 1024, out),
-            results: Vec::new(),
-            count: 0,
-            last_flush: Instant::now(),
+    /// Tells the parent that the next task starts now.
+    pub(crate) fn started(&mut self) -> io::Result<()> {
+        wire::write_frame(&mut self.out, &[&[wire::STARTED]], self.limit)?;
+        self.out.flush()
+    }
+
+    /// Sends the result of the task that started last.
+    pub(crate) fn result<T: Serialize>(
+        &mut self,
+        result: &Result<T, Failure>,
+    ) -> io::Result<()> {
+        self.scratch.clear();
+        self.scratch.push(wire::RESULT);
+        let mut encoded =
+            postcard::to_extend(result, std::mem::take(&mut self.scratch)).map_err(
+                |e| io::Error::other(format!("cannot encode a result: {e}")),
+            )?;
+        if encoded.len() > self.limit {
+            let too_large: Result<(), Failure> = Err(Failure::OutputTooLarge {
+                bytes: encoded.len() as u64 - 1,
+                limit: self.limit as u64,
+            });
+            encoded.truncate(1);
+            encoded = postcard::to_extend(&too_large, encoded)
+                .map_err(|e| io::Error::other(e.to_string()))?;
         }
+        let written = wire::write_frame(&mut self.out, &[&encoded], self.limit);
+        self.scratch = encoded;
+        written
     }
 
-    /// Adds one result; sends what has accumulated if it is time to.
-    pub(crate) fn push(&mut self, result: &impl Serialize) -> io::Result<()> {
-        let buf = std::mem::take(&mut self.results);
-        self.results = postcard::to_extend(result, buf)
-            .map_err(|e| io::Error::other(format!("cannot encode a result: {e}")))?;
-        self.count += 1;
-        if self.last_flush.elapsed() >= FLUSH_EVERY {
-            self.write_results()?;
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    /// Ends a chunk: its remaining results become a frame. The frame is sent
-    /// at once, unless the next request is already here and the last send was
-    /// recent: then it goes with the next chunk's (one write for several).
-    fn end_chunk(&mut self, more_waiting: bool) -> io::Result<()> {
-        self.write_results()?;
-        if !more_waiting || self.last_flush.elapsed() >= FLUSH_EVERY {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    /// Moves the accumulated results, if any, into a frame in the buffer.
-    fn write_results(&mut self) -> io::Result<()> {
-        if self.count > 0 {
-            let header = [&[RESULTS][..], &self.count.to_le_bytes()].concat();
-            wire::write_frame(&mut self.out, &[&header, &self.results])?;
-            self.results.clear();
-            self.count = 0;
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()?;
-        self.last_flush = Instant::now();
-        Ok(())
-    }
-
-    fn send(&mut self, parts: &[&[u8]]) -> io::Result<()> {
-        wire::write_frame(&mut self.out, parts)?;
-        self.flush()
+    fn refuse(&mut self, kind: u8, text: &str) -> io::Result<()> {
+        wire::write_frame(&mut self.out, &[&[kind], text.as_bytes()], self.limit)
     }
 }
+// ANCHOR_END: outbox
 
 // ANCHOR: serve
-/// The worker loop: say hello, then for each chunk request look the function up
-/// and serve it, until the parent closes our stdin.
-pub(crate) fn serve(
+/// The worker loop: say hello, then for each chunk request look the task up,
+/// check its types, and serve it, until the parent closes the request pipe.
+fn serve(
     registry: &Registry,
-    input: impl io::Read,
-    output: impl Write + 'static,
+    requests: File,
+    replies: File,
+    marker: &Marker,
 ) -> io::Result<()> {
-    let mut input = BufReader::with_capacity(64 * 1024, input);
-    let mut out = Outbox::new(Box::new(output));
-    out.send(&[&[HELLO], MAGIC, &std::process::id().to_le_bytes()])?;
+    let mut input = BufReader::with_capacity(64 * 1024, requests);
+    let mut out = Outbox {
+        out: BufWriter::with_capacity(64 * 1024, replies),
+        scratch: Vec::new(),
+        limit: marker.limit,
+    };
+    let pid = std::process::id().to_le_bytes();
+    let hello: [&[u8]; 4] = [
+        &[wire::HELLO],
+        wire::MAGIC,
+        &pid,
+        &marker.nonce.to_le_bytes(),
+    ];
+    wire::write_frame(&mut out.out, &hello, MAX_FRAME)?;
     let mut frame = Vec::new();
-    while wire::read_frame(&mut input, &mut frame)? {
-        let (count, name, inputs) = wire::parse_chunk(&frame)?;
-        let Some(serve_chunk) = registry.serve_fn(name) else {
-            out.send(&[&[UNKNOWN_FUNCTION], name.as_bytes()])?;
+    loop {
+        if input.buffer().is_empty() {
+            out.out.flush()?; // about to wait for work: send every result
+        }
+        if !wire::read_frame(&mut input, &mut frame, marker.limit)? {
+            return out.out.flush();
+        }
+        let request = wire::parse_chunk(&frame)?;
+        let Some(entry) = registry.entry(request.name) else {
+            out.refuse(wire::UNKNOWN_FUNCTION, request.name)?;
             continue;
         };
-        if out.out.buffer().is_empty() {
-            out.last_flush = Instant::now(); // time since the last send
+        if entry.fingerprint != request.fingerprint {
+            let (input, output) = entry.types;
+            let text = format!(
+                "the worker's `{}` takes {input} and returns {output}, and the \
+                 pool's does not (is the worker binary stale?)",
+                request.name
+            );
+            out.refuse(wire::TYPE_MISMATCH, &text)?;
+            continue;
         }
-        match serve_chunk(count, inputs, &mut out) {
-            Ok(()) => out.end_chunk(!input.buffer().is_empty())?,
+        match (entry.serve)(request.count, request.inputs, &mut out) {
+            Ok(()) => {}
             Err(ServeError::BadInput(detail)) => {
-                out.send(&[&[BAD_INPUT], detail.as_bytes()])?
+                out.refuse(wire::BAD_INPUT, &detail)?
             }
             Err(ServeError::Io(e)) => return Err(e),
         }
     }
-    Ok(())
 }
 // ANCHOR_END: serve
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_marker_round_trips_and_rejects_garbage() {
+        let marker = Marker {
+            parent: 42,
+            nonce: 7,
+            limit: 1000,
+        };
+        assert_eq!(Marker::parse(&marker.encode()), Some(marker));
+        for bad in ["", "1:2", "1:2:3:4", "a:2:3", "1:2:-3"] {
+            assert_eq!(Marker::parse(bad), None, "{bad}");
+        }
+    }
+}

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use common::{WORKER, bounded};
 use process_pools::by_hand::{self, ByHandError};
-use process_pools::tasks::{Behaviour, Misbehave, PiMc, WhoAmI};
+use process_pools::demo::{Behaviour, Misbehave, PiMc, WhoAmI};
 
 #[test]
 fn results_in_order_with_the_workers_pids() {

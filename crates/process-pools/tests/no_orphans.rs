@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{bounded, live_children, pool};
-use process_pools::tasks::{Behaviour, Misbehave, WhoAmI};
+use process_pools::demo::{Behaviour, Misbehave, WhoAmI};
 
 #[test]
 fn dropping_pools_leaves_no_child_process() {

@@ -5,12 +5,13 @@
 mod common;
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use common::{WORKER, bounded, pool};
-use process_pools::tasks::{
+use process_pools::demo::{
     Driver, PiMc, ReadSetting, RunWorkload, SETTING, ScaleBy, Square, WhoAmI,
 };
-use process_pools::{PoolError, ProcessPool, Task, TaskError};
+use process_pools::{PoolError, ProcessPool, Task, TaskErrorKind};
 use workloads::{Workload, WorkloadKind};
 
 #[test]
@@ -168,10 +169,10 @@ fn an_unknown_function_name_is_a_clear_error() {
         let results = pool.map::<NotRegistered>([1, 2, 3]);
         for (task, result) in results.into_iter().enumerate() {
             let error = result.unwrap_err();
+            assert_eq!(error.task, task);
             assert_eq!(
-                error,
-                TaskError::UnknownFunction {
-                    task,
+                error.kind,
+                TaskErrorKind::UnknownFunction {
                     name: "not_registered".into()
                 }
             );
@@ -185,7 +186,7 @@ fn an_unknown_function_name_is_a_clear_error() {
     });
 }
 
-/// Claims to be `square` but sends a string: the worker cannot decode it.
+/// Claims to be `square` but sends a string.
 struct SquareOfText;
 
 impl Task for SquareOfText {
@@ -197,7 +198,7 @@ impl Task for SquareOfText {
     }
 }
 
-/// Claims `square` returns text: the parent cannot decode the result.
+/// Claims `square` returns text.
 struct SquareAsText;
 
 impl Task for SquareAsText {
@@ -209,28 +210,50 @@ impl Task for SquareAsText {
     }
 }
 
+/// What a stale worker binary looks like from the parent: the same name, and
+/// types whose encodings look alike (`-5i64` is encoded as `9u64`).
+struct SquareSigned;
+
+impl Task for SquareSigned {
+    const NAME: &'static str = "square";
+    type Input = i64;
+    type Output = i64;
+    fn run(x: i64) -> i64 {
+        x * x
+    }
+}
+
 #[test]
-fn an_undeserialisable_message_is_a_clear_error() {
+fn a_task_with_other_types_under_the_same_name_is_a_type_mismatch() {
     bounded(30, || {
-        let pool = pool(1).build().unwrap();
+        let pool = pool(1).chunksize(2).build().unwrap();
+        // Before the type fingerprint, -5 came back as -41: 9u64 squared is
+        // 81, decoded as a zigzag i64.
+        let results = pool.map::<SquareSigned>([-5, 3, 2]);
+        for (task, result) in results.iter().enumerate() {
+            let error = result.as_ref().unwrap_err();
+            assert_eq!(error.task, task);
+            let TaskErrorKind::TypeMismatch { detail } = &error.kind else {
+                panic!("{error:?}")
+            };
+            assert!(
+                detail.contains("takes u64 and returns u64")
+                    && detail.contains("stale"),
+                "{detail}"
+            );
+        }
         let error = pool
             .map::<SquareOfText>(["seven".to_owned()])
             .remove(0)
             .unwrap_err();
-        let TaskError::BadMessage { task: 0, detail } = &error else {
-            panic!("{error:?}")
-        };
         assert!(
-            detail.contains("`square` cannot decode its input as u64"),
-            "{detail}"
+            matches!(error.kind, TaskErrorKind::TypeMismatch { .. }),
+            "{error}"
         );
         let error = pool.map::<SquareAsText>([3u64]).remove(0).unwrap_err();
-        let TaskError::BadMessage { task: 0, detail } = &error else {
-            panic!("{error:?}")
-        };
         assert!(
-            detail.contains("cannot decode the result of `square`"),
-            "{detail}"
+            matches!(error.kind, TaskErrorKind::TypeMismatch { .. }),
+            "{error}"
         );
         assert_eq!(pool.map::<Square>([5]), vec![Ok(25)], "the worker survives");
     });
@@ -267,10 +290,19 @@ fn bad_settings_and_non_worker_programs_are_build_errors() {
             .workers(1)
             .worker_exe("/no/such/program");
         assert!(matches!(missing.build(), Err(PoolError::Spawn { .. })));
-        // A program that does not call worker_main_if_requested().
+        // A program that is not a worker at all.
         let not_a_worker = ProcessPool::builder().workers(1).worker_exe("/bin/true");
         let error = not_a_worker.build().unwrap_err().to_string();
-        assert!(error.contains("worker_main_if_requested"), "{error}");
+        assert!(
+            error.contains("worker_main_if_requested_with(&registry)"),
+            "{error}"
+        );
+        for bad in [
+            pool(1).max_message_bytes(10),
+            pool(1).timeout(Duration::ZERO),
+        ] {
+            assert!(matches!(bad.build(), Err(PoolError::Invalid(_))));
+        }
         assert!(std::path::Path::new(WORKER).exists());
     });
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use process_pools::{PoolBuilder, ProcessPool};
 
-/// The demo binary: it calls `worker_main_if_requested()` first, so it can
+/// The demo binary: it calls `demo::worker_main_if_requested()` first, so it can
 /// serve as the worker of pools built in this test process.
 pub const WORKER: &str = env!("CARGO_BIN_EXE_process-pools");
 

@@ -1,0 +1,395 @@
+//! The thread that owns one worker slot of a [`crate::ProcessPool`]: it sends
+//! chunks to its worker, follows which task the worker has started, forwards
+//! results, enforces the per-task timeout, and when the worker dies blames
+//! the one task that was running and re-sends the ones it had not started.
+
+use std::collections::VecDeque;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, never, select};
+
+use crate::TaskErrorKind;
+use crate::builder::Config;
+use crate::process::{self, Event, SpawnError, Worker};
+use crate::stream::{Batch, Chunk};
+use crate::wire::{self, MAX_FRAME};
+
+/// How many chunks a busy worker may be sent ahead of time (only while its
+/// chunks finish quickly, see [`PREFETCH_BELOW`]), so that small messages
+/// stream through the pipe instead of waiting for a round trip each.
+const PREFETCH: usize = 16;
+/// Workers whose last chunk took less than this get chunks ahead of time.
+const PREFETCH_BELOW: Duration = Duration::from_millis(2);
+/// At most this many bytes of requests are sent ahead to a busy worker, so a
+/// write to its pipe (64 KiB) never blocks; larger chunks wait until it is idle.
+const PREFETCH_MAX_BYTES: usize = 32 * 1024;
+/// How long a worker asked to exit may take before it is killed.
+const EXIT_GRACE: Duration = Duration::from_millis(500);
+/// How long a dead worker's last messages may take to arrive.
+const LOST_GRACE: Duration = Duration::from_secs(1);
+
+/// A chunk sent to the worker: how many of its tasks started, and how many
+/// results came back (`reported <= started <= reported + 1`).
+#[derive(Debug)]
+struct InFlight {
+    chunk: Chunk,
+    started: usize,
+    reported: usize,
+}
+
+/// The thread that owns one worker slot.
+pub(crate) struct Driver {
+    slot: usize,
+    config: Arc<Config>,
+    jobs: Receiver<Chunk>,
+    stop: Receiver<()>,
+    pids: Arc<Mutex<Vec<u32>>>,
+    /// Work that goes before new jobs: the unstarted tasks of a lost worker.
+    backlog: VecDeque<Chunk>,
+    in_flight: VecDeque<InFlight>,
+    worker: Option<Worker>,
+    tasks_sent: usize,
+    /// When the task running now started, if one is.
+    running_since: Option<Instant>,
+    /// When the front chunk's first task started.
+    chunk_since: Instant,
+    /// Whether this worker's chunks finish quickly enough to send ahead.
+    fast: bool,
+}
+
+impl Driver {
+    pub(crate) fn new(
+        slot: usize,
+        config: Arc<Config>,
+        jobs: Receiver<Chunk>,
+        stop: Receiver<()>,
+        pids: Arc<Mutex<Vec<u32>>>,
+    ) -> Self {
+        Driver {
+            slot,
+            config,
+            jobs,
+            stop,
+            pids,
+            backlog: VecDeque::new(),
+            in_flight: VecDeque::new(),
+            worker: None,
+            tasks_sent: 0,
+            running_since: None,
+            chunk_since: Instant::now(),
+            fast: false,
+        }
+    }
+
+    /// Starts the first worker, says whether that worked, and runs.
+    pub(crate) fn start_and_run(mut self, ready: Sender<Result<(), SpawnError>>) {
+        match self.spawn() {
+            Ok(()) => {
+                let _ = ready.send(Ok(()));
+                self.run();
+            }
+            Err(e) => {
+                let _ = ready.send(Err(e));
+            }
+        }
+    }
+
+    // ANCHOR: driver_loop
+    fn run(mut self) {
+        loop {
+            if self.worker.is_none() && !self.restart() {
+                return;
+            }
+            self.send_what_fits();
+            let Some(worker) = self.worker.as_ref() else {
+                continue;
+            };
+            let events = worker.events.clone();
+            let idle = self.in_flight.is_empty();
+            if idle && self.tasks_sent >= self.config.max_tasks {
+                self.retire(); // recycled: a fresh one starts next turn
+                continue;
+            }
+            let room = idle || (self.fast && self.in_flight.len() < PREFETCH);
+            let more_jobs = if room { self.jobs.clone() } else { never() };
+            let timer = match self.deadline() {
+                Some(deadline) => crossbeam_channel::at(deadline),
+                None => never(),
+            };
+            select! {
+                recv(events) -> event => self.on_event(event.ok()),
+                recv(more_jobs) -> job => match job {
+                    Ok(chunk) => self.backlog.push_back(chunk),
+                    Err(_) => return self.shut_down(),
+                },
+                recv(self.stop) -> _ => return self.shut_down(),
+                recv(timer) -> _ => self.on_timer(),
+            }
+        }
+    }
+    // ANCHOR_END: driver_loop
+
+    /// When the running task's time is up. `None`: no task is running, no
+    /// timeout, or a timeout so long that it never comes (`Duration::MAX`).
+    fn deadline(&self) -> Option<Instant> {
+        self.running_since?.checked_add(self.config.timeout?)
+    }
+
+    /// Starts a worker for this slot.
+    fn spawn(&mut self) -> Result<(), SpawnError> {
+        let worker = process::spawn(&self.config)?;
+        if let Ok(mut pids) = self.pids.lock() {
+            pids[self.slot] = worker.pid;
+        }
+        self.worker = Some(worker);
+        self.tasks_sent = 0;
+        Ok(())
+    }
+
+    /// Starts a replacement worker. If that fails, the next chunk fails with
+    /// the reason (so its caller hears of it, and the next chunk tries
+    /// again). Returns whether the pool goes on.
+    fn restart(&mut self) -> bool {
+        let detail = match self.spawn() {
+            Ok(()) => return true,
+            Err(SpawnError::Failed(detail) | SpawnError::NotHooked(detail)) => {
+                detail
+            }
+        };
+        let chunk = match self.backlog.pop_front() {
+            Some(chunk) => chunk,
+            None => select! {
+                recv(self.jobs) -> job => match job {
+                    Ok(chunk) => chunk,
+                    Err(_) => return false,
+                },
+                recv(self.stop) -> _ => return false,
+            },
+        };
+        chunk.fail_from(0, &TaskErrorKind::WorkerUnavailable { detail });
+        true
+    }
+
+    /// Sends chunks while the worker has room: one chunk if it is idle, a few
+    /// small ones ahead if its chunks finish quickly.
+    fn send_what_fits(&mut self) {
+        let Some(worker) = self.worker.as_mut() else {
+            return;
+        };
+        loop {
+            let idle = self.in_flight.is_empty();
+            let room = idle || (self.fast && self.in_flight.len() < PREFETCH);
+            let quota = self.config.max_tasks.saturating_sub(self.tasks_sent);
+            if !room || quota == 0 {
+                return;
+            }
+            let Some(mut chunk) = self
+                .backlog
+                .pop_front()
+                .or_else(|| self.jobs.try_recv().ok())
+            else {
+                return;
+            };
+            if chunk.is_cancelled() {
+                continue;
+            }
+            let ahead: usize =
+                self.in_flight.iter().map(|f| f.chunk.payload.len()).sum();
+            if !idle && ahead + chunk.payload.len() > PREFETCH_MAX_BYTES {
+                self.backlog.push_front(chunk);
+                return;
+            }
+            if chunk.len() > quota {
+                self.backlog.push_front(chunk.slice(quota, chunk.len()));
+                chunk = chunk.slice(0, quota);
+            }
+            let header = wire::chunk_header(
+                chunk.len() as u32,
+                chunk.fingerprint,
+                chunk.function,
+            );
+            let Some(stdin) = worker.stdin.as_mut() else {
+                self.backlog.push_front(chunk);
+                return;
+            };
+            let parts = [&header[..], &chunk.payload];
+            let sent = wire::write_frame(stdin, &parts, self.config.max_message)
+                .and_then(|()| stdin.flush());
+            if sent.is_err() {
+                // The worker is gone; its watchers will report it.
+                self.backlog.push_front(chunk);
+                return;
+            }
+            self.tasks_sent += chunk.len();
+            self.in_flight.push_back(InFlight {
+                chunk,
+                started: 0,
+                reported: 0,
+            });
+        }
+    }
+
+    fn on_event(&mut self, event: Option<Event>) {
+        match event {
+            Some(Event::Frames(bytes)) => {
+                if self.on_frames(&bytes).is_err() {
+                    // Not our protocol: the worker is broken.
+                    if let Some(worker) = &self.worker {
+                        worker.kill_group();
+                    }
+                    self.on_worker_lost(None);
+                }
+            }
+            Some(Event::Closed) | None => {
+                if let Some(worker) = self.worker.as_mut() {
+                    worker.closed = true;
+                }
+                self.on_worker_lost(None);
+            }
+            Some(Event::Exited) => {
+                if let Some(worker) = self.worker.as_mut() {
+                    worker.exited = true;
+                }
+                self.on_worker_lost(None);
+            }
+        }
+    }
+
+    // ANCHOR: on_frames
+    /// Follows the worker's replies: `STARTED` marks the next task as
+    /// running, `RESULT` finishes it, a refusal fails a whole chunk that has
+    /// not started. Consecutive results go to their caller in one delivery.
+    fn on_frames(&mut self, bytes: &[u8]) -> Result<(), ()> {
+        let (frames, _) = wire::complete_frames(bytes, MAX_FRAME).map_err(|_| ())?;
+        let mut batch = Batch::default();
+        let outcome = frames.into_iter().try_for_each(|(start, end)| {
+            let frame = &bytes[start..end];
+            let front = self.in_flight.front_mut().ok_or(())?;
+            match frame.first().copied() {
+                Some(wire::STARTED) if front.started == front.reported => {
+                    front.started += 1;
+                    let now = Instant::now();
+                    self.running_since = Some(now);
+                    if front.started == 1 {
+                        self.chunk_since = now;
+                    }
+                }
+                Some(wire::RESULT) if front.started == front.reported + 1 => {
+                    let task = front.chunk.first + front.reported;
+                    front.reported += 1;
+                    self.running_since = None;
+                    batch.push(&front.chunk.call, task, &frame[1..]);
+                    if front.reported == front.chunk.len() {
+                        self.fast = self.chunk_since.elapsed() < PREFETCH_BELOW;
+                        self.in_flight.pop_front();
+                    }
+                }
+                Some(kind)
+                    if front.started == 0 && kind >= wire::UNKNOWN_FUNCTION =>
+                {
+                    let text = String::from_utf8_lossy(&frame[1..]).into_owned();
+                    let kind = match kind {
+                        wire::UNKNOWN_FUNCTION => {
+                            TaskErrorKind::UnknownFunction { name: text }
+                        }
+                        wire::TYPE_MISMATCH => {
+                            TaskErrorKind::TypeMismatch { detail: text }
+                        }
+                        wire::BAD_INPUT => {
+                            TaskErrorKind::BadMessage { detail: text }
+                        }
+                        _ => return Err(()),
+                    };
+                    batch.send(); // results before, error after: keep the order
+                    front.chunk.fail_from(0, &kind);
+                    self.in_flight.pop_front();
+                }
+                _ => return Err(()),
+            }
+            Ok(())
+        });
+        batch.send();
+        outcome
+    }
+    // ANCHOR_END: on_frames
+
+    /// The running task's time is up, unless its result is already here.
+    fn on_timer(&mut self) {
+        let Some(worker) = self.worker.as_ref() else {
+            return;
+        };
+        let mut pending = Vec::new();
+        while let Ok(event) = worker.events.try_recv() {
+            pending.push(event);
+        }
+        for event in pending {
+            self.on_event(Some(event));
+        }
+        let due = self.deadline().is_some_and(|d| d <= Instant::now());
+        if let (true, Some(worker), Some(timeout)) =
+            (due, self.worker.as_ref(), self.config.timeout)
+        {
+            worker.kill_group();
+            let pid = worker.pid;
+            self.on_worker_lost(Some(TaskErrorKind::TimedOut { pid, timeout }));
+        }
+    }
+
+    // ANCHOR: blame
+    /// The worker died, or was killed for a timeout. Its last replies are
+    /// read first. Then the task it had started and not finished, if any, is
+    /// the culprit: it fails, once. The tasks it had not started go first to
+    /// the next worker: they run once, there.
+    fn on_worker_lost(&mut self, timed_out: Option<TaskErrorKind>) {
+        let Some(mut worker) = self.worker.take() else {
+            return;
+        };
+        let mut late = Vec::new();
+        let status = worker.stop_with(LOST_GRACE, |frames| late.push(frames));
+        for frames in late {
+            let _ = self.on_frames(&frames);
+        }
+        if let Some(front) = self.in_flight.front_mut()
+            && front.started > front.reported
+        {
+            let kind = timed_out.unwrap_or(TaskErrorKind::Crashed {
+                pid: worker.pid,
+                status,
+            });
+            let _ = front.chunk.call.tx.send(crate::stream::Delivery::Failed(
+                kind.of(front.chunk.first + front.reported),
+            ));
+            front.reported += 1;
+        }
+        let unstarted = self
+            .in_flight
+            .drain(..)
+            .map(|f| f.chunk.slice(f.reported, f.chunk.len()))
+            .filter(|chunk| chunk.len() > 0);
+        let mut backlog: VecDeque<Chunk> = unstarted.collect();
+        backlog.extend(self.backlog.drain(..));
+        self.backlog = backlog;
+        self.running_since = None;
+        self.fast = false; // one chunk at a time until chunks prove quick
+    }
+    // ANCHOR_END: blame
+
+    /// Asks an idle worker to exit (by closing its request pipe) and waits.
+    fn retire(&mut self) {
+        if let Some(mut worker) = self.worker.take() {
+            worker.stop(EXIT_GRACE);
+        }
+    }
+
+    /// Stops the worker at shutdown, busy or not, with all it started.
+    fn shut_down(&mut self) {
+        if let Some(worker) = self.worker.as_ref()
+            && !self.in_flight.is_empty()
+        {
+            worker.kill_group();
+        }
+        self.retire();
+    }
+}

@@ -1,0 +1,131 @@
+//! The errors of a [`crate::ProcessPool`]: [`TaskError`] for one task (the
+//! others of the same `map` are not affected) and [`PoolError`] for `build`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+// ANCHOR: task_error
+/// Why one task has no result: which task (its position in the input) and
+/// what happened to it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("task {task} {kind}")]
+pub struct TaskError {
+    /// The position of the task in the input.
+    pub task: usize,
+    /// What went wrong.
+    pub kind: TaskErrorKind,
+}
+
+/// What went wrong with one task.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TaskErrorKind {
+    /// The task panicked; the worker caught it and lives on.
+    #[error("panicked: {message}")]
+    Panicked {
+        /// The panic message and where it was raised.
+        message: String,
+    },
+    /// The worker process died while running the task (abort, exit, a
+    /// signal). The task ran once; it is not retried.
+    #[error("killed its worker (pid {pid}): {status}")]
+    Crashed {
+        /// The worker's process id.
+        pid: u32,
+        /// How it ended, e.g. `signal: 9 (SIGKILL)` or `exit status: 3`.
+        status: String,
+    },
+    /// The task ran past the pool's timeout, counted from its start; its
+    /// worker (and every process the worker started) was killed.
+    #[error("timed out after {timeout:?}; its worker (pid {pid}) was killed")]
+    TimedOut {
+        /// The worker's process id.
+        pid: u32,
+        /// The pool's per-task timeout.
+        timeout: Duration,
+    },
+    /// The worker's registry has no task of this name.
+    #[error(
+        "failed: the worker has no function named `{name}` (register it in the \
+         worker's Registry)"
+    )]
+    UnknownFunction {
+        /// The name that was sent.
+        name: String,
+    },
+    /// The worker's task of this name has other input or output types (a
+    /// stale worker binary, or two tasks under one name).
+    #[error("failed: type mismatch: {detail}")]
+    TypeMismatch {
+        /// Both sides' view.
+        detail: String,
+    },
+    /// An input or output did not encode or decode.
+    #[error("failed: undecodable message: {detail}")]
+    BadMessage {
+        /// What went wrong.
+        detail: String,
+    },
+    /// The task's encoded input or output is over the pool's message limit
+    /// ([`crate::PoolBuilder::max_message_bytes`]).
+    #[error(
+        "failed: its {what} of {bytes} bytes is over the message limit of \
+         {limit} bytes (send a path instead, or raise max_message_bytes)"
+    )]
+    TooLarge {
+        /// `"input"` or `"output"`.
+        what: &'static str,
+        /// Its encoded size.
+        bytes: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// No worker process could be started to run the task.
+    #[error("failed: no worker could be started: {detail}")]
+    WorkerUnavailable {
+        /// Why.
+        detail: String,
+    },
+    /// The pool's machinery stopped before the task finished (a bug).
+    #[error("was lost: the pool stopped before it finished")]
+    Lost,
+}
+// ANCHOR_END: task_error
+
+impl TaskErrorKind {
+    /// This error, for task `task`.
+    pub(crate) fn of(&self, task: usize) -> TaskError {
+        TaskError {
+            task,
+            kind: self.clone(),
+        }
+    }
+}
+
+/// Why a pool could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum PoolError {
+    /// A setting is out of range.
+    #[error("invalid pool setting: {0}")]
+    Invalid(&'static str),
+    /// The path of the running program is unknown.
+    #[error("cannot find the running program to use as the worker: {0}")]
+    CurrentExe(std::io::Error),
+    /// A worker process could not be started.
+    #[error("cannot start worker {exe:?}: {detail}")]
+    Spawn {
+        /// The worker executable.
+        exe: PathBuf,
+        /// Why.
+        detail: String,
+    },
+    /// The worker program ran its whole `main` instead of serving tasks (it
+    /// does not call the worker hook first), and refused to start workers of
+    /// its own.
+    #[error("worker {exe:?} is not a worker: {detail}")]
+    NotHooked {
+        /// The worker executable.
+        exe: PathBuf,
+        /// What it said, with the fix.
+        detail: String,
+    },
+}

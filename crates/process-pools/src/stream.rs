@@ -1,0 +1,234 @@
+//! How tasks travel inside the pool and come back: a [`Chunk`] of encoded
+//! inputs goes to a driver thread, its results come back as [`Delivery`]s on
+//! the channel of their `map` call, and the caller's [`ResultStream`] decodes
+//! them.
+
+use std::collections::VecDeque;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::wire::Failure;
+use crate::{ProcessPool, Task, TaskError, TaskErrorKind};
+
+/// One `map` call, shared by its chunks. Only chunks hold the sender: when
+/// every chunk is gone, the caller's receiver ends, so an unanswered task is
+/// reported as lost instead of waited for.
+#[derive(Debug)]
+pub(crate) struct Call {
+    pub(crate) tx: Sender<Delivery>,
+    pub(crate) cancelled: Arc<AtomicBool>,
+}
+
+/// What a driver hands to the caller.
+#[derive(Debug)]
+pub(crate) enum Delivery {
+    /// Results of tasks `first..first + ends.len()`: result `k` is encoded in
+    /// `bytes[ends[k - 1]..ends[k]]`.
+    Results {
+        first: usize,
+        ends: Vec<u32>,
+        bytes: Vec<u8>,
+    },
+    /// One task failed.
+    Failed(TaskError),
+}
+
+/// Consecutive tasks `first..first + ends.len()` of one call, sent as one
+/// message: their encoded inputs one after another, item `k` ending at
+/// `ends[k]`.
+#[derive(Debug)]
+pub(crate) struct Chunk {
+    pub(crate) function: &'static str,
+    pub(crate) fingerprint: u64,
+    pub(crate) first: usize,
+    pub(crate) payload: Vec<u8>,
+    pub(crate) ends: Vec<u32>,
+    pub(crate) call: Arc<Call>,
+}
+
+impl Chunk {
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Items `from..to` as a chunk of their own.
+    pub(crate) fn slice(&self, from: usize, to: usize) -> Chunk {
+        let start = if from == 0 { 0 } else { self.ends[from - 1] };
+        let end = if to == 0 { 0 } else { self.ends[to - 1] };
+        Chunk {
+            function: self.function,
+            fingerprint: self.fingerprint,
+            first: self.first + from,
+            payload: self.payload[start as usize..end as usize].to_vec(),
+            ends: self.ends[from..to].iter().map(|e| e - start).collect(),
+            call: Arc::clone(&self.call),
+        }
+    }
+
+    /// Fails items `from..` with `kind`.
+    pub(crate) fn fail_from(&self, from: usize, kind: &TaskErrorKind) {
+        for k in from..self.len() {
+            let _ = self.call.tx.send(Delivery::Failed(kind.of(self.first + k)));
+        }
+    }
+
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.call.cancelled.load(Ordering::Relaxed)
+    }
+}
+
+/// Consecutive results of one call, collected into one [`Delivery`].
+#[derive(Default)]
+pub(crate) struct Batch {
+    call: Option<Arc<Call>>,
+    first: usize,
+    ends: Vec<u32>,
+    bytes: Vec<u8>,
+}
+
+impl Batch {
+    /// Adds the encoded result of task `task` of `call`.
+    pub(crate) fn push(&mut self, call: &Arc<Call>, task: usize, result: &[u8]) {
+        let follows = self.call.as_ref().is_some_and(|c| Arc::ptr_eq(c, call))
+            && self.first + self.ends.len() == task;
+        if !follows {
+            self.send();
+            self.call = Some(Arc::clone(call));
+            self.first = task;
+        }
+        self.bytes.extend_from_slice(result);
+        self.ends.push(self.bytes.len() as u32);
+    }
+
+    /// Hands what was collected to the caller.
+    pub(crate) fn send(&mut self) {
+        if let Some(call) = self.call.take() {
+            let _ = call.tx.send(Delivery::Results {
+                first: self.first,
+                ends: std::mem::take(&mut self.ends),
+                bytes: std::mem::take(&mut self.bytes),
+            });
+        }
+    }
+}
+
+// ANCHOR: stream
+/// The results of [`ProcessPool::imap_unordered`], as tasks finish.
+pub struct ResultStream<'pool, T: Task> {
+    pub(crate) rx: Receiver<Delivery>,
+    pub(crate) cancelled: Arc<AtomicBool>,
+    pub(crate) seen: Vec<bool>,
+    pub(crate) remaining: usize,
+    pub(crate) ready: VecDeque<(usize, Result<T::Output, TaskError>)>,
+    pub(crate) _pool: PhantomData<&'pool ProcessPool>,
+}
+// ANCHOR_END: stream
+
+impl<T: Task> ResultStream<'_, T> {
+    /// Results still to come.
+    pub fn len(&self) -> usize {
+        self.remaining
+    }
+
+    /// Whether every result has been yielded.
+    pub fn is_empty(&self) -> bool {
+        self.remaining == 0
+    }
+
+    pub(crate) fn accept(
+        &mut self,
+        task: usize,
+        result: Result<T::Output, TaskError>,
+    ) {
+        if let Some(seen) = self.seen.get_mut(task).filter(|seen| !**seen) {
+            *seen = true;
+            self.ready.push_back((task, result));
+        }
+    }
+
+    fn decode(&mut self, first: usize, ends: &[u32], bytes: &[u8]) {
+        let mut start = 0;
+        for (k, &end) in ends.iter().enumerate() {
+            let task = first + k;
+            let result = decode_result::<T>(&bytes[start..end as usize])
+                .map_err(|kind| kind.of(task));
+            self.accept(task, result);
+            start = end as usize;
+        }
+    }
+}
+
+/// One task's result: the whole message must decode as `T`'s result.
+fn decode_result<T: Task>(bytes: &[u8]) -> Result<T::Output, TaskErrorKind> {
+    let decoded = postcard::take_from_bytes::<Result<T::Output, Failure>>(bytes);
+    match decoded {
+        Ok((result, [])) => result.map_err(|failure| match failure {
+            Failure::Panicked(message) => TaskErrorKind::Panicked { message },
+            Failure::OutputTooLarge { bytes, limit } => TaskErrorKind::TooLarge {
+                what: "output",
+                bytes,
+                limit,
+            },
+        }),
+        Ok((_, rest)) => Err(TaskErrorKind::BadMessage {
+            detail: format!(
+                "the result of `{}` as {} leaves {} bytes undecoded",
+                T::NAME,
+                std::any::type_name::<T::Output>(),
+                rest.len()
+            ),
+        }),
+        Err(e) => Err(TaskErrorKind::BadMessage {
+            detail: format!(
+                "cannot decode the result of `{}` as {}: {e}",
+                T::NAME,
+                std::any::type_name::<T::Output>()
+            ),
+        }),
+    }
+}
+
+impl<T: Task> Iterator for ResultStream<'_, T> {
+    type Item = (usize, Result<T::Output, TaskError>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(item) = self.ready.pop_front() {
+                self.remaining -= 1;
+                return Some(item);
+            }
+            if self.remaining == 0 {
+                return None;
+            }
+            match self.rx.recv() {
+                Ok(Delivery::Results { first, ends, bytes }) => {
+                    self.decode(first, &ends, &bytes)
+                }
+                Ok(Delivery::Failed(error)) => self.accept(error.task, Err(error)),
+                Err(_) => {
+                    // Every chunk is gone and some tasks have no answer (a
+                    // driver thread stopped): report them, never hang.
+                    let lost: Vec<usize> = (0..self.seen.len())
+                        .filter(|&task| !self.seen[task])
+                        .collect();
+                    for task in lost {
+                        self.accept(task, Err(TaskErrorKind::Lost.of(task)));
+                    }
+                }
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
+    }
+}
+
+impl<T: Task> Drop for ResultStream<'_, T> {
+    fn drop(&mut self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+    }
+}
