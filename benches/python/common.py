@@ -133,10 +133,11 @@ def u64_digest(values, first=8):
             "wrapping_sum": sum(values) & MASK64, "crc32_le_u64": crc}
 
 
-def pi_digest(estimates, trials):
-    """The estimates and their bits (compared exactly between Python strategies)."""
+def pi_digest(estimates, trials, family="random.Random"):
+    """The estimates and their bits, compared exactly between the strategies
+    of one `family` (one generator: `random.Random`, numpy, numba, ...)."""
     return {"n": len(estimates), "trials": trials, "estimates": list(estimates),
-            "bits": [hex_bits(x) for x in estimates]}
+            "bits": [hex_bits(x) for x in estimates], "family": family}
 
 
 def chunks(n, count):

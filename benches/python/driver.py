@@ -1,4 +1,5 @@
-"""`driver` over range(n) (n = 4^10): serial, multiprocessing, joblib and dask.
+"""`driver` over range(n) (n = 4^10): serial, multiprocessing, joblib, dask,
+numpy (vectorised), joblib over numpy chunks, and numba (`@njit`, `prange`).
 
 Run through `python3 benches/python/run.py` (which sets up the pinned venv);
 directly: `target/python-venv/bin/python benches/python/driver.py --jobs 2 [--smoke]`.
@@ -10,12 +11,15 @@ compared with a serial run on the same n.
 """
 
 import multiprocessing
+from functools import partial
 
 import dask
+import numpy as np
 from joblib import Parallel, delayed
 
 from common import Bench, chunks, float_digest, parse_args, warm_dask
-from tasks import driver, driver_batch
+import fast
+from tasks import DRIVER_DEN, DRIVER_NUM, driver, driver_batch
 
 
 def main():
@@ -29,9 +33,14 @@ def main():
     note_per_task = smaller.format("~30-50 us", "30-60 s per run")
     note_dask = smaller.format("~0.5 ms", "about 10 minutes per run")
 
+    reference = None
     for size in sorted({n, n_per_task, n_dask}):
-        bench.measure("serial", 1, size, lambda size=size: [driver(i) for i in range(size)],
-                      check=float_digest)
+        result = bench.measure("serial", 1, size,
+                               lambda size=size: [driver(i) for i in range(size)],
+                               check=float_digest)
+        if size == n:
+            reference = result
+    numeric(bench, n, jobs, reference)
 
     with multiprocessing.Pool(jobs) as pool:
         pool.map(driver, range(jobs))  # workers started before timing
@@ -84,6 +93,38 @@ def main():
                  + ("; starts worker processes on every compute"
                     if scheduler == "processes" else ""))
     bench.emit()
+
+
+def numeric(bench, n, jobs, reference):
+    """numpy, joblib over numpy chunks, numba and numba prange on n elements;
+    the float64 input array is built outside the timing, as Rust's `Vec`."""
+    x = np.arange(n, dtype=np.float64)
+    m = partial(bench.measure, reps=31, budget_s=3.0,
+                check=partial(fast.close_digest, reference=reference))
+    m("numpy", 1, n, lambda: fast.driver_numpy(x),
+      note="np.log(x + 1 + 1) / np.sqrt(x + 2 + 1) over a float64 array")
+    parts = [x[lo:hi] for lo, hi in chunks(n, 4 * jobs)]
+    with Parallel(n_jobs=jobs, backend="threading") as threads:
+        threads(delayed(fast.driver_numpy)(p) for p in parts)
+        m("joblib threading + numpy", jobs, n,
+          lambda: fast.join(threads(delayed(fast.driver_numpy)(p) for p in parts)),
+          note=f"{len(parts)} numpy chunks on threads (ufuncs release the GIL)")
+    with Parallel(n_jobs=jobs) as loky:
+        loky(delayed(fast.driver_numpy)(p) for p in parts)
+        m("joblib loky + numpy", jobs, n,
+          lambda: fast.join(loky(delayed(fast.driver_numpy)(p) for p in parts)),
+          note=f"{len(parts)} numpy chunks on worker processes")
+    if fast.numba_missing("driver"):
+        return
+    fast.driver_numba(x[:8], DRIVER_NUM, DRIVER_DEN)  # compile outside the timing
+    m("numba", 1, n, lambda: fast.driver_numba(x, DRIVER_NUM, DRIVER_DEN),
+      note=f"@njit loop (numba {fast.NUMBA})")
+    fast.driver_numba_prange(x[:8], DRIVER_NUM, DRIVER_DEN)
+    for threads in sorted({1, jobs}):
+        fast.set_threads(threads)
+        m("numba prange", threads, n,
+          lambda: fast.driver_numba_prange(x, DRIVER_NUM, DRIVER_DEN),
+          note=f"@njit(parallel=True) with prange, {threads} numba threads")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Per-task overhead: the trivial task `square` over range(n) (n = 10^6).
+"""Per-task overhead: the trivial task `square` over range(n) (n = 10^6), and
+the same work vectorised (numpy) and compiled (numba).
 
 Run through `python3 benches/python/run.py`; directly:
 `target/python-venv/bin/python benches/python/square.py --jobs 2 [--smoke]`.
@@ -11,11 +12,14 @@ a smaller n, recorded in each row's `note`.
 
 import multiprocessing
 import multiprocessing.pool
+from functools import partial
 
 import dask
+import numpy as np
 from joblib import Parallel, delayed
 
 from common import Bench, chunks, parse_args, u64_digest, warm_dask
+import fast
 from tasks import square, square_batch
 
 
@@ -33,6 +37,7 @@ def main():
     for size in sorted({n, n_per_task, n_dask}):
         bench.measure("serial", 1, size, lambda size=size: [square(i) for i in range(size)],
                       check=u64_digest)
+    numeric(bench, n, jobs)
     with multiprocessing.Pool(jobs) as pool:
         pool.map(square, range(jobs))
         bench.measure("multiprocessing Pool.map", jobs, n,
@@ -79,6 +84,30 @@ def main():
                 for x in part],
             reps=3, check=u64_digest, note=f"{len(batches)} delayed batches")
     bench.emit()
+
+
+def numeric(bench, n, jobs):
+    """numpy, joblib over numpy chunks, numba and numba prange on n uint64s
+    (the input array built outside the timing)."""
+    x = np.arange(n, dtype=np.uint64)
+    m = partial(bench.measure, reps=31, budget_s=3.0,
+                check=lambda a: u64_digest(a.tolist()))
+    m("numpy", 1, n, lambda: fast.square_numpy(x), note="x * x over a uint64 array")
+    parts = [x[lo:hi] for lo, hi in chunks(n, 4 * jobs)]
+    with Parallel(n_jobs=jobs, backend="threading") as threads:
+        threads(delayed(fast.square_numpy)(p) for p in parts)
+        m("joblib threading + numpy", jobs, n,
+          lambda: fast.join(threads(delayed(fast.square_numpy)(p) for p in parts)),
+          note=f"{len(parts)} numpy chunks on threads")
+    if fast.numba_missing("square"):
+        return
+    fast.square_numba(x[:8])
+    m("numba", 1, n, lambda: fast.square_numba(x), note=f"@njit loop (numba {fast.NUMBA})")
+    fast.square_numba_prange(x[:8])
+    for threads in sorted({1, jobs}):
+        fast.set_threads(threads)
+        m("numba prange", threads, n, lambda: fast.square_numba_prange(x),
+          note=f"prange, {threads} numba threads")
 
 
 if __name__ == "__main__":

@@ -73,6 +73,41 @@ class Checks(unittest.TestCase):
         self.assertEqual(bad[0]["status"], "mismatch")
         self.assertIn("SE", bad[0]["detail"])
 
+    def test_pi_families_are_checked_within_their_family(self):
+        mt = common.pi_digest([3.14, 3.15], 100)
+        np_first = common.pi_digest([3.13, 3.12], 100, family="numpy")
+        np_same = common.pi_digest([3.13, 3.12], 100, family="numpy")
+        np_other = common.pi_digest([3.13, 3.11], 100, family="numpy")
+        checks = run.run_checks([row("pi_mc", "serial", 2, mt),
+                                 row("pi_mc", "numpy", 2, np_first),
+                                 row("pi_mc", "joblib + numpy", 2, np_same, jobs=2),
+                                 row("pi_mc", "numpy bad", 2, np_other, jobs=2)],
+                                None, "no cargo")
+        statuses = {c["strategy"]: c["status"] for c in checks}
+        self.assertEqual(statuses, {"serial": "skipped", "numpy": "skipped",
+                                    "joblib + numpy": "ok", "numpy bad": "mismatch"})
+
+    def test_the_lanes_port_must_equal_rust_bit_for_bit(self):
+        got = common.pi_digest([3.0, 3.5], 8, family=run.LANES_FAMILY)
+        rust = {"pi_mc_streams": {"trials": 8, "bits": got["bits"]}}
+        ok = run.run_checks([row("pi_mc", "numba xoshiro lanes", 2, got)], rust, None)
+        self.assertEqual(ok[0]["status"], "ok")
+        rust["pi_mc_streams"]["bits"] = list(reversed(got["bits"]))
+        bad = run.run_checks([row("pi_mc", "numba xoshiro lanes", 2, got)], rust, None)
+        self.assertEqual(bad[0]["status"], "mismatch")
+
+    def test_numpy_within_one_ulp_is_close_and_beyond_is_a_mismatch(self):
+        want = common.float_digest([1.0, 2.0])
+        near = dict(common.float_digest([1.0, 2.0000000000000004]),
+                    differ_from_libm=1, max_ulp_from_libm=1)
+        far = dict(near, max_ulp_from_libm=3)
+        rust = {"driver": [want]}
+        close = run.run_checks([row("driver", "numpy", 2, near)], rust, None)
+        self.assertEqual(close[0]["status"], "close")
+        self.assertIn("1 of 2 values", close[0]["detail"])
+        bad = run.run_checks([row("driver", "numpy", 2, far)], rust, None)
+        self.assertEqual(bad[0]["status"], "mismatch")
+
     def test_files_mismatch_names_the_file(self):
         rust = {"files": {"stats": [{"bytes": 4, "words": 1, "checksum": 7},
                                     {"bytes": 4, "words": 2, "checksum": 8}]}}
