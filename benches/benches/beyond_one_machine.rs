@@ -16,15 +16,17 @@
 //! criterion starts, so the bench runs the same under `cargo bench` and
 //! `cargo test --benches` with no other binary built first.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use benches::{group, id, sized, slow_group};
-use beyond_one_machine::array::{self, Sweep};
-use beyond_one_machine::cluster::run_cluster;
+use beyond_one_machine::DemoSweep;
+use beyond_one_machine::array;
+use beyond_one_machine::cluster::{ClusterOptions, run_cluster};
 use beyond_one_machine::local::{launch_array, launch_cluster};
 use beyond_one_machine::shard::Shard;
 use criterion::{Criterion, Throughput, criterion_group};
-use workloads::{TaskResult, Workload, WorkloadKind};
+use workloads::{TaskResult, WorkloadKind};
 
 /// Threads in the node: the thread pool, and timely's workers in total.
 const JOBS: usize = 2;
@@ -35,21 +37,12 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 /// How long timely's processes wait for each other to connect.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 
-fn sweep(workload: WorkloadKind, size: u64, trials: u64) -> Sweep {
-    Sweep {
-        workload,
-        size,
-        trials,
-        scale: 1.0,
-    }
+fn sweep(workload: WorkloadKind, size: u64, trials: u64) -> Arc<DemoSweep> {
+    Arc::new(DemoSweep::new(workload, size, trials, 1.0).expect("a workload"))
 }
 
-fn prepare(sweep: &Sweep) -> Workload {
-    Workload::prepare(sweep.workload, sweep.size, sweep.trials, sweep.scale)
-        .expect("a workload")
-}
-
-fn serial(workload: &Workload) -> Vec<TaskResult> {
+fn serial(sweep: &DemoSweep) -> Vec<TaskResult> {
+    let workload = sweep.workload();
     workload.inputs().iter().map(|&i| workload.run(i)).collect()
 }
 
@@ -62,7 +55,11 @@ fn fresh_dir() -> tempfile::TempDir {
 
 /// A simulated job array: `shards` shard processes of one thread each into a
 /// fresh results directory, then the merge.
-fn job_array(sweep: &Sweep, shards: u64, dir: &std::path::Path) -> Vec<TaskResult> {
+fn job_array(
+    sweep: &DemoSweep,
+    shards: u64,
+    dir: &std::path::Path,
+) -> Vec<TaskResult> {
     launch_array(sweep, shards, 1, dir, TIMEOUT).expect("every shard succeeds");
     array::merge(sweep, shards, dir).expect("no result missing")
 }
@@ -80,14 +77,19 @@ fn time_fresh(iters: u64, mut run: impl FnMut(&std::path::Path)) -> Duration {
     total
 }
 
-fn timely_in_process(sweep: &Sweep, workload: &Workload) -> Vec<TaskResult> {
+fn timely_in_process(sweep: &Arc<DemoSweep>) -> Vec<TaskResult> {
     let config = timely::Config::process(JOBS);
-    run_cluster(config, workload.spec(), sweep.size, CONNECT_TIMEOUT)
+    let options = ClusterOptions::new(CONNECT_TIMEOUT, CONNECT_TIMEOUT, 0);
+    run_cluster(config, Arc::clone(sweep), &options)
         .expect("the cluster runs")
         .expect("worker 0 is in this process")
 }
 
-fn timely_spawned(sweep: &Sweep, processes: u64, workers: u64) -> Vec<TaskResult> {
+fn timely_spawned(
+    sweep: &DemoSweep,
+    processes: u64,
+    workers: u64,
+) -> Vec<TaskResult> {
     launch_cluster(sweep, processes, workers, TIMEOUT, CONNECT_TIMEOUT)
         .expect("the cluster runs")
 }
@@ -104,12 +106,10 @@ fn routes(c: &mut Criterion) {
         sized(2_000_000, 1_000)
     };
     let sweep = sweep(WorkloadKind::Pi, n, trials);
-    let workload = prepare(&sweep);
-    let expected = serial(&workload);
+    let expected = serial(&sweep);
 
     // Every route must give the serial results before it is timed.
-    let pool =
-        |jobs| array::run_tasks(workload.spec(), 0..n, jobs).expect("no panic");
+    let pool = |jobs| array::run_tasks(&*sweep, 0..n, jobs).expect("no panic");
     assert_eq!(pool(JOBS), expected, "thread pool");
     let shard_counts = [2, 4];
     for shards in shard_counts {
@@ -120,14 +120,14 @@ fn routes(c: &mut Criterion) {
             "{shards} shards"
         );
     }
-    assert_eq!(timely_in_process(&sweep, &workload), expected, "timely 1x2");
+    assert_eq!(timely_in_process(&sweep), expected, "timely 1x2");
     assert_eq!(timely_spawned(&sweep, 1, 2), expected, "timely 1x2 spawned");
     assert_eq!(timely_spawned(&sweep, 2, 1), expected, "timely 2x1");
 
     let mut g = group(c, "beyond_one_machine", "pi");
     slow_group(&mut g);
     g.throughput(Throughput::Elements(n));
-    g.bench_function(id("serial", 1, n), |b| b.iter(|| serial(&workload)));
+    g.bench_function(id("serial", 1, n), |b| b.iter(|| serial(&sweep)));
     g.bench_function(id("thread pool", JOBS, n), |b| b.iter(|| pool(JOBS)));
     for shards in shard_counts {
         // One thread per shard: `jobs` is the number of shard processes.
@@ -140,7 +140,7 @@ fn routes(c: &mut Criterion) {
         });
     }
     g.bench_function(id("timely 1 process x 2 workers", JOBS, n), |b| {
-        b.iter(|| timely_in_process(&sweep, &workload))
+        b.iter(|| timely_in_process(&sweep))
     });
     g.bench_function(id("timely 1 process x 2 workers, spawned", JOBS, n), |b| {
         b.iter(|| timely_spawned(&sweep, 1, 2))
@@ -155,22 +155,21 @@ fn routes(c: &mut Criterion) {
 /// its time is essentially spawn, open the results directory, store, exit.
 fn startup(c: &mut Criterion) {
     let sweep = sweep(WorkloadKind::Driver, 1, 1);
-    let workload = prepare(&sweep);
-    let expected = serial(&workload);
+    let expected = serial(&sweep);
     let only = Shard::new(0, 1).expect("shard 0/1");
     let in_process = |dir: &std::path::Path| {
-        array::run_shard(&sweep, workload.spec(), only, 1, dir).expect("stored");
+        array::run_shard(&*sweep, only, 1, dir).expect("stored");
     };
     let dir = fresh_dir();
     assert_eq!(job_array(&sweep, 1, dir.path()), expected, "shard process");
     let dir = fresh_dir();
     in_process(dir.path());
-    assert_eq!(array::merge(&sweep, 1, dir.path()).unwrap(), expected);
+    assert_eq!(array::merge(&*sweep, 1, dir.path()).unwrap(), expected);
 
     let mut g = group(c, "beyond_one_machine", "startup");
     slow_group(&mut g);
     g.throughput(Throughput::Elements(1));
-    g.bench_function(id("serial", 1, 1), |b| b.iter(|| serial(&workload)));
+    g.bench_function(id("serial", 1, 1), |b| b.iter(|| serial(&sweep)));
     g.bench_function(id("shard in this process (open + store)", 1, 1), |b| {
         b.iter_custom(|iters| time_fresh(iters, in_process))
     });

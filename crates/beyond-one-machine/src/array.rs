@@ -1,51 +1,27 @@
-//! The job-array route: every array task runs one [`Shard`] of the sweep with a
-//! thread pool inside its node and stores each result in a shared results
-//! directory through the caching chapter's [`Memory`]; [`merge`] gathers them
-//! and names every shard that has results missing, so it can be re-run.
+//! The job-array route: every array task runs one [`Shard`] of a [`Sweep`]
+//! with a thread pool inside its node and stores each result in a shared
+//! [`Results`] directory; [`merge`] gathers them and names every shard that
+//! has results missing, with the array ids to resubmit.
 
 use std::ops::Range;
 use std::path::Path;
 use std::time::Instant;
 
-use caching::{CacheError, CachedFn, Memory};
 use serde::{Deserialize, Serialize};
-use workloads::cli::CommonArgs;
-use workloads::{TaskResult, TaskSpec, WorkloadKind};
 
-use crate::shard::Shard;
-
-/// What identifies a sweep in the results directory: everything that changes a
-/// task's result. Two runs with the same `Sweep` share their results.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Sweep {
-    /// The workload.
-    pub workload: WorkloadKind,
-    /// Tasks in the sweep (the `files` corpus depends on it).
-    pub size: u64,
-    /// Trials per π task.
-    pub trials: u64,
-    /// Factor applied to every sleep.
-    pub scale: f64,
-}
-
-impl Sweep {
-    /// The sweep the shared command-line flags describe.
-    pub fn from_args(args: &CommonArgs) -> Sweep {
-        Sweep {
-            workload: args.workload,
-            size: args.size,
-            trials: args.trials,
-            scale: args.scale,
-        }
-    }
-}
+use crate::results::{Entry, Results, ResultsError, SweepRecord};
+use crate::shard::{Shard, ShardError, check_count};
+use crate::sweep::Sweep;
 
 /// Why a shard or a merge failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ArrayError {
-    /// The results directory could not be opened, or a result not stored.
+    /// The shard count does not fit the sweep.
+    #[error(transparent)]
+    Shard(#[from] ShardError),
+    /// The results directory could not be used, or a result not stored.
     #[error("results directory: {0}")]
-    Results(#[from] CacheError),
+    Results(#[from] ResultsError),
     /// A task panicked (its result was not stored; re-running retries it).
     #[error("task {task} panicked: {message}")]
     TaskPanicked {
@@ -55,7 +31,7 @@ pub enum ArrayError {
         message: String,
     },
     /// Some results are missing: the shards that produced them must be re-run.
-    #[error("{}", missing_message(.missing, .size))]
+    #[error("{}", missing_message(.missing, *.size))]
     Missing {
         /// Tasks in the sweep.
         size: u64,
@@ -64,11 +40,23 @@ pub enum ArrayError {
     },
 }
 
-fn missing_message(missing: &[(Shard, Vec<u64>)], size: &u64) -> String {
+impl ArrayError {
+    /// For [`ArrayError::Missing`]: the array ids to resubmit, `1,3`.
+    pub fn resubmit_ids(&self) -> Option<String> {
+        let ArrayError::Missing { missing, .. } = self else {
+            return None;
+        };
+        let ids: Vec<String> =
+            missing.iter().map(|(s, _)| s.index.to_string()).collect();
+        Some(ids.join(","))
+    }
+}
+
+fn missing_message(missing: &[(Shard, Vec<u64>)], size: u64) -> String {
     let tasks: usize = missing.iter().map(|(_, tasks)| tasks.len()).sum();
     let mut text = format!("{tasks} of {size} results missing");
     for (shard, tasks) in missing {
-        let range = shard.range(*size);
+        let range = shard.range(size);
         let shown: Vec<String> = tasks.iter().take(8).map(u64::to_string).collect();
         let more = if tasks.len() > 8 { ", ..." } else { "" };
         text += &format!(
@@ -79,13 +67,6 @@ fn missing_message(missing: &[(Shard, Vec<u64>)], size: &u64) -> String {
             shown.join(", "),
         );
     }
-    let ids: Vec<String> =
-        missing.iter().map(|(s, _)| s.index.to_string()).collect();
-    text += &format!(
-        "\nre-run those shards (`shard --shard i/n`, or resubmit array ids {} \
-         if the array was --array=0-N); stored results are not recomputed",
-        ids.join(",")
-    );
     text
 }
 
@@ -104,27 +85,33 @@ pub struct ShardSummary {
     pub compute_seconds: f64,
 }
 
-// ANCHOR: results
-/// The results of sweeps in the directory of `memory`: one cached function,
-/// called with `(sweep, task)`, so every shard of every run of the same sweep
-/// reads and writes the same entries, and a different sweep never sees them.
-pub fn sweep_results(memory: &Memory) -> CachedFn<TaskResult> {
-    memory.function("beyond-one-machine/sweep-task", 1)
+/// The record of `sweep` split into `shards`, checked against the directory.
+fn record<S: Sweep>(sweep: &S, shards: u64) -> Result<SweepRecord, ArrayError> {
+    check_count(shards, sweep.size())?;
+    let value =
+        serde_json::to_value(sweep).map_err(|source| ResultsError::Encode {
+            what: "the sweep",
+            source,
+        })?;
+    Ok(SweepRecord {
+        sweep: value,
+        size: sweep.size(),
+        shards,
+    })
 }
-// ANCHOR_END: results
 
 // ANCHOR: run_tasks
-/// Runs `tasks` of `spec` on a pool of `jobs` threads (the thread-pools
+/// Runs `tasks` of `sweep` on a pool of `jobs` threads (the thread-pools
 /// chapter's `run_parallel_step`), results in task order. A panicking task
 /// is an error naming it.
-pub fn run_tasks(
-    spec: &TaskSpec,
+pub fn run_tasks<S: Sweep>(
+    sweep: &S,
     tasks: Range<u64>,
     jobs: usize,
-) -> Result<Vec<TaskResult>, ArrayError> {
+) -> Result<Vec<S::Output>, ArrayError> {
     let tasks: Vec<u64> = tasks.collect();
     let results =
-        thread_pools::run_parallel_step(|&i| spec.run(i), &tasks, jobs, false);
+        thread_pools::run_parallel_step(|&i| sweep.run(i), &tasks, jobs, false);
     tasks
         .iter()
         .zip(results)
@@ -140,26 +127,26 @@ pub fn run_tasks(
 
 // ANCHOR: run_shard
 /// Runs `shard` of `sweep` on `jobs` threads, storing every result in the
-/// results directory `dir`. Tasks whose results are already there are not
-/// run again, so a re-submitted shard only does the work that is missing.
-pub fn run_shard(
-    sweep: &Sweep,
-    spec: &TaskSpec,
+/// results directory `dir`. Tasks whose results are stored intact are not
+/// run again, so a resubmitted shard does only the work that is missing
+/// (damaged entries included).
+pub fn run_shard<S: Sweep>(
+    sweep: &S,
     shard: Shard,
     jobs: usize,
     dir: &Path,
 ) -> Result<ShardSummary, ArrayError> {
     let started = Instant::now();
-    let results = sweep_results(&Memory::new(dir)?);
-    let tasks = shard.range(sweep.size);
+    let results = Results::create(dir, &record(sweep, shard.count)?)?;
+    let tasks = shard.range(sweep.size());
     let todo: Vec<u64> = tasks
         .clone()
-        .filter(|&task| !results.check_in_cache(&(sweep, task)))
+        .filter(|&task| !matches!(results.get::<S::Output>(task), Entry::Present(_)))
         .collect();
     // Compute and store each missing result; a result that cannot be stored
     // fails the shard, so the array task is seen to fail and is re-run.
     let stored = thread_pools::run_parallel_step(
-        |&task| results.put(&(sweep, task), &spec.run(task)),
+        |&task| results.put(task, &sweep.run(task)),
         &todo,
         jobs,
         false,
@@ -181,23 +168,24 @@ pub fn run_shard(
 // ANCHOR_END: run_shard
 
 // ANCHOR: merge
-/// Gathers the results of all `shards` of `sweep` from `dir`, in task order.
-/// Any missing result is an [`ArrayError::Missing`] that names its shard:
-/// a failed array task is re-run, never silently dropped.
-pub fn merge(
-    sweep: &Sweep,
+/// Gathers the results of all `shards` of `sweep` from `dir`, in task order,
+/// reading only (`dir` may be read-only). Any missing or damaged result is
+/// an [`ArrayError::Missing`] that names its shard: a failed array task is
+/// re-run, never silently dropped.
+pub fn merge<S: Sweep>(
+    sweep: &S,
     shards: u64,
     dir: &Path,
-) -> Result<Vec<TaskResult>, ArrayError> {
-    let results = sweep_results(&Memory::open(dir)?);
-    let mut merged = Vec::with_capacity(sweep.size as usize);
+) -> Result<Vec<S::Output>, ArrayError> {
+    let results = Results::open(dir, &record(sweep, shards)?)?;
+    let mut merged = Vec::new();
     let mut missing = Vec::new();
     for shard in Shard::all(shards) {
         let mut absent = Vec::new();
-        for task in shard.range(sweep.size) {
-            match results.get(&(sweep, task)) {
-                Some(result) => merged.push(result),
-                None => absent.push(task),
+        for task in shard.range(sweep.size()) {
+            match results.get(task) {
+                Entry::Present(result) => merged.push(result),
+                Entry::Absent | Entry::Damaged(_) => absent.push(task),
             }
         }
         if !absent.is_empty() {
@@ -208,7 +196,7 @@ pub fn merge(
         Ok(merged)
     } else {
         Err(ArrayError::Missing {
-            size: sweep.size,
+            size: sweep.size(),
             missing,
         })
     }

@@ -1,22 +1,19 @@
-//! The dataflow route: a sweep scattered over the workers of a timely-dataflow
-//! cluster (several processes connected by TCP, several threads each), and its
-//! results gathered back to worker 0.
+//! The dataflow route: a [`Sweep`] scattered over the workers of a
+//! timely-dataflow cluster (several processes connected by TCP, several
+//! threads each), and its results gathered back to worker 0.
 //!
-//! timely's own start-up (`timely_communication::networking::create_sockets`)
-//! retries a refused connection every second *forever* and waits for peers
-//! without a deadline, so a peer that never starts hangs everyone else. Here
-//! [`connect_peers`] makes the same connections with a deadline and a
-//! handshake, then hands the sockets to timely
-//! (`initialize_networking_from_sockets`): a missing peer becomes a
-//! [`ClusterError::PeersMissing`] naming it, never a hang.
+//! The connections are made by [`crate::connect`] (a deadline, a handshake
+//! with the job's identity, a heartbeat), then handed to timely
+//! (`initialize_networking_from_sockets`): a missing peer is an error after
+//! the connect timeout, and a peer lost mid-run is one clear error naming it
+//! within the peer timeout, not a hang or a cascade of panics.
 
 use std::any::Any;
 use std::cell::RefCell;
-use std::io::{self, Read, Write};
-use std::net::{TcpListener, TcpStream, ToSocketAddrs};
-use std::path::Path;
+use std::io;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use timely::CommunicationConfig;
 use timely::communication::allocator::zero_copy::initialize::initialize_networking_from_sockets;
@@ -26,11 +23,11 @@ use timely::dataflow::InputHandle;
 use timely::dataflow::operators::vec::Map;
 use timely::dataflow::operators::{Exchange, Inspect, Probe};
 use timely::worker::Worker;
-use workloads::{TaskResult, TaskSpec};
 
-/// Bytes every connection starts with, so a stray process on a port (or a
-/// peer from another run) is recognised and not mistaken for a cluster member.
-const MAGIC: [u8; 8] = *b"PPR-TMLY";
+use crate::connect::{Heartbeat, Identity, connect_peers};
+use crate::sweep::Sweep;
+
+pub use crate::connect::{free_local_ports, write_hostfile};
 
 /// Why the cluster could not run the sweep.
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +84,18 @@ pub enum ClusterError {
         /// What the operating system said.
         source: io::Error,
     },
+    /// A peer died, was stopped, or became unreachable during the run.
+    #[error("process {process}: lost process {peer} ({address}): {why}")]
+    PeerLost {
+        /// This process's index.
+        process: usize,
+        /// The peer lost.
+        peer: usize,
+        /// Its address.
+        address: String,
+        /// What was seen.
+        why: String,
+    },
     /// timely reported an error, or a worker thread panicked.
     #[error("timely: {0}")]
     Timely(String),
@@ -110,26 +119,67 @@ fn describe(missing: &[(usize, String)]) -> String {
         .join(", ")
 }
 
+/// How patient a cluster process is, and what it does when a peer is lost.
+#[derive(Clone)]
+pub struct ClusterOptions {
+    /// How long to wait for every peer to connect.
+    pub connect_timeout: Duration,
+    /// A peer silent for this long is lost (a peer that exits or is killed
+    /// is noticed at once).
+    pub peer_timeout: Duration,
+    /// This job's identity: processes of another job are refused.
+    pub job: u64,
+    /// Called once, from a heartbeat thread, when a peer is lost. A program
+    /// should print the error and exit: the cluster cannot finish, and the
+    /// worker threads may be busy in a long task.
+    pub on_lost: Arc<dyn Fn(&ClusterError) + Send + Sync>,
+}
+
+impl std::fmt::Debug for ClusterOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterOptions")
+            .field("connect_timeout", &self.connect_timeout)
+            .field("peer_timeout", &self.peer_timeout)
+            .field("job", &self.job)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClusterOptions {
+    /// Waits `connect_timeout` for peers and `peer_timeout` for heartbeats;
+    /// a lost peer is only recorded (the run returns it as an error).
+    pub fn new(connect_timeout: Duration, peer_timeout: Duration, job: u64) -> Self {
+        ClusterOptions {
+            connect_timeout,
+            peer_timeout,
+            job,
+            on_lost: Arc::new(|_| {}),
+        }
+    }
+}
+
 // ANCHOR: sweep_worker
 /// The dataflow every worker runs: worker 0 feeds the task indices in, they
 /// are scattered over all workers (task `i` to worker `i % peers`), each worker
 /// runs its tasks, and the results are exchanged back to worker 0, which
-/// returns them in task order. The other workers return `None`.
-fn sweep_worker(
+/// returns them in task order. The other workers return `None`, and so does
+/// every worker once `stop()` says a peer is lost.
+fn sweep_worker<S: Sweep>(
     worker: &mut Worker,
-    spec: &TaskSpec,
-    size: u64,
-) -> Option<Vec<(u64, TaskResult)>> {
+    sweep: &Arc<S>,
+    stop: &dyn Fn() -> bool,
+) -> Option<Vec<(u64, S::Output)>> {
     let gathered = Rc::new(RefCell::new(Vec::new()));
     let sink = Rc::clone(&gathered);
-    let spec = spec.clone();
+    let sweep = Arc::clone(sweep);
+    let size = sweep.size();
     let mut input = InputHandle::new();
     let probe = worker.dataflow::<u64, _, _>(|scope| {
         input
             .to_stream(scope)
             .container::<Vec<u64>>()
             .exchange(|&task| task) // scatter
-            .map(move |task| (task, spec.run(task))) // compute
+            .map(move |task| (task, sweep.run(task))) // compute
             .exchange(|_| 0) // gather to worker 0
             .inspect(move |pair| sink.borrow_mut().push(pair.clone()))
             .probe()
@@ -142,6 +192,9 @@ fn sweep_worker(
     }
     input.close(); // no more tasks: the dataflow can finish
     while !probe.done() {
+        if stop() {
+            return None;
+        }
         worker.step();
     }
     let mut results = gathered.take();
@@ -151,29 +204,37 @@ fn sweep_worker(
 // ANCHOR_END: sweep_worker
 
 // ANCHOR: run_cluster
-/// Runs `size` tasks of `spec` on the timely cluster described by `config`
+/// Runs `sweep` on the timely cluster described by `config`
 /// (`timely::Config::from_args` reads it from `-w -n -p -h`). Returns the
 /// results, in task order, on the process that hosts worker 0 (`-p 0`), and
-/// `None` on the others. Peers must connect within `connect_timeout`.
-pub fn run_cluster(
+/// `None` on the others.
+pub fn run_cluster<S: Sweep>(
     config: timely::Config,
-    spec: &TaskSpec,
-    size: u64,
-    connect_timeout: Duration,
-) -> Result<Option<Vec<TaskResult>>, ClusterError> {
-    let (builders, comms) =
-        build_communication(config.communication, connect_timeout)?;
-    let spec = spec.clone();
+    sweep: Arc<S>,
+    options: &ClusterOptions,
+) -> Result<Option<Vec<S::Output>>, ClusterError> {
+    let size = sweep.size();
+    let (builders, comms, heartbeat) =
+        build_communication(config.communication, options)?;
+    let stop = heartbeat.as_ref().map(Heartbeat::lost_flag);
     let guards =
         timely::execute::execute_from(builders, comms, config.worker, move |w| {
-            sweep_worker(w, &spec, size)
+            let stop = stop.as_ref();
+            sweep_worker(w, &sweep, &|| stop.is_some_and(|lost| lost()))
         })
         .map_err(ClusterError::Timely)?;
+    let joined: Vec<_> = guards.join();
+    if let Some(lost) = heartbeat.as_ref().and_then(Heartbeat::lost) {
+        return Err(lost); // what went wrong, not the panics it caused
+    }
     let mut gathered = None;
-    for local in guards.join() {
+    for local in joined {
         if let Some(results) = local.map_err(ClusterError::Timely)? {
             gathered = Some(results);
         }
+    }
+    if let Some(heartbeat) = heartbeat {
+        heartbeat.finish();
     }
     let Some(results) = gathered else {
         return Ok(None); // worker 0 lives in another process
@@ -191,12 +252,19 @@ pub fn run_cluster(
 }
 // ANCHOR_END: run_cluster
 
+type Communication = (
+    Vec<AllocatorBuilder>,
+    Box<dyn Any + Send>,
+    Option<Heartbeat>,
+);
+
 /// The allocators of this process's workers: timely's own for one process,
-/// and for a cluster timely's TCP allocators over sockets from [`connect_peers`].
+/// and for a cluster timely's TCP allocators over sockets from
+/// [`connect_peers`], watched by a [`Heartbeat`].
 fn build_communication(
     config: CommunicationConfig,
-    connect_timeout: Duration,
-) -> Result<(Vec<AllocatorBuilder>, Box<dyn Any + Send>), ClusterError> {
+    options: &ClusterOptions,
+) -> Result<Communication, ClusterError> {
     let CommunicationConfig::Cluster {
         threads,
         process,
@@ -205,9 +273,30 @@ fn build_communication(
         zerocopy,
     } = config
     else {
-        return config.try_build().map_err(ClusterError::Timely);
+        let (builders, guard) = config.try_build().map_err(ClusterError::Timely)?;
+        return Ok((builders, guard, None));
     };
-    let sockets = connect_peers(&addresses, process, connect_timeout, report)?;
+    if process >= addresses.len() || threads == 0 {
+        return Err(ClusterError::Config(format!(
+            "process {process} of {} with {threads} workers: need -p < -n and -w >= 1",
+            addresses.len()
+        )));
+    }
+    let me = Identity {
+        job: options.job,
+        index: process,
+        processes: addresses.len(),
+    };
+    let peers = connect_peers(&addresses, me, options.connect_timeout, report)?;
+    let network = |source| ClusterError::Network { process, source };
+    let heartbeat = Heartbeat::start(
+        peers.beat,
+        &addresses,
+        process,
+        options.peer_timeout,
+        Arc::clone(&options.on_lost),
+    )
+    .map_err(network)?;
     let hooks = Hooks::default();
     let (refill, spill) = (hooks.refill.clone(), hooks.spill.clone());
     let local = if zerocopy {
@@ -215,203 +304,32 @@ fn build_communication(
     } else {
         ProcessBuilder::new_typed_vector(threads, refill, spill)
     };
-    let (builders, guard) =
-        initialize_networking_from_sockets(local, sockets, process, threads, hooks)
-            .map_err(|source| ClusterError::Network { process, source })?;
+    let (builders, guard) = initialize_networking_from_sockets(
+        local, peers.data, process, threads, hooks,
+    )
+    .map_err(network)?;
     let builders = builders.into_iter().map(AllocatorBuilder::Tcp).collect();
-    Ok((builders, Box::new(guard)))
+    let guard = NetworkGuard {
+        threads: Some(Box::new(guard)),
+        abandon: Box::new(heartbeat.lost_flag()),
+    };
+    Ok((builders, Box::new(guard), Some(heartbeat)))
 }
 
-// ANCHOR: connect_peers
-/// Connects process `me` to every other process of `addresses` (one per
-/// process, `host:port`), as timely's `create_sockets` does, but gives up at
-/// `timeout` and names the peers that never showed up. Process `me` listens on
-/// its own address, connects to every lower index and accepts every higher one;
-/// each connection starts with a handshake `(MAGIC, index, processes)`. Returns
-/// one stream per process, `None` at `me`.
-pub fn connect_peers(
-    addresses: &[String],
-    me: usize,
-    timeout: Duration,
-    report: bool,
-) -> Result<Vec<Option<TcpStream>>, ClusterError> {
-    let deadline = Instant::now() + timeout;
-    let n = addresses.len();
-    let network = |source| ClusterError::Network {
-        process: me,
-        source,
-    };
-    // Listen first, so that higher peers connecting early are queued, not refused.
-    let listener = TcpListener::bind(addresses[me].trim()).map_err(|source| {
-        ClusterError::Bind {
-            process: me,
-            address: addresses[me].clone(),
-            source,
-        }
-    })?;
-    listener.set_nonblocking(true).map_err(network)?;
-    let mut sockets: Vec<Option<TcpStream>> = (0..n).map(|_| None).collect();
-    for (peer, address) in addresses.iter().enumerate().take(me) {
-        sockets[peer] = connect_one(address, peer, me, n, deadline)?;
-        if report {
-            eprintln!("process {me}: connected to process {peer} ({address})");
+/// timely's network threads, joined when dropped unless a peer was lost: a
+/// thread reading from a stopped peer would block forever, so it is
+/// abandoned (the process should exit soon anyway).
+struct NetworkGuard {
+    threads: Option<Box<dyn Any + Send>>,
+    abandon: Box<dyn Fn() -> bool + Send>,
+}
+
+impl Drop for NetworkGuard {
+    fn drop(&mut self) {
+        if let Some(threads) = self.threads.take()
+            && (self.abandon)()
+        {
+            std::mem::forget(threads);
         }
     }
-    while sockets[me + 1..].iter().any(Option::is_none) && Instant::now() < deadline
-    {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                if let Some(peer) = accept_one(&stream, me, n, deadline)
-                    && sockets[peer].is_none()
-                {
-                    if report {
-                        eprintln!("process {me}: accepted process {peer}");
-                    }
-                    sockets[peer] = Some(stream);
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            Err(e) => return Err(network(e)),
-        }
-    }
-    let missing: Vec<(usize, String)> = (0..n)
-        .filter(|&peer| peer != me && sockets[peer].is_none())
-        .map(|peer| (peer, addresses[peer].clone()))
-        .collect();
-    if !missing.is_empty() {
-        return Err(ClusterError::PeersMissing {
-            process: me,
-            processes: n,
-            missing,
-            waited: timeout,
-        });
-    }
-    for stream in sockets.iter().flatten() {
-        // timely expects plain blocking sockets.
-        stream.set_read_timeout(None).map_err(network)?;
-        stream.set_nonblocking(false).map_err(network)?;
-        stream.set_nodelay(true).map_err(network)?;
-    }
-    Ok(sockets)
-}
-// ANCHOR_END: connect_peers
-
-fn hello(index: usize, processes: usize) -> [u8; 24] {
-    let mut bytes = [0; 24];
-    bytes[..8].copy_from_slice(&MAGIC);
-    bytes[8..16].copy_from_slice(&(index as u64).to_be_bytes());
-    bytes[16..].copy_from_slice(&(processes as u64).to_be_bytes());
-    bytes
-}
-
-/// Reads a peer's hello: `Ok((index, processes))`, or why it is not one.
-fn read_hello(stream: &mut TcpStream) -> Result<(usize, usize), String> {
-    let mut bytes = [0; 24];
-    stream
-        .read_exact(&mut bytes)
-        .map_err(|e| format!("no handshake: {e}"))?;
-    if bytes[..8] != MAGIC {
-        return Err("not a beyond-one-machine worker".into());
-    }
-    let number = |range: std::ops::Range<usize>| {
-        u64::from_be_bytes(bytes[range].try_into().expect("8 bytes")) as usize
-    };
-    Ok((number(8..16), number(16..24)))
-}
-
-fn remaining(deadline: Instant) -> Duration {
-    deadline
-        .saturating_duration_since(Instant::now())
-        .max(Duration::from_millis(1))
-}
-
-/// Connects to process `peer` at `address`, retrying refused connections until
-/// `deadline`; `Ok(None)` if it never answered in time.
-fn connect_one(
-    address: &str,
-    peer: usize,
-    me: usize,
-    n: usize,
-    deadline: Instant,
-) -> Result<Option<TcpStream>, ClusterError> {
-    let wrong = |detail: String| ClusterError::WrongPeer {
-        process: me,
-        address: address.to_owned(),
-        expected: peer,
-        detail,
-    };
-    while Instant::now() < deadline {
-        let resolved = address.trim().to_socket_addrs().map(|mut a| a.next());
-        let Ok(Some(target)) = resolved else {
-            // The name may not resolve yet (DNS, a node still booting): retry.
-            std::thread::sleep(Duration::from_millis(50));
-            continue;
-        };
-        let per_try = remaining(deadline).min(Duration::from_secs(1));
-        let Ok(mut stream) = TcpStream::connect_timeout(&target, per_try) else {
-            std::thread::sleep(Duration::from_millis(50));
-            continue;
-        };
-        let network = |source| ClusterError::Network {
-            process: me,
-            source,
-        };
-        stream
-            .set_read_timeout(Some(remaining(deadline)))
-            .map_err(network)?;
-        stream.write_all(&hello(me, n)).map_err(network)?;
-        return match read_hello(&mut stream) {
-            Ok((index, processes)) if (index, processes) == (peer, n) => {
-                Ok(Some(stream))
-            }
-            Ok((index, processes)) => Err(wrong(format!(
-                "it is process {index} of {processes}, expected {peer} of {n}"
-            ))),
-            // Timed out waiting for the answer: the peer is there but stuck.
-            Err(_) if Instant::now() >= deadline => Ok(None),
-            Err(detail) => Err(wrong(detail)),
-        };
-    }
-    Ok(None)
-}
-
-/// Checks the hello of an accepted connection and answers it; the peer's index,
-/// or `None` for anything that is not a higher peer of this cluster.
-fn accept_one(
-    stream: &TcpStream,
-    me: usize,
-    n: usize,
-    deadline: Instant,
-) -> Option<usize> {
-    let mut stream = stream;
-    stream.set_nonblocking(false).ok()?;
-    stream.set_read_timeout(Some(remaining(deadline))).ok()?;
-    let (index, processes) = read_hello(&mut stream.try_clone().ok()?).ok()?;
-    if processes != n || index <= me || index >= n {
-        eprintln!(
-            "process {me}: ignored a connection claiming to be {index} of {processes}"
-        );
-        return None;
-    }
-    stream.write_all(&hello(me, n)).ok()?;
-    Some(index)
-}
-
-/// `count` TCP ports on 127.0.0.1 that were free a moment ago (bound to port 0,
-/// then released), for a local cluster.
-pub fn free_local_ports(count: usize) -> io::Result<Vec<u16>> {
-    let listeners = (0..count)
-        .map(|_| TcpListener::bind("127.0.0.1:0"))
-        .collect::<io::Result<Vec<_>>>()?;
-    listeners
-        .iter()
-        .map(|l| l.local_addr().map(|a| a.port()))
-        .collect()
-}
-
-/// Writes a hostfile: one `host:port` line per process, in process order.
-pub fn write_hostfile(path: &Path, addresses: &[String]) -> io::Result<()> {
-    std::fs::write(path, addresses.join("\n") + "\n")
 }

@@ -2,13 +2,50 @@
 //! `timely` use to simulate a cluster on one machine, and what the tests use so
 //! that no process outlives its test.
 //!
-//! Every child is killed when its [`Child`] guard is dropped, and [`run_all`]
-//! kills every child still running at the deadline and says which ones they were.
+//! Every child runs in its own process group and is killed, group and all,
+//! when its [`Child`] guard is dropped; [`run_all`] kills every child still
+//! running at the deadline and says which ones they were. A child that calls
+//! [`die_with_parent`] first (this crate's binaries do) is also killed by the
+//! kernel if this process dies without dropping the guard (SIGKILL, SIGTERM).
 
 use std::fs::File;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+
+/// Set in a child's environment to the pid of the process that started it:
+/// [`die_with_parent`] checks it.
+pub const PARENT_PID_VAR: &str = "PPR_B1M_PARENT_PID";
+
+// ANCHOR: die_with_parent
+/// If this process was started by a [`Child`] guard, asks the kernel to kill
+/// it when that parent dies, however the parent dies (SIGKILL included);
+/// exits at once if the parent is already gone. Call it first in `main`.
+///
+/// The kernel sends the signal when the parent *thread* that started us
+/// exits, so start children from a thread that outlives them (as
+/// [`run_all`] does).
+pub fn die_with_parent() {
+    let Some(parent) = std::env::var(PARENT_PID_VAR)
+        .ok()
+        .and_then(|pid| pid.parse::<i32>().ok())
+    else {
+        return;
+    };
+    #[cfg(target_os = "linux")]
+    if nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).is_err() {
+        return; // not fatal: the guard still kills us on drop
+    }
+    // The parent may have died before the line above: then nobody will.
+    if nix::unistd::getppid() != Pid::from_raw(parent) {
+        std::process::exit(1);
+    }
+}
+// ANCHOR_END: die_with_parent
 
 /// Why a group of processes did not all finish successfully.
 #[derive(Debug, thiserror::Error)]
@@ -100,7 +137,11 @@ pub struct Child {
 
 impl Drop for Child {
     fn drop(&mut self) {
-        // Already exited: harmless. Still running: it must not outlive us.
+        // Already exited: harmless. Still running: neither it nor anything it
+        // started (its process group) may outlive us.
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -123,7 +164,10 @@ impl Child {
         command
             .stdin(Stdio::null())
             .stdout(File::create(&stdout).map_err(spawn_error)?)
-            .stderr(File::create(&stderr).map_err(spawn_error)?);
+            .stderr(File::create(&stderr).map_err(spawn_error)?)
+            // Its own process group, so that drop kills what it started too.
+            .process_group(0)
+            .env(PARENT_PID_VAR, std::process::id().to_string());
         let started = Instant::now();
         let child = command.spawn().map_err(spawn_error)?;
         Ok(Child {
@@ -134,6 +178,11 @@ impl Child {
             started,
             _logs: logs,
         })
+    }
+
+    /// Its process id (also its process group id).
+    pub fn id(&self) -> u32 {
+        self.child.id()
     }
 
     /// Its label.

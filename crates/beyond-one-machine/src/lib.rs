@@ -2,22 +2,33 @@
 //! one computer, with existing engines rather than home-made cluster software.
 //!
 //! # What is here
+//! - [`sweep`]: the [`Sweep`] trait (task `i`'s parameters, the function, a
+//!   serialisable result) that both routes run; the demo workloads are one
+//!   instance ([`sweep::DemoSweep`]), and yours can be another.
 //! - [`shard`]: split `0..size` into `n` shards that cover every task exactly
 //!   once ([`Shard::range`](shard::Shard::range)), and find this process's
-//!   shard from `--shard i/n` or Slurm's job-array environment.
+//!   shard from `--shard i/n`, or `--shards n` and `SLURM_ARRAY_TASK_ID`.
 //! - [`array`]: the job-array route. [`array::run_shard`] runs one shard on a
 //!   thread pool (the thread-pools chapter's `run_parallel_step`) and stores
-//!   each result in a shared results directory through the caching chapter's
-//!   `Memory`; [`array::merge`] gathers them and names every missing shard.
+//!   each result in a shared [`results`] directory; [`array::merge`] gathers
+//!   them, read-only, and names every missing shard.
 //! - [`cluster`]: the dataflow route. [`cluster::run_cluster`] scatters the
 //!   sweep over the workers of a timely-dataflow cluster (processes connected
-//!   by TCP, threads in each) and gathers the results to worker 0; a peer that
-//!   never connects is an error after a timeout, not a hang.
+//!   by TCP, threads in each) and gathers the results to worker 0. [`connect`]
+//!   makes the connections with a deadline, a job identity and a heartbeat,
+//!   so a missing or lost peer is an error naming it, not a hang;
+//!   [`slurm`] derives the cluster's addresses from Slurm's environment.
 //! - [`launch`]: run a group of processes with a deadline, killing them on
-//!   drop: how the demo (and the tests) simulate a cluster on one machine.
+//!   drop or when this process dies: how the demo (and the tests) simulate a
+//!   cluster on one machine.
 //! - [`local`]: both routes as child processes of this program
 //!   ([`local::launch_array`], [`local::launch_cluster`]), which serves them
 //!   once its `main` calls [`local::child_main_if_requested`].
+//!
+//! # Your own sweep, sharded
+//! ```
+#![doc = include_str!("../examples/own_sweep.rs")]
+//! ```
 //!
 //! Run the chapter's demos with
 //! `cargo run --release -p beyond-one-machine -- array --shards 4 --workload pi --size 64`
@@ -28,8 +39,12 @@
 
 pub mod array;
 pub mod cluster;
+pub mod connect;
 pub mod launch;
 pub mod local;
+pub mod results;
 pub mod shard;
+pub mod slurm;
+pub mod sweep;
 
-pub use array::Sweep;
+pub use sweep::{DemoSweep, Sweep};

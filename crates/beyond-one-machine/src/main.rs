@@ -8,9 +8,10 @@
 //! cargo run --release -p beyond-one-machine -- timely --processes 2 --workers 1 \
 //!     --workload pi --size 64
 //! ```
-//! On a real cluster the same binary runs one shard (`shard`, from Slurm's
-//! array environment), merges (`merge`), or runs one timely process
-//! (`worker -- -n N -p I -h hosts.txt -w T`): see `slurm/*.sbatch`.
+//! On a real cluster the same binary runs one shard (`shard --shards N`, the
+//! shard being SLURM_ARRAY_TASK_ID), merges (`merge`, which prints the array
+//! ids to resubmit), or runs one timely process (`worker --slurm -- -w T`, or
+//! by hand `worker -- -n N -p I -h hosts.txt -w T`): see `slurm/*.sbatch`.
 //! `array` gives each shard `--jobs / --shards` threads (at least one);
 //! `timely` uses `--processes` x `--workers` and ignores `--jobs`.
 
@@ -18,15 +19,19 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
 use anyhow::Context;
-use beyond_one_machine::cluster::run_cluster;
+use beyond_one_machine::array::ArrayError;
+use beyond_one_machine::cluster::{ClusterOptions, run_cluster};
 use beyond_one_machine::launch::Finished;
 use beyond_one_machine::local::{self, LocalError, ShardArgs, WorkerArgs};
-use beyond_one_machine::{Sweep, array};
+use beyond_one_machine::shard::check_count;
+use beyond_one_machine::{DemoSweep, array};
 use clap::{Parser, Subcommand};
+use workloads::TaskResult;
 use workloads::cli::CommonArgs;
 use workloads::report::{Report, format_seconds};
-use workloads::{TaskResult, Workload};
 
 #[derive(Parser)]
 #[command(
@@ -55,11 +60,15 @@ enum Cmd {
     },
     /// Run one shard of the sweep (one array task) into a results directory.
     Shard(ShardArgs),
-    /// Gather every shard's results; fail and name the missing shards.
+    /// Gather every shard's results; fail, name the missing shards and print
+    /// the command that resubmits exactly those.
     Merge {
         /// Number of shards the sweep was split into.
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
         shards: u64,
+        /// The job script, to print the resubmission command with it.
+        #[arg(long)]
+        script: Option<PathBuf>,
         /// Results directory shared by all shards.
         #[arg(long)]
         results: PathBuf,
@@ -99,7 +108,11 @@ fn main() -> ExitCode {
     run(args.command).unwrap_or_else(|error| {
         // `{:#}` prints the whole chain of causes on one line, and no backtrace.
         eprintln!("error: {error:#}");
-        ExitCode::FAILURE
+        // A usage error (a bad shard, timely flags) exits with 2, like clap.
+        let usage = error
+            .downcast_ref::<LocalError>()
+            .map(LocalError::exit_code);
+        ExitCode::from(usage.unwrap_or(1))
     })
 }
 
@@ -117,10 +130,17 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
         }
         Cmd::Merge {
             shards,
+            script,
             results,
             output,
             common,
-        } => merge(shards, &results, output.as_deref(), &common),
+        } => merge(
+            shards,
+            script.as_deref(),
+            &results,
+            output.as_deref(),
+            &common,
+        ),
         Cmd::Timely {
             processes,
             workers,
@@ -145,8 +165,13 @@ fn seconds(value: f64) -> anyhow::Result<Duration> {
         .with_context(|| format!("{value} is not a positive number of seconds"))
 }
 
-fn serial(workload: &Workload) -> Vec<TaskResult> {
+fn serial(sweep: &DemoSweep) -> Vec<TaskResult> {
+    let workload = sweep.workload();
     workload.inputs().iter().map(|&i| workload.run(i)).collect()
+}
+
+fn prepare(common: &CommonArgs) -> anyhow::Result<DemoSweep> {
+    DemoSweep::from_args(common).context("preparing the workload")
 }
 
 fn demo_array(
@@ -155,8 +180,8 @@ fn demo_array(
     timeout: Duration,
     common: &CommonArgs,
 ) -> anyhow::Result<ExitCode> {
-    let workload = common.prepare().context("preparing the workload")?;
-    let sweep = Sweep::from_args(common);
+    check_count(shards, common.size).map_err(LocalError::from)?;
+    let sweep = prepare(common)?;
     let jobs = common.jobs();
     // The shards share this machine: each gets an equal part of --jobs.
     let jobs_per_shard = (jobs / shards as usize).max(1);
@@ -166,11 +191,10 @@ fn demo_array(
         common.workload.name(),
         common.size,
     );
-    let expected = report.baseline("serial", || serial(&workload));
+    let expected = report.baseline("serial", || serial(&sweep));
     let expected = Ok(expected);
     report.check("thread pool, 1 process", jobs, &expected, || {
-        array::run_tasks(workload.spec(), 0..common.size, jobs)
-            .map_err(|e| e.to_string())
+        array::run_tasks(&sweep, 0..common.size, jobs).map_err(|e| e.to_string())
     });
 
     // Each run gets a fresh results directory (unless --results names one),
@@ -247,17 +271,36 @@ fn startup_cost(shard: &Finished) -> Option<f64> {
     Some((shard.wall.as_secs_f64() - summary.compute_seconds).max(0.0))
 }
 
+// ANCHOR: merge_command
+/// The `merge` subcommand: the merged results, or the missing shards and the
+/// command that resubmits exactly them.
 fn merge(
     shards: u64,
+    script: Option<&Path>,
     results: &Path,
     output: Option<&Path>,
     common: &CommonArgs,
 ) -> anyhow::Result<ExitCode> {
-    let sweep = Sweep::from_args(common);
-    let merged = array::merge(&sweep, shards, results)?;
-    local::write_results(output, &merged)?;
-    Ok(ExitCode::SUCCESS)
+    check_count(shards, common.size).map_err(LocalError::from)?;
+    let sweep = prepare(common)?;
+    match array::merge(&sweep, shards, results) {
+        Ok(merged) => {
+            local::write_results(output, &merged)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(missing @ ArrayError::Missing { .. }) => {
+            let ids = missing.resubmit_ids().unwrap_or_default();
+            let script = script
+                .map_or("<your job script>".into(), |s| s.display().to_string());
+            eprintln!("error: {missing}");
+            eprintln!("resubmit exactly these shards (finished tasks are kept):");
+            println!("sbatch --array={ids} {script}");
+            Ok(ExitCode::FAILURE)
+        }
+        Err(other) => Err(LocalError::from(other).into()),
+    }
 }
+// ANCHOR_END: merge_command
 
 fn demo_timely(
     processes: u64,
@@ -266,23 +309,23 @@ fn demo_timely(
     connect_timeout: Duration,
     common: &CommonArgs,
 ) -> anyhow::Result<ExitCode> {
-    let workload = common.prepare().context("preparing the workload")?;
+    let sweep = Arc::new(prepare(common)?);
     let total = (processes * workers) as usize;
     let mut report = Report::new(
         "beyond-one-machine (timely)",
         common.workload.name(),
         common.size,
     );
-    let expected = Ok(report.baseline("serial", || serial(&workload)));
+    let expected = Ok(report.baseline("serial", || serial(&sweep)));
     let in_process = timely::Config::process(total);
+    let options = ClusterOptions::new(connect_timeout, connect_timeout, 0);
     report.check(
         &format!("timely 1 process x {total} workers, in this process"),
         total,
         &expected,
         || {
             let config = in_process.clone();
-            match run_cluster(config, workload.spec(), common.size, connect_timeout)
-            {
+            match run_cluster(config, Arc::clone(&sweep), &options) {
                 Ok(Some(results)) => Ok(results),
                 Ok(None) => Err("worker 0 returned no results".to_owned()),
                 Err(e) => Err(e.to_string()),
@@ -292,7 +335,6 @@ fn demo_timely(
     let mut failure = None;
     let mut spawned = |p: u64, w: u64, label: String| {
         report.check(&label, total, &expected, || {
-            let sweep = Sweep::from_args(common);
             local::launch_cluster(&sweep, p, w, timeout, connect_timeout)
                 .map_err(|e| failure.insert(format!("{e:#}")).clone())
         });
@@ -329,11 +371,6 @@ fn worker(args: &WorkerArgs) -> anyhow::Result<ExitCode> {
             format_seconds(started.elapsed().as_secs_f64())
         ),
         Ok(None) => {}
-        Err(error @ LocalError::TimelyArgs(_)) => {
-            // A usage error, like clap's: status 2.
-            eprintln!("error: {error}");
-            return Ok(ExitCode::from(error.exit_code()));
-        }
         Err(error) => return Err(error.into()),
     }
     Ok(ExitCode::SUCCESS)

@@ -1,48 +1,64 @@
 //! Splitting a sweep of `size` tasks into `count` shards, one per job-array task,
-//! and finding "which shard am I" from `--shard i/n` or Slurm's environment.
+//! and finding "which shard am I": `--shard i/n` by hand, or `--shards n` in a
+//! job array, where the shard index is `SLURM_ARRAY_TASK_ID`.
 
 use std::fmt;
 use std::ops::Range;
 use std::str::FromStr;
 
-/// Why a shard could not be determined.
+/// Why a shard could not be determined: always a usage error (exit code 2).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ShardError {
     /// `--shard` was not of the form `i/n` with `0 <= i < n`.
     #[error("`{0}` is not a shard: expected `i/n` with 0 <= i < n, e.g. `0/4`")]
     Syntax(String),
-    /// Neither `--shard` nor `SLURM_ARRAY_TASK_ID` was given.
+    /// Neither `--shard` nor `--shards` was given.
     #[error(
-        "no shard given: pass --shard i/n, or run inside a Slurm job array \
-         (SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT are not set)"
+        "which shard? pass --shards N inside a Slurm job array (the shard is \
+         SLURM_ARRAY_TASK_ID), or --shard i/n to run shard i of n by hand"
     )]
-    NotInArray,
-    /// A Slurm variable is missing or not a number.
-    #[error("{name}={value:?} is not usable: {reason}")]
-    SlurmVar {
-        /// The variable's name.
-        name: &'static str,
-        /// Its value (empty if unset).
-        value: String,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
-    /// The array task id does not map onto `0..count`.
+    NoShardCount,
+    /// `--shards` was given outside a job array, without `--shard`.
     #[error(
-        "array task id {id} is not one of the {count} ids {min}, {min}+{step}, ...: \
-         submit a contiguous array such as --array=0-{last}"
+        "--shards {0} given, but SLURM_ARRAY_TASK_ID is not set: this is not a \
+         job-array task; pass --shard i/{0} to run shard i here"
+    )]
+    NotInArray(u64),
+    /// `--shard i/n` and `--shards m` disagree.
+    #[error("--shard {shard} disagrees with --shards {shards}")]
+    Disagree {
+        /// The `--shard` flag.
+        shard: Shard,
+        /// The `--shards` flag.
+        shards: u64,
+    },
+    /// `SLURM_ARRAY_TASK_ID` is not a number.
+    #[error("SLURM_ARRAY_TASK_ID={0:?} is not a non-negative integer")]
+    BadTaskId(String),
+    /// The array task id is not a shard index of the job.
+    #[error(
+        "array task id {id} is not a shard of this job: with --shards {shards} \
+         the ids are 0..={last}; submit --array=0-{last}, or any subset of it"
     )]
     IdOutOfRange {
         /// `SLURM_ARRAY_TASK_ID`.
         id: u64,
-        /// `SLURM_ARRAY_TASK_MIN`.
-        min: u64,
-        /// `SLURM_ARRAY_TASK_STEP`.
-        step: u64,
-        /// `SLURM_ARRAY_TASK_COUNT`.
-        count: u64,
-        /// `count - 1`, for the message.
+        /// `--shards`.
+        shards: u64,
+        /// `shards - 1`, for the message.
         last: u64,
+    },
+    /// More shards than tasks: some shards would have nothing to do (and a
+    /// huge count would take forever to check).
+    #[error(
+        "{shards} shards for {size} tasks: use at most one shard per task \
+         (--shards {size} or fewer)"
+    )]
+    TooMany {
+        /// The shard count asked for.
+        shards: u64,
+        /// Tasks in the sweep.
+        size: u64,
     },
 }
 
@@ -100,78 +116,58 @@ impl FromStr for Shard {
 
 // ANCHOR: from_slurm
 /// The shard of this Slurm array task, read through `var` (pass
-/// `|name| std::env::var(name).ok()`).
+/// `|name| std::env::var(name).ok()`), for a job split into `shards` shards.
 ///
-/// Convention: the shard index is the *position* of the task in the array,
-/// `(SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN) / SLURM_ARRAY_TASK_STEP`, and
-/// the shard count is `SLURM_ARRAY_TASK_COUNT`. So `--array=0-3`, `--array=1-4`
-/// and `--array=10-40:10` all mean shards `0/4 .. 3/4`. Arrays given as a list
-/// (`--array=1,5,9`) are rejected unless they are evenly spaced: submit a range.
+/// The shard count belongs to the job (`--shards N`, set once in the job
+/// script); the shard index is `SLURM_ARRAY_TASK_ID`, which must be one of
+/// `0..N`. Nothing else of Slurm's array environment is read, so any subset
+/// of the ids (`--array=0-3`, `--array=1,3`, `--array=2`) runs exactly those
+/// shards, and resubmitting the ids `merge` names completes the sweep.
 /// Returns `Ok(None)` outside a job array.
 pub fn shard_from_slurm(
+    shards: u64,
     var: impl Fn(&str) -> Option<String>,
 ) -> Result<Option<Shard>, ShardError> {
     let Some(id) = var("SLURM_ARRAY_TASK_ID") else {
         return Ok(None);
     };
-    let number = |name: &'static str, value: Option<String>| {
-        let value = value.unwrap_or_default();
-        value
-            .trim()
-            .parse::<u64>()
-            .map_err(|_| ShardError::SlurmVar {
-                name,
-                value: value.clone(),
-                reason: "expected a non-negative integer",
-            })
-    };
-    let id = number("SLURM_ARRAY_TASK_ID", Some(id))?;
-    let count = number("SLURM_ARRAY_TASK_COUNT", var("SLURM_ARRAY_TASK_COUNT"))?;
-    // MIN and STEP are set by every Slurm that sets COUNT; default to 0 and 1.
-    let min = match var("SLURM_ARRAY_TASK_MIN") {
-        Some(v) => number("SLURM_ARRAY_TASK_MIN", Some(v))?,
-        None => 0,
-    };
-    let step = match var("SLURM_ARRAY_TASK_STEP") {
-        Some(v) => number("SLURM_ARRAY_TASK_STEP", Some(v))?,
-        None => 1,
-    };
-    if count == 0 || step == 0 {
-        return Err(ShardError::SlurmVar {
-            name: if count == 0 {
-                "SLURM_ARRAY_TASK_COUNT"
-            } else {
-                "SLURM_ARRAY_TASK_STEP"
-            },
-            value: "0".into(),
-            reason: "must be at least 1",
-        });
-    }
+    let id: u64 = id.trim().parse().map_err(|_| ShardError::BadTaskId(id))?;
     let out_of_range = ShardError::IdOutOfRange {
         id,
-        min,
-        step,
-        count,
-        last: count - 1,
+        shards,
+        last: shards.saturating_sub(1),
     };
-    let offset = id.checked_sub(min).ok_or(out_of_range.clone())?;
-    if offset % step != 0 {
-        return Err(out_of_range);
-    }
-    Shard::new(offset / step, count)
-        .map(Some)
-        .ok_or(out_of_range)
+    Shard::new(id, shards).map(Some).ok_or(out_of_range)
 }
 // ANCHOR_END: from_slurm
 
-/// `--shard` if given, else Slurm's environment of this process; an error if
-/// neither says which shard this is.
-pub fn resolve_shard(flag: Option<Shard>) -> Result<Shard, ShardError> {
-    match flag {
-        Some(shard) => Ok(shard),
-        None => shard_from_slurm(|name| std::env::var(name).ok())?
-            .ok_or(ShardError::NotInArray),
+/// The shard this process runs: `--shard i/n` if given (checked against
+/// `--shards` if both are), else shard `SLURM_ARRAY_TASK_ID` of `--shards`.
+/// Also refuses more shards than the `size` tasks of the sweep.
+pub fn resolve_shard(
+    flag: Option<Shard>,
+    shards: Option<u64>,
+    size: u64,
+) -> Result<Shard, ShardError> {
+    let shard = match (flag, shards) {
+        (Some(shard), Some(n)) if shard.count != n => {
+            return Err(ShardError::Disagree { shard, shards: n });
+        }
+        (Some(shard), _) => shard,
+        (None, Some(n)) => shard_from_slurm(n, |name| std::env::var(name).ok())?
+            .ok_or(ShardError::NotInArray(n))?,
+        (None, None) => return Err(ShardError::NoShardCount),
+    };
+    check_count(shard.count, size)?;
+    Ok(shard)
+}
+
+/// Refuses a shard count above the number of tasks (at least 1).
+pub fn check_count(shards: u64, size: u64) -> Result<(), ShardError> {
+    if shards > size.max(1) {
+        return Err(ShardError::TooMany { shards, size });
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -209,72 +205,47 @@ mod tests {
     }
 
     #[test]
-    fn slurm_ids_are_positions_in_the_array() {
-        let shard = |pairs: &[(&str, &str)]| shard_from_slurm(env(pairs));
+    fn the_array_task_id_is_the_shard_index() {
+        let shard = |pairs: &[(&str, &str)]| shard_from_slurm(4, env(pairs));
         assert_eq!(shard(&[]), Ok(None), "not in an array");
-        let zero_based = [
-            ("SLURM_ARRAY_TASK_ID", "2"),
-            ("SLURM_ARRAY_TASK_COUNT", "4"),
-        ];
-        assert_eq!(shard(&zero_based), Ok(Shard::new(2, 4)));
-        let one_based = [
-            ("SLURM_ARRAY_TASK_ID", "4"),
-            ("SLURM_ARRAY_TASK_COUNT", "4"),
-            ("SLURM_ARRAY_TASK_MIN", "1"),
-            ("SLURM_ARRAY_TASK_STEP", "1"),
-        ];
-        assert_eq!(shard(&one_based), Ok(Shard::new(3, 4)));
-        let stepped = [
-            ("SLURM_ARRAY_TASK_ID", "30"),
-            ("SLURM_ARRAY_TASK_COUNT", "4"),
-            ("SLURM_ARRAY_TASK_MIN", "10"),
-            ("SLURM_ARRAY_TASK_STEP", "10"),
-        ];
-        assert_eq!(shard(&stepped), Ok(Shard::new(2, 4)));
+        // Whatever the array's other ids, id i is shard i/4: --array=1,3
+        // runs shards 1 and 3, and Slurm's COUNT, MIN and STEP are ignored.
+        for (id, count) in [("1", "2"), ("3", "2"), ("2", "1"), ("0", "4")] {
+            let pairs = [
+                ("SLURM_ARRAY_TASK_ID", id),
+                ("SLURM_ARRAY_TASK_COUNT", count),
+                ("SLURM_ARRAY_TASK_MIN", "1"),
+                ("SLURM_ARRAY_TASK_STEP", "1"),
+            ];
+            let index = id.parse().unwrap();
+            assert_eq!(shard(&pairs), Ok(Shard::new(index, 4)), "id {id}");
+        }
     }
 
     #[test]
     fn bad_slurm_environments_are_errors() {
-        let shard = |pairs: &[(&str, &str)]| shard_from_slurm(env(pairs));
-        let no_count = shard(&[("SLURM_ARRAY_TASK_ID", "1")]).unwrap_err();
-        assert!(no_count.to_string().contains("SLURM_ARRAY_TASK_COUNT"));
-        let not_a_number = [
-            ("SLURM_ARRAY_TASK_ID", "x"),
-            ("SLURM_ARRAY_TASK_COUNT", "4"),
-        ];
-        assert!(matches!(
-            shard(&not_a_number),
-            Err(ShardError::SlurmVar { .. })
-        ));
-        let past_the_end = [
-            ("SLURM_ARRAY_TASK_ID", "4"),
-            ("SLURM_ARRAY_TASK_COUNT", "4"),
-        ];
-        let err = shard(&past_the_end).unwrap_err();
+        let shard = |pairs: &[(&str, &str)]| shard_from_slurm(4, env(pairs));
+        let not_a_number = shard(&[("SLURM_ARRAY_TASK_ID", "x")]);
+        assert_eq!(not_a_number, Err(ShardError::BadTaskId("x".into())));
+        let err = shard(&[("SLURM_ARRAY_TASK_ID", "4")]).unwrap_err();
         assert!(err.to_string().contains("--array=0-3"), "{err}");
-        let off_step = [
-            ("SLURM_ARRAY_TASK_ID", "5"),
-            ("SLURM_ARRAY_TASK_COUNT", "3"),
-            ("SLURM_ARRAY_TASK_MIN", "1"),
-            ("SLURM_ARRAY_TASK_STEP", "2"),
-        ];
-        assert!(
-            matches!(shard(&off_step), Ok(Some(_))),
-            "1,3,5: 5 is shard 2"
-        );
-        let listed = [
-            ("SLURM_ARRAY_TASK_ID", "4"),
-            ("SLURM_ARRAY_TASK_COUNT", "3"),
-            ("SLURM_ARRAY_TASK_MIN", "1"),
-            ("SLURM_ARRAY_TASK_STEP", "2"),
-        ];
+    }
+
+    #[test]
+    fn flags_resolve_or_explain() {
+        let two = Shard::new(1, 2);
+        assert_eq!(resolve_shard(two, None, 10), Ok(two.unwrap()));
+        assert_eq!(resolve_shard(two, Some(2), 10), Ok(two.unwrap()));
         assert!(matches!(
-            shard(&listed),
-            Err(ShardError::IdOutOfRange { .. })
+            resolve_shard(two, Some(3), 10),
+            Err(ShardError::Disagree { .. })
         ));
-        assert_eq!(
-            resolve_shard(Shard::new(1, 2)),
-            Ok(Shard { index: 1, count: 2 })
-        );
+        assert_eq!(resolve_shard(None, None, 10), Err(ShardError::NoShardCount));
+        assert!(matches!(
+            resolve_shard(Shard::new(0, 11), None, 10),
+            Err(ShardError::TooMany { .. })
+        ));
+        assert_eq!(check_count(1, 0), Ok(()), "one shard of nothing is fine");
+        assert!(check_count(1_000_000_000_000_000_000, 13).is_err());
     }
 }

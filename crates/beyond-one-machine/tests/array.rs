@@ -3,7 +3,11 @@
 
 mod common;
 
-use beyond_one_machine::launch::{OnFailure, run_all};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use beyond_one_machine::launch::{Finished, LaunchError, OnFailure, run_all};
 use common::{SWEEP, TIMEOUT, bin, bits, read_results, run, serial};
 
 fn shard_command(shard: &str, results: &std::path::Path) -> std::process::Command {
@@ -36,33 +40,88 @@ fn merged_shards_equal_the_serial_run_bit_for_bit() {
     assert_eq!(bits(&read_results(&merged)), bits(&serial()));
 }
 
+/// `shard --shards 4` as array task `id`, with the rest of Slurm's array
+/// environment as `sbatch --array=1,3` sets it (COUNT 2, MIN 1, STEP 1).
+fn array_task(id: u64, results: &Path) -> (String, Command) {
+    let mut command = bin();
+    command
+        .args(["shard", "--shards", "4", "--jobs", "1", "--results"])
+        .arg(results)
+        .args(SWEEP)
+        .env("SLURM_ARRAY_TASK_ID", id.to_string())
+        .env("SLURM_ARRAY_TASK_COUNT", "2")
+        .env("SLURM_ARRAY_TASK_MIN", "1")
+        .env("SLURM_ARRAY_TASK_STEP", "1");
+    (format!("array id {id}"), command)
+}
+
+fn merge_args(results: &Path, shards: &str) -> Vec<String> {
+    let mut args: Vec<String> =
+        ["merge", "--shards", shards, "--script", "job.sbatch"]
+            .map(String::from)
+            .into();
+    args.extend(["--results".into(), results.display().to_string()]);
+    args.extend(SWEEP.map(String::from));
+    args
+}
+
+fn run_owned(args: &[String]) -> Result<Finished, LaunchError> {
+    run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
 #[test]
-fn slurm_environment_selects_the_shard_even_when_ids_start_at_1() {
+fn any_subset_of_array_ids_runs_exactly_those_shards() {
     let dir = tempfile::tempdir().unwrap();
-    // --array=1-2: ids 1 and 2 are shards 0/2 and 1/2.
-    let shards = (1..=2)
-        .map(|id| {
-            let mut command = bin();
-            command
-                .args(["shard", "--results"])
-                .arg(dir.path())
-                .args(SWEEP)
-                .env("SLURM_ARRAY_TASK_ID", id.to_string())
-                .env("SLURM_ARRAY_TASK_COUNT", "2")
-                .env("SLURM_ARRAY_TASK_MIN", "1");
-            (format!("array id {id}"), command)
-        })
-        .collect();
-    let done = run_all(shards, TIMEOUT, OnFailure::KillAll).unwrap();
+    // `sbatch --array=1,3`: shards 1/4 and 3/4, whatever Slurm's COUNT says.
+    let tasks = vec![array_task(1, dir.path()), array_task(3, dir.path())];
+    let done = run_all(tasks, TIMEOUT, OnFailure::KillAll).unwrap();
     assert!(
-        done[0].stdout.contains(r#""index":0,"count":2"#),
+        done[0].stdout.contains(r#""index":1,"count":4"#),
         "{}",
         done[0].stdout
     );
-    let results = dir.path().to_str().unwrap();
-    let mut args = vec!["merge", "--shards", "2", "--results", results];
-    args.extend(SWEEP);
-    run(&args).unwrap();
+    assert!(
+        done[1].stdout.contains(r#""index":3,"count":4"#),
+        "{}",
+        done[1].stdout
+    );
+    // merge names shards 0 and 2, and prints the command resubmitting them.
+    let err =
+        run_owned(&merge_args(dir.path(), "4")).expect_err("two shards missing");
+    let LaunchError::Failed { stderr, .. } = &err else {
+        panic!("{err}")
+    };
+    assert!(
+        stderr.contains("shard 0/4") && stderr.contains("shard 2/4"),
+        "{stderr}"
+    );
+    let mut command = bin();
+    command.args(merge_args(dir.path(), "4"));
+    let out = command.output().unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(printed.trim(), "sbatch --array=0,2 job.sbatch");
+    // Resubmitting exactly the printed ids completes the sweep.
+    let ids = printed.trim().split(['=', ' ']).nth(2).unwrap().to_owned();
+    let tasks = ids
+        .split(',')
+        .map(|id| array_task(id.parse().unwrap(), dir.path()))
+        .collect();
+    run_all(tasks, TIMEOUT, OnFailure::KillAll).unwrap();
+    let merged = dir.path().join("merged.json");
+    let mut args = merge_args(dir.path(), "4");
+    args.extend(["--output".into(), merged.display().to_string()]);
+    run_owned(&args).unwrap();
+    assert_eq!(bits(&read_results(&merged)), bits(&serial()));
+}
+
+#[test]
+fn an_array_id_outside_the_job_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = run_all(vec![array_task(4, dir.path())], TIMEOUT, OnFailure::KillAll)
+        .expect_err("id 4 of 4 shards");
+    let message = err.to_string();
+    assert!(message.contains("exit status: 2"), "{message}");
+    assert!(message.contains("--array=0-3"), "{message}");
 }
 
 #[test]
@@ -85,6 +144,7 @@ fn merge_names_the_missing_shard_and_fails() {
     assert!(message.contains("4 of 13 results missing"), "{message}");
     assert!(message.contains("shard 1/3 (tasks 4..8)"), "{message}");
     assert!(!message.contains("shard 0/3"), "{message}");
+    assert!(message.contains("resubmit"), "{message}");
 
     // Re-running the missing shard completes the sweep.
     run_all(
@@ -144,15 +204,152 @@ fn the_array_demo_verifies_against_serial() {
 }
 
 #[test]
-fn a_shard_outside_an_array_without_flag_is_a_clear_error() {
+fn a_shard_outside_an_array_without_flag_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
-    let mut args = vec!["shard", "--results", dir.path().to_str().unwrap()];
-    args.extend(SWEEP);
-    let mut command = bin();
-    command.args(&args).env_remove("SLURM_ARRAY_TASK_ID");
-    let err = run_all(vec![("shard".into(), command)], TIMEOUT, OnFailure::KillAll)
-        .expect_err("no shard");
-    assert!(err.to_string().contains("--shard i/n"), "{err}");
+    let results = dir.path().to_str().unwrap();
+    for (flags, says) in [
+        (&["--shards", "3"][..], "SLURM_ARRAY_TASK_ID is not set"),
+        (&[][..], "--shard i/n"),
+    ] {
+        let mut command = bin();
+        command
+            .args(["shard", "--results", results])
+            .args(flags)
+            .args(SWEEP)
+            .env_remove("SLURM_ARRAY_TASK_ID");
+        let err =
+            run_all(vec![("shard".into(), command)], TIMEOUT, OnFailure::KillAll)
+                .expect_err("no shard");
+        let message = err.to_string();
+        assert!(message.contains(says), "{message}");
+        assert!(message.contains("exit status: 2"), "{message}");
+    }
     let bad = run(&["shard", "--shard", "3/3", "--results", "x"]).expect_err("bad");
     assert!(bad.to_string().contains("exit status: 2"), "{bad}");
+}
+
+#[test]
+fn absurd_shard_counts_and_sizes_are_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().to_str().unwrap();
+    let started = Instant::now();
+    let mut huge_shards = vec!["merge", "--shards", "1000000000000000000"];
+    huge_shards.extend(["--results", results]);
+    huge_shards.extend(SWEEP);
+    let mut huge_size = vec!["merge", "--shards", "2", "--results", results];
+    huge_size.extend(["--workload", "pi", "--size", "18446744073709551615"]);
+    let mut huge_array = vec!["array", "--workload", "pi"];
+    huge_array.extend(["--size", "18446744073709551615", "--trials", "10"]);
+    let shard_count = ["shard", "--shard", "20/20", "--results", results];
+    let mut too_many = shard_count.to_vec();
+    too_many.extend(SWEEP);
+    for args in [huge_shards, huge_size, huge_array, too_many] {
+        let err = run(&args).expect_err("refused");
+        let message = err.to_string();
+        assert!(message.contains("exit status: 2"), "{args:?}: {message}");
+        assert!(!message.contains("panicked"), "{args:?}: {message}");
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "refused at once"
+    );
+}
+
+#[test]
+fn a_shard_rerun_repairs_a_damaged_entry_and_merge_sees_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let shard = || {
+        let command = shard_command("0/1", dir.path());
+        run_all(vec![("shard".into(), command)], TIMEOUT, OnFailure::KillAll)
+            .unwrap()
+            .remove(0)
+            .stdout
+    };
+    shard();
+    let entry = dir.path().join("task-3.json");
+    let mut bytes = std::fs::read(&entry).unwrap();
+    let last = bytes.len() - 3;
+    bytes[last] ^= 1; // one digit of the value changed
+    std::fs::write(&entry, &bytes).unwrap();
+    let results = dir.path().to_str().unwrap();
+    let merged = dir.path().join("merged.json");
+    let mut args = vec!["merge", "--shards", "1", "--results", results];
+    args.extend(["--output", merged.to_str().unwrap()]);
+    args.extend(SWEEP);
+    let err = run(&args).expect_err("a damaged entry is a missing one");
+    assert!(err.to_string().contains("1 missing: 3"), "{err}");
+    assert!(
+        shard().contains(r#""computed":1"#),
+        "only task 3 recomputed"
+    );
+    run(&args).unwrap();
+    assert_eq!(bits(&read_results(&merged)), bits(&serial()));
+}
+
+/// Everything in `dir`, with sizes and modification times.
+fn snapshot(dir: &Path) -> Vec<(String, u64, std::time::SystemTime)> {
+    let mut items: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|item| {
+            let item = item.unwrap();
+            let meta = item.metadata().unwrap();
+            let name = item.file_name().to_string_lossy().into_owned();
+            (name, meta.len(), meta.modified().unwrap())
+        })
+        .collect();
+    items.sort();
+    let meta = std::fs::metadata(dir).unwrap();
+    items.push((".".into(), 0, meta.modified().unwrap()));
+    items
+}
+
+#[test]
+fn merge_writes_nothing_in_the_results_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    for shard in ["0/2", "1/2"] {
+        let command = shard_command(shard, dir.path());
+        run_all(vec![(shard.into(), command)], TIMEOUT, OnFailure::KillAll).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(20)); // distinct modification times
+    let before = snapshot(dir.path());
+    let results = dir.path().to_str().unwrap();
+    let mut args = vec!["merge", "--shards", "2", "--results", results];
+    args.extend(SWEEP);
+    run(&args).unwrap();
+    // So it works on a read-only directory (a snapshot, another user's results).
+    assert_eq!(snapshot(dir.path()), before);
+}
+
+#[test]
+fn merge_output_is_all_or_nothing_when_the_disk_fills() {
+    let dir = tempfile::tempdir().unwrap();
+    let command = shard_command("0/1", dir.path());
+    run_all(vec![("shard".into(), command)], TIMEOUT, OnFailure::KillAll).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let output = out.path().join("merged.json");
+    std::fs::write(&output, "previous results").unwrap();
+    // A file size limit of 100 bytes plays a full disk: writes past it fail
+    // (SIGXFSZ ignored, so the write returns EFBIG instead of killing merge).
+    let mut command = Command::new("sh");
+    command
+        .args([
+            "-c",
+            r#"trap "" XFSZ; exec prlimit --fsize=100 -- "$@""#,
+            "sh",
+        ])
+        .arg(env!("CARGO_BIN_EXE_beyond-one-machine"))
+        .args(["merge", "--shards", "1", "--output"])
+        .arg(&output)
+        .arg("--results")
+        .arg(dir.path())
+        .args(SWEEP);
+    let err = run_all(vec![("merge".into(), command)], TIMEOUT, OnFailure::KillAll)
+        .expect_err("the output does not fit");
+    assert!(err.to_string().contains("File too large"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&output).unwrap(),
+        "previous results"
+    );
+    let files = std::fs::read_dir(out.path()).unwrap().count();
+    assert_eq!(files, 1, "no temporary file left behind");
 }

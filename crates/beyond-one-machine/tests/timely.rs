@@ -6,10 +6,13 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use beyond_one_machine::cluster::{self, run_cluster};
+use std::sync::Arc;
+
+use beyond_one_machine::DemoSweep;
+use beyond_one_machine::cluster::{self, ClusterOptions, run_cluster};
 use beyond_one_machine::launch::{OnFailure, run_all};
 use common::{SWEEP, TIMEOUT, bin, bits, read_results, run, serial};
-use workloads::{Workload, WorkloadKind};
+use workloads::WorkloadKind;
 
 /// `processes` worker processes of one cluster on free loopback ports; process
 /// 0 writes the gathered results to `output`.
@@ -18,6 +21,18 @@ fn cluster_commands(
     workers: usize,
     dir: &std::path::Path,
     only: Option<usize>,
+) -> Vec<(String, std::process::Command)> {
+    cluster_commands_with(processes, workers, dir, only, &SWEEP)
+}
+
+/// [`cluster_commands`] with `flags` (the sweep, and any others) for every
+/// process.
+fn cluster_commands_with(
+    processes: usize,
+    workers: usize,
+    dir: &std::path::Path,
+    only: Option<usize>,
+    flags: &[&str],
 ) -> Vec<(String, std::process::Command)> {
     let ports = cluster::free_local_ports(processes).unwrap();
     let addresses: Vec<String> =
@@ -30,7 +45,7 @@ fn cluster_commands(
             let mut command = bin();
             command
                 .arg("worker")
-                .args(SWEEP)
+                .args(flags)
                 .args(["--connect-timeout", "2", "--output"])
                 .arg(dir.join("results.json"))
                 .args(["--", "-n", &processes.to_string(), "-p", &p.to_string()])
@@ -65,13 +80,14 @@ fn three_processes_of_two_workers_equal_the_serial_run() {
 
 #[test]
 fn workers_in_one_process_equal_the_serial_run() {
-    let workload = Workload::prepare(WorkloadKind::Pi, 13, 200, 1.0).unwrap();
+    let sweep = Arc::new(DemoSweep::new(WorkloadKind::Pi, 13, 200, 1.0).unwrap());
+    let second = Duration::from_secs(1);
     for workers in [1, 3] {
         let config = timely::Config::process(workers);
-        let gathered =
-            run_cluster(config, workload.spec(), 13, Duration::from_secs(5))
-                .unwrap()
-                .expect("worker 0 is in this process");
+        let options = ClusterOptions::new(second, second, 0);
+        let gathered = run_cluster(config, Arc::clone(&sweep), &options)
+            .unwrap()
+            .expect("worker 0 is in this process");
         assert_eq!(bits(&gathered), bits(&serial()));
     }
 }
@@ -114,4 +130,111 @@ fn the_timely_demo_verifies_against_serial() {
 fn bad_timely_flags_are_usage_errors() {
     let err = run(&["worker", "--", "-n", "two"]).expect_err("not a number");
     assert!(err.to_string().contains("exit status: 2"), "{err}");
+}
+
+/// A cluster process started directly (not through `run_all`), so that the
+/// test can signal it; killed when dropped.
+struct Process(std::process::Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts both processes of a 2-process cluster on sleep tasks (0.5 to 2 s
+/// each), waits until they are computing, sends `signal` to process 1, and
+/// returns how long process 0 took to fail after that, and its stderr.
+fn lose_process_1(signal: nix::sys::signal::Signal) -> (Duration, String) {
+    use nix::sys::signal::kill;
+    use nix::unistd::Pid;
+    let dir = tempfile::tempdir().unwrap();
+    let flags = ["--workload", "sleep", "--size", "4", "--peer-timeout", "2"];
+    let mut processes: Vec<Process> =
+        cluster_commands_with(2, 1, dir.path(), None, &flags)
+            .into_iter()
+            .map(|(_, mut command)| {
+                command
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped());
+                Process(command.spawn().unwrap())
+            })
+            .collect();
+    std::thread::sleep(Duration::from_millis(1500)); // connected, computing
+    let lost = Instant::now();
+    kill(Pid::from_raw(processes[1].0.id() as i32), signal).unwrap();
+    let survivor = &mut processes[0].0;
+    let status = loop {
+        if let Some(status) = survivor.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            lost.elapsed() < Duration::from_secs(20),
+            "process 0 never noticed"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let waited = lost.elapsed();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(survivor.stderr.as_mut().unwrap(), &mut stderr)
+        .unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    (waited, stderr)
+}
+
+#[test]
+fn a_killed_peer_is_one_clear_error_naming_it_at_once() {
+    let (waited, stderr) = lose_process_1(nix::sys::signal::Signal::SIGKILL);
+    assert_eq!(stderr.lines().count(), 1, "one line, no panics: {stderr}");
+    assert!(stderr.contains("lost process 1 (127.0.0.1:"), "{stderr}");
+    assert!(stderr.contains("exited or was killed"), "{stderr}");
+    // Noticed at once, not when the survivor's current 0.5-2 s task ends.
+    assert!(waited < Duration::from_millis(1500), "after {waited:?}");
+}
+
+#[test]
+fn a_stopped_peer_is_an_error_after_the_peer_timeout() {
+    let (waited, stderr) = lose_process_1(nix::sys::signal::Signal::SIGSTOP);
+    assert_eq!(stderr.lines().count(), 1, "one line, no panics: {stderr}");
+    assert!(stderr.contains("lost process 1"), "{stderr}");
+    assert!(stderr.contains("no heartbeat for 2s"), "{stderr}");
+    assert!(waited < Duration::from_secs(10), "after {waited:?}");
+}
+
+#[test]
+fn zero_workers_or_a_process_index_past_n_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let hosts = dir.path().join("hosts.txt");
+    cluster::write_hostfile(&hosts, &["127.0.0.1:1".into(), "127.0.0.1:2".into()])
+        .unwrap();
+    let hosts = hosts.to_str().unwrap();
+    for timely in [
+        &["-n", "2", "-p", "5"][..],
+        &["-n", "2", "-p", "0", "-w", "0", "-h", hosts],
+        &["-w", "0"],
+        &["-w0"],
+    ] {
+        let mut args = vec!["worker"];
+        args.extend(SWEEP);
+        args.push("--");
+        args.extend(timely);
+        let err = run(&args).expect_err("a usage error");
+        let message = err.to_string();
+        assert!(message.contains("exit status: 2"), "{timely:?}: {message}");
+        assert!(!message.contains("panicked"), "{timely:?}: {message}");
+    }
+}
+
+#[test]
+fn a_process_of_another_job_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut commands = Vec::new();
+    for (p, job) in [(0, "1"), (1, "2")] {
+        let mut flags = SWEEP.to_vec();
+        flags.extend(["--job", job]);
+        commands.extend(cluster_commands_with(2, 1, dir.path(), Some(p), &flags));
+    }
+    let err = run_all(commands, TIMEOUT, OnFailure::KillAll).expect_err("two jobs");
+    assert!(err.to_string().contains("two jobs on one port"), "{err}");
 }
