@@ -148,16 +148,14 @@ impl Driver {
         Ok(())
     }
 
-    /// Starts a replacement worker. If that fails, the next chunk fails with
-    /// the reason (so its caller hears of it, and the next chunk tries
-    /// again). Returns whether the pool goes on.
+    /// Starts a replacement worker. If that fails, it waits for work and
+    /// tries again (so that an error is about now, not about when the last
+    /// worker died); if that fails too, the chunk fails with the reason, and
+    /// the next chunk will try again. Returns whether the pool goes on.
     fn restart(&mut self) -> bool {
-        let detail = match self.spawn() {
-            Ok(()) => return true,
-            Err(SpawnError::Failed(detail) | SpawnError::NotHooked(detail)) => {
-                detail
-            }
-        };
+        if self.spawn().is_ok() {
+            return true;
+        }
         let chunk = match self.backlog.pop_front() {
             Some(chunk) => chunk,
             None => select! {
@@ -168,7 +166,12 @@ impl Driver {
                 recv(self.stop) -> _ => return false,
             },
         };
-        chunk.fail_from(0, &TaskErrorKind::WorkerUnavailable { detail });
+        match self.spawn() {
+            Ok(()) => self.backlog.push_front(chunk),
+            Err(SpawnError::Failed(detail) | SpawnError::NotHooked(detail)) => {
+                chunk.fail_from(0, &TaskErrorKind::WorkerUnavailable { detail });
+            }
+        }
         true
     }
 

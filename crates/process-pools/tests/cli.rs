@@ -58,7 +58,26 @@ fn prints_json_on_request() {
 
 #[test]
 fn bad_flags_exit_with_status_2_and_a_message() {
-    assert_usage_errors(WORKER, &[&["--chunksize", "0"]]);
+    assert_usage_errors(
+        WORKER,
+        &[
+            &["--chunksize", "0"],
+            &["--size", "18446744073709551615"],
+            &["--timeout", "-1"],
+            &["--timeout", "0"],
+            &["--timeout", "nan"],
+            &["--timeout", "1e300"],
+            &["--timeout", "soon"],
+        ],
+    );
+    for bad in ["-1", "0", "nan", "1e300"] {
+        let out = run(WORKER, &["--timeout", bad]);
+        let message = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            message.contains("must be a positive number of seconds"),
+            "{bad}: {message}"
+        );
+    }
 }
 
 fn is_pool_worker(pid: u32) -> bool {

@@ -55,7 +55,11 @@ fn main() {
         std::process::exit(1);
     });
 
-    let pool = ProcessPool::builder().workers(2).chunksize(2).build().unwrap();
+    let pool = ProcessPool::builder()
+        .workers(2)
+        .chunksize(2)
+        .build()
+        .unwrap();
     let words = ["process", "pools", "für", "alle", ""].map(String::from);
     let lengths = pool.map::<WordLength>(words.clone());
     assert_eq!(lengths, [7, 5, 3, 4, 0].map(Ok));
@@ -70,5 +74,7 @@ fn main() {
     let workers = pool.worker_pids();
     assert!(!workers.contains(&std::process::id()));
     drop(pool);
-    println!("own_main: a user-shaped crate's own tasks ran in its own test binary: ok");
+    println!(
+        "own_main: a user-shaped crate's own tasks ran in its own test binary: ok"
+    );
 }

@@ -33,7 +33,8 @@ fn session_members(sid: u32) -> Vec<u32> {
             continue;
         };
         let fields: Vec<&str> = after.split(' ').collect();
-        if fields.first() != Some(&"Z") && fields.get(3) == Some(&sid.to_string().as_str())
+        if fields.first() != Some(&"Z")
+            && fields.get(3) == Some(&sid.to_string().as_str())
         {
             members.push(pid);
         }
@@ -139,7 +140,10 @@ fn killing_the_parent_kills_its_workers_and_what_they_started() {
         let left = session_members(sid);
         kill_session(sid);
         assert!(started, "the task never started its background process");
-        assert!(workers.iter().all(|&pid| !alive(pid)), "workers {workers:?}");
+        assert!(
+            workers.iter().all(|&pid| !alive(pid)),
+            "workers {workers:?}"
+        );
         assert!(!alive(background), "background process {background}");
         assert_eq!(left, Vec::<u32>::new(), "processes left after 1 s");
     });

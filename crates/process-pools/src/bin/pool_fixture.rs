@@ -21,7 +21,8 @@ fn main() -> anyhow::Result<()> {
         process_pools::demo::worker_main_if_requested();
     }
     let pool = ProcessPool::builder().workers(2).build()?;
-    let dir = std::env::temp_dir().join(format!("pool-fixture-{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("pool-fixture-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{:?} {}", pool.worker_pids(), dir.display())?;
