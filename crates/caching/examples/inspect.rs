@@ -1,5 +1,5 @@
 //! Looking after a cache: hit/miss statistics, the entries on disk,
-//! `reduce_size` by item count, bytes and age, a verbose miss that says
+//! `reduce_size` by item count, bytes and age, a lookup whose miss says
 //! "evicted", and `clear` for one function or all of them.
 //!
 //! ```text
@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use caching::{Limits, Memory, cached};
+use caching::{Limits, Lookup, Memory, cached};
 
 cached! {
     /// A stand-in for an expensive simulation; `label` only names the run.
@@ -73,9 +73,11 @@ fn main() -> anyhow::Result<()> {
     );
     // ANCHOR_END: reduce
 
-    println!("a verbose call for an evicted entry says why it missed:");
-    let verbose = memory.clone().verbose(true);
-    let _ = simulate::call(&verbose, 0, 1000, "after eviction");
+    // The library never prints: a lookup *returns* why it missed (and a
+    // `verbose` handle also logs it through the `log` facade).
+    if let Lookup::Miss(reason) = simulate::lookup(&memory, 0, 1000, "evicted?") {
+        println!("looking up an evicted entry: miss: {reason}");
+    }
 
     // ANCHOR: clear
     let removed = simulate::handle(&memory).clear()?; // one function

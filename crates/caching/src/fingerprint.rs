@@ -323,7 +323,13 @@ macro_rules! cached {
             "The cached version of [`", ::core::stringify!($name), "()`]."
         )]
         $vis mod $name {
-            #![allow(unused_imports, clippy::ptr_arg, clippy::too_many_arguments)]
+            // `unused_variables`: `#[ignore]`d arguments are not in the key.
+            #![allow(
+                unused_imports,
+                unused_variables,
+                clippy::ptr_arg,
+                clippy::too_many_arguments
+            )]
             use super::*;
 
             /// This function's identity in a cache: name, fingerprint, version.
@@ -364,7 +370,7 @@ macro_rules! cached {
                 match cached.key(&($($crate::__key_arg!($($marker)? $arg),)*)) {
                     Ok(key) => cached.call_key(&key, || super::$name($($arg),*)),
                     Err(err) => {
-                        eprintln!("caching: warning: {err}; not cached");
+                        $crate::__not_cached(id().name(), &err);
                         super::$name($($arg),*)
                     }
                 }

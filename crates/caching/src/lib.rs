@@ -37,7 +37,14 @@
 //! Entries are written to a temporary file and renamed into place, so
 //! concurrent writers of one key (threads or processes) never produce a
 //! mixed entry; every read checks a blake3 checksum, and a damaged entry is
-//! reported on stderr and recomputed, never returned.
+//! recomputed, never returned.
+//!
+//! # Reporting
+//! The library never prints. Lookups and their miss reasons are counted in
+//! [`Memory::stats`] and returned by `lookup`; warnings (a damaged entry
+//! deleted, a result that could not be stored) and, on a
+//! [`verbose`](Memory::verbose) handle, every lookup go to the [`log`]
+//! facade (target `caching`): install any logger to see them.
 //!
 //! Run the chapter's demo twice (the second run is served from the cache):
 //! `cargo run --release -p caching -- --workload sleep --size 10 --jobs 2`.
@@ -56,3 +63,6 @@ pub use memory::{
     MissReason, Reduced, Stats,
 };
 pub use store::Durability;
+
+#[doc(hidden)]
+pub use memory::not_cached as __not_cached;

@@ -41,6 +41,41 @@ struct Args {
     verbose: bool,
 }
 
+/// Prints the cache's `log` records on stderr: its warnings always, every
+/// lookup with `--verbose` (the library itself never prints).
+struct StderrLogger;
+
+impl log::Log for StderrLogger {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.level() <= log::max_level()
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if !self.enabled(record.metadata()) {
+            return;
+        }
+        match record.level() {
+            log::Level::Error | log::Level::Warn => {
+                eprintln!("{}: warning: {}", record.target(), record.args());
+            }
+            _ => eprintln!("[{}] {}", record.target(), record.args()),
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+fn install_logger(verbose: bool) {
+    static LOGGER: StderrLogger = StderrLogger;
+    if log::set_logger(&LOGGER).is_ok() {
+        log::set_max_level(if verbose {
+            log::LevelFilter::Info
+        } else {
+            log::LevelFilter::Warn
+        });
+    }
+}
+
 fn default_cache_dir() -> PathBuf {
     let exe = std::env::current_exe().ok();
     match exe.as_deref().and_then(|exe| exe.parent()) {
@@ -72,6 +107,7 @@ fn open_cache(args: &Args) -> anyhow::Result<(PathBuf, Memory)> {
 
 fn main() -> anyhow::Result<ExitCode> {
     let args = Args::parse();
+    install_logger(args.verbose);
     let jobs = args.common.jobs();
     let (dir, memory) = open_cache(&args)?;
     let memory = memory.verbose(args.verbose);

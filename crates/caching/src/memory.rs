@@ -2,6 +2,7 @@
 //! it): keys, lookups, stores, statistics, and the housekeeping (`clear`,
 //! `reduce_size`, `import`).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs;
 use std::io;
@@ -163,6 +164,10 @@ struct FunctionMeta {
 const META_FILE: &str = "function.json";
 const ENTRY_EXT: &str = "entry";
 const TOMBSTONE_EXT: &str = "evicted";
+/// Left where a damaged entry was deleted, holding why it was damaged: the
+/// next miss on that key says "entry corrupt", not "new arguments" or "code
+/// changed".
+const CORRUPT_EXT: &str = "corrupt";
 /// Code versions remembered per function.
 const MAX_VERSIONS: usize = 16;
 /// Temporary files older than this are leftovers of a crashed writer.
@@ -257,7 +262,8 @@ impl Memory {
     }
     // ANCHOR_END: memory_new
 
-    /// This handle, logging every lookup to stderr with *why* it missed.
+    /// This handle, logging every lookup (and *why* it missed) through the
+    /// `log` facade at `info` level, target `caching`.
     pub fn verbose(mut self, on: bool) -> Self {
         self.verbose = on;
         self
@@ -501,9 +507,11 @@ impl Memory {
         Ok(())
     }
 
+    /// Lookups of a verbose handle go to the `log` facade at `info` level
+    /// (the library never prints: the program chooses a logger, or none).
     fn log(&self, message: std::fmt::Arguments<'_>) {
         if self.verbose {
-            eprintln!("[caching] {message}");
+            log::info!(target: "caching", "{message}");
         }
     }
 }
@@ -529,6 +537,20 @@ fn used_since(entry: &EntryInfo) -> bool {
 fn read_meta(dir: &Path) -> Option<FunctionMeta> {
     let bytes = fs::read(dir.join(META_FILE)).ok()?;
     serde_json::from_slice(&bytes).ok()
+}
+
+/// `std::any::type_name::<T>()` without references: `&T` and `T` serialise
+/// alike and mean the same argument, so `f.call(&x)` and `f.call(&&x)` (or
+/// `cached!`'s `key` and `call`) must find the same entry. The text may
+/// change with a compiler upgrade: the cache then misses once (safe); two
+/// different types never share a name.
+fn type_name<T: ?Sized>() -> Cow<'static, str> {
+    let name = std::any::type_name::<T>();
+    if name.contains('&') {
+        Cow::Owned(name.replace("&mut ", "").replace('&', ""))
+    } else {
+        Cow::Borrowed(name)
+    }
 }
 
 fn key_from_file_name(path: &Path) -> Option<[u8; 32]> {
@@ -596,8 +618,8 @@ pub struct EntryInfo {
 #[derive(Debug, Clone)]
 pub struct CacheKey {
     hash: [u8; 32],
-    /// `type_name` of the arguments and of the result.
-    types: [&'static str; 2],
+    /// [`type_name`] of the arguments and of the result.
+    types: [Cow<'static, str>; 2],
     args: Vec<u8>,
     shown: Option<String>,
 }
@@ -619,7 +641,7 @@ impl CacheKey {
 fn key_hash(
     id_name: &str,
     code: &CodeVersion,
-    [arg_type, result_type]: [&str; 2],
+    [arg_type, result_type]: &[Cow<'static, str>; 2],
     args: &[u8],
 ) -> [u8; 32] {
     let mut hasher = blake3::Hasher::new();
@@ -687,11 +709,9 @@ impl<R: Serialize + DeserializeOwned> CachedFn<R> {
         let shown = self.memory.verbose.then(|| {
             serde_json::to_string(args).unwrap_or_else(|_| "<arguments>".into())
         });
-        // `type_name` is a debugging aid whose text may change with the
-        // compiler: an upgrade then misses once (safe), it never collides.
-        let types = [std::any::type_name::<A>(), std::any::type_name::<R>()];
+        let types = [type_name::<A>(), type_name::<R>()];
         Ok(CacheKey {
-            hash: key_hash(self.id.name(), self.id.code(), types, &bytes),
+            hash: key_hash(self.id.name(), self.id.code(), &types, &bytes),
             types,
             args: bytes,
             shown,
@@ -717,7 +737,7 @@ impl<R: Serialize + DeserializeOwned> CachedFn<R> {
         match self.key(args) {
             Ok(key) => self.call_key(&key, compute),
             Err(err) => {
-                eprintln!("caching: warning: {err}; not cached");
+                not_cached(self.id.name(), &err);
                 compute()
             }
         }
@@ -746,7 +766,7 @@ impl<R: Serialize + DeserializeOwned> CachedFn<R> {
         let key = match self.key(args) {
             Ok(key) => key,
             Err(err) => {
-                eprintln!("caching: warning: {err}; not cached");
+                not_cached(self.id.name(), &err);
                 return compute();
             }
         };
@@ -789,8 +809,8 @@ impl<R: Serialize + DeserializeOwned> CachedFn<R> {
 
     // ANCHOR: lookup
     /// Reads and checks the entry of `key`: a hit, or the reason for a miss.
-    /// A damaged entry is reported on stderr, deleted and counted as a miss;
-    /// it is never returned.
+    /// A damaged entry is deleted, counted and logged (a `log` warning) as a
+    /// miss; it is never returned.
     pub fn lookup_key(&self, key: &CacheKey) -> Lookup<R> {
         let path = self.entry_path(&key.hash);
         let outcome = match store::read_entry_file(&path) {
@@ -810,12 +830,15 @@ impl<R: Serialize + DeserializeOwned> CachedFn<R> {
                 Lookup::Hit(value)
             }
             Err(why) => {
-                eprintln!(
-                    "caching: warning: {}: entry {} is corrupt ({why}); recomputing",
+                log::warn!(
+                    target: "caching",
+                    "{}: entry {} is corrupt ({why}); recomputing",
                     self.id.name(),
                     path.display()
                 );
                 let _ = fs::remove_file(&path);
+                // Best effort: a lost note only makes the next reason vaguer.
+                let _ = fs::write(path.with_extension(CORRUPT_EXT), &why);
                 self.miss(key, MissReason::Corrupt(why))
             }
         }
@@ -843,17 +866,21 @@ impl<R: Serialize + DeserializeOwned> CachedFn<R> {
             .log(format_args!("{}{args}: {what}", self.id.name()));
     }
 
-    /// Why there is no entry for `key`: a tombstone says evicted; an entry
-    /// for the same arguments under an earlier code version says code
-    /// changed; otherwise the arguments are new.
+    /// Why there is no entry for `key`: a tombstone says evicted; a note
+    /// left when a damaged entry was deleted says corrupt; an entry for the
+    /// same arguments under an earlier code version says code changed;
+    /// otherwise the arguments are new.
     fn why_missing(&self, key: &CacheKey) -> MissReason {
         let entry = self.entry_path(&key.hash);
         if entry.with_extension(TOMBSTONE_EXT).exists() {
             return MissReason::Evicted;
         }
+        if let Ok(why) = fs::read_to_string(entry.with_extension(CORRUPT_EXT)) {
+            return MissReason::Corrupt(format!("{why}; deleted, not stored since"));
+        }
         let versions = self.known_versions();
         for previous in versions.iter().rev().filter(|v| *v != self.id.code()) {
-            let old = key_hash(self.id.name(), previous, key.types, &key.args);
+            let old = key_hash(self.id.name(), previous, &key.types, &key.args);
             if self.entry_path(&old).exists() {
                 return MissReason::CodeChanged {
                     previous: previous.clone(),
@@ -928,7 +955,7 @@ impl<R: Serialize + DeserializeOwned> CachedFn<R> {
             .as_ref()
             .is_err_and(|e| e.kind() == io::ErrorKind::NotFound)
         {
-            // The function was cleared meanwhile: recreate its directory.
+            // The directory was deleted by hand meanwhile: recreate it.
             self.memory.inner.meta.lock().expect("meta lock").clear();
             self.note_version()?;
             written = store::write_atomic(
@@ -939,8 +966,14 @@ impl<R: Serialize + DeserializeOwned> CachedFn<R> {
             );
         }
         written.map_err(io_err(&path))?;
-        if *reason == MissReason::Evicted {
-            let _ = fs::remove_file(path.with_extension(TOMBSTONE_EXT));
+        match reason {
+            MissReason::Evicted => {
+                let _ = fs::remove_file(path.with_extension(TOMBSTONE_EXT));
+            }
+            MissReason::Corrupt(_) => {
+                let _ = fs::remove_file(path.with_extension(CORRUPT_EXT));
+            }
+            _ => {}
         }
         self.memory.inner.counters.stores.fetch_add(1, Relaxed);
         Ok(())
@@ -951,7 +984,7 @@ impl<R: Serialize + DeserializeOwned> CachedFn<R> {
         if let Err(err) = self.store(key, value, reason) {
             let counters = &self.memory.inner.counters;
             counters.store_failures.fetch_add(1, Relaxed);
-            eprintln!("caching: warning: {}: not stored: {err}", self.id.name());
+            log::warn!(target: "caching", "{}: not stored: {err}", self.id.name());
         }
     }
 
@@ -962,14 +995,21 @@ impl<R: Serialize + DeserializeOwned> CachedFn<R> {
     }
 }
 
-/// Deletes the entries and tombstones in one function's directory; returns
+/// A call whose arguments cannot be serialised runs uncached; says so through
+/// `log` (and the caller gets its result all the same). Used by `cached!`.
+#[doc(hidden)]
+pub fn not_cached(function: &str, err: &CacheError) {
+    log::warn!(target: "caching", "{function}: {err}; not cached");
+}
+
+/// Deletes the entries and notes in one function's directory; returns
 /// how many entries. A file someone else removed first is not an error.
 fn remove_entries(dir: &Path) -> Result<usize, CacheError> {
     let mut removed = 0;
     for item in read_dir(dir)? {
         let path = item.path();
         let ext = path.extension().and_then(|e| e.to_str());
-        if matches!(ext, Some(ENTRY_EXT) | Some(TOMBSTONE_EXT)) {
+        if matches!(ext, Some(ENTRY_EXT | TOMBSTONE_EXT | CORRUPT_EXT)) {
             match fs::remove_file(&path) {
                 Ok(()) => removed += usize::from(ext == Some(ENTRY_EXT)),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}

@@ -2,20 +2,77 @@
 //! rayon pool, and resumably (what the `resume` example kills and restarts).
 
 use rayon::prelude::*;
+use serde::Serialize;
 use thread_pools::{TaskError, run_parallel_step};
-use workloads::{TaskResult, TaskSpec};
+use workloads::{TaskResult, TaskSpec, WorkloadError, WorkloadKind};
 
 use crate::{Memory, cached};
 
+// ANCHOR: task_key
+/// What the result of task `i` depends on, and nothing else: the arguments
+/// of a cached task's key. A file task is known by its file's *contents*,
+/// never by its path, so a corpus regenerated in a fresh temporary directory
+/// hits the cache, and an edited file misses.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TaskKey {
+    /// The task number.
+    pub i: u64,
+    /// What else the result depends on, for this workload.
+    pub depends_on: DependsOn,
+}
+
+/// The part of a [`TaskKey`] that depends on the workload.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum DependsOn {
+    /// `driver(i, 1, 2)`: nothing but `i`.
+    Nothing,
+    /// `pi_mc(i, trials)`: the number of random points.
+    Trials(u64),
+    /// A sleep: the factor applied to its duration.
+    Scale(f64),
+    /// `process_file`: blake3 of the file's bytes.
+    Contents(String),
+}
+
+impl TaskKey {
+    /// The key of task `i` of `spec`; for a file task this reads and hashes
+    /// the file (an unreadable file is the task's error, as it would be).
+    pub fn new(spec: &TaskSpec, i: u64) -> Result<TaskKey, WorkloadError> {
+        let depends_on = match spec.kind {
+            WorkloadKind::Driver => DependsOn::Nothing,
+            WorkloadKind::Pi => DependsOn::Trials(spec.trials),
+            WorkloadKind::Sleep => DependsOn::Scale(spec.scale),
+            WorkloadKind::Files => {
+                let path = spec.corpus_file(i);
+                let bytes = std::fs::read(&path).map_err(|e| WorkloadError::Io {
+                    path,
+                    message: e.to_string(),
+                })?;
+                DependsOn::Contents(blake3::hash(&bytes).to_hex().to_string())
+            }
+        };
+        Ok(TaskKey { i, depends_on })
+    }
+}
+// ANCHOR_END: task_key
+
 // ANCHOR: cached_task
 cached! {
-    #![version = 1]
-    /// Task `i` of the workload `spec`. The fingerprint sees only this body,
-    /// not the code of the workloads it calls: when a workload changes, bump
-    /// `version`.
-    pub fn cached_task(spec: &TaskSpec, i: u64) -> TaskResult {
-        spec.run(i)
+    #![version = 2]
+    /// Task `key.i` of the workload `spec`, cached under `key` alone: `spec`
+    /// is `#[ignore]`d, since it holds an incidental path (the corpus
+    /// directory) and `key` already says all the result depends on. The
+    /// fingerprint sees only this body, not the code of the workloads it
+    /// calls: when a workload changes, bump `version`.
+    pub fn cached_task(#[ignore] spec: &TaskSpec, key: &TaskKey) -> TaskResult {
+        spec.run(key.i)
     }
+}
+
+/// Task `i` of `spec` through the cache.
+pub fn cached_run(memory: &Memory, spec: &TaskSpec, i: u64) -> TaskResult {
+    let key = TaskKey::new(spec, i)?;
+    cached_task::call(memory, spec, &key)
 }
 // ANCHOR_END: cached_task
 
@@ -28,7 +85,7 @@ pub fn cached_serial(
 ) -> Vec<TaskResult> {
     inputs
         .iter()
-        .map(|&i| cached_task::call(memory, spec, i))
+        .map(|&i| cached_run(memory, spec, i))
         .collect()
 }
 // ANCHOR_END: cached_serial
@@ -47,7 +104,7 @@ pub fn cached_rayon(
     Ok(pool.install(|| {
         inputs
             .par_iter()
-            .map(|&i| cached_task::call(memory, spec, i))
+            .map(|&i| cached_run(memory, spec, i))
             .collect()
     }))
 }
@@ -63,7 +120,7 @@ pub fn cached_thread_pool(
     inputs: &[u64],
     jobs: usize,
 ) -> Result<Vec<TaskResult>, TaskError> {
-    let step = |&i: &u64| cached_task::call(memory, spec, i);
+    let step = |&i: &u64| cached_run(memory, spec, i);
     run_parallel_step(step, inputs, jobs, false)
         .into_iter()
         .collect()
@@ -94,7 +151,7 @@ pub fn resumable_sweep(
     let before = memory.stats();
     let mut results = Vec::with_capacity(n as usize);
     for i in 0..n {
-        results.push(cached_task::call(memory, spec, i));
+        results.push(cached_run(memory, spec, i));
         after_each(i);
     }
     let after = memory.stats();

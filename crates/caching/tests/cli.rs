@@ -46,6 +46,37 @@ fn second_run_is_served_from_the_cache() {
 }
 
 #[test]
+fn the_files_workload_is_served_from_the_cache_on_the_second_run() {
+    // Each run writes its corpus to a new temporary directory: the key must
+    // not contain that path, or nothing would ever hit.
+    let dir = tempfile::tempdir().unwrap();
+    let files = |cache: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_caching"))
+            .args(["--workload", "files", "--size", "3", "--jobs", "2"])
+            .arg("--cache-dir")
+            .arg(cache)
+            .output()
+            .unwrap()
+    };
+    let cache = dir.path().join("cache");
+    let first = files(&cache);
+    let log = String::from_utf8_lossy(&first.stderr);
+    assert!(first.status.success(), "{log}");
+    assert!(table(&first).contains("1st pass (3 computed, 0 loaded)"));
+    assert!(log.contains("run again"), "{log}");
+    let second = files(&cache);
+    let log = String::from_utf8_lossy(&second.stderr);
+    assert!(second.status.success(), "{log}");
+    assert!(
+        table(&second).contains("1st pass (0 computed, 3 loaded)"),
+        "{}",
+        table(&second)
+    );
+    let (entries, _bytes) = caching::Memory::open(&cache).unwrap().usage().unwrap();
+    assert_eq!(entries, 3, "the cache did not grow");
+}
+
+#[test]
 fn verbose_mode_says_why_a_call_missed() {
     let dir = tempfile::tempdir().unwrap();
     let out = demo(dir.path(), &["--verbose", "--json"]);

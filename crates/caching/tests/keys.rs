@@ -33,6 +33,11 @@ fn same_bytes_of_different_argument_types_are_different_keys() {
     assert_eq!(memory.stats().hits, 1);
     let f = memory.function::<String>("describe", 1);
     assert_eq!(
+        f.get(&&1u64).as_deref(),
+        Some("1"),
+        "a reference is the value"
+    );
+    assert_eq!(
         f.lookup(&1u32),
         Lookup::Miss(MissReason::NewArguments),
         "1u32 is not 1u64 either"
@@ -78,4 +83,27 @@ fn functions_with_the_same_name_in_different_modules_do_not_share_results() {
     assert_eq!(linear::model::call(&memory, 3.0), 3.0);
     assert!(linear::model::id().name().ends_with("keys::linear::model"));
     assert_eq!(memory.stats().stores, 2);
+}
+
+#[test]
+fn a_corpus_regenerated_in_a_fresh_temp_dir_hits_the_cache() {
+    use caching::sweep::cached_serial;
+    use workloads::{Workload, WorkloadKind};
+    let (_dir, memory) = memory();
+    let first = Workload::prepare(WorkloadKind::Files, 3, 1, 1.0).unwrap();
+    let expected = cached_serial(&memory, first.spec(), &first.inputs());
+    assert_eq!(memory.stats().stores, 3);
+    let second = Workload::prepare(WorkloadKind::Files, 3, 1, 1.0).unwrap();
+    assert_ne!(first.spec().corpus_dir, second.spec().corpus_dir);
+    memory.reset_stats();
+    let again = cached_serial(&memory, second.spec(), &second.inputs());
+    assert_eq!(again, expected);
+    let stats = memory.stats();
+    assert_eq!((stats.hits, stats.misses), (3, 0), "{stats:?}");
+    // The key is the contents: an edited file is a miss, and its new result.
+    let path = second.spec().corpus_file(1);
+    std::fs::write(&path, "two words").unwrap();
+    let edited = cached_serial(&memory, second.spec(), &second.inputs());
+    assert_eq!(memory.stats().misses, 1);
+    assert_eq!(edited[1].as_ref().unwrap().value(), 2.0);
 }

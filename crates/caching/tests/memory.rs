@@ -128,6 +128,45 @@ fn body_edits_invalidate_but_formatting_and_comments_do_not() {
     assert_eq!(memory.stats().code_changed, 3);
 }
 
+#[test]
+fn after_a_damaged_entry_is_deleted_misses_still_say_corrupt() {
+    let (_dir, memory) = memory();
+    assert_eq!(v1::poly::call(&memory, 2), 7);
+    assert_eq!(v2::poly::call(&memory, 2), 8); // a miss: code changed
+    memory.reset_stats();
+    let key = v2::poly::key(&memory, &2).unwrap().hex();
+    let entries = memory.entries().unwrap();
+    let entry = entries
+        .iter()
+        .find(|e| e.path.ends_with(format!("{key}.entry")));
+    fs::write(&entry.unwrap().path, b"garbage").unwrap();
+    let corrupt = |lookup: Lookup<i64>| matches!(lookup, Lookup::Miss(MissReason::Corrupt(why)) if why.contains("no header"));
+    assert!(corrupt(v2::poly::lookup(&memory, 2)), "found and deleted");
+    // Not "code changed" (v1's entry is still there) nor "new arguments".
+    let again = v2::poly::lookup(&memory, 2);
+    assert!(corrupt(again.clone()), "{again:?}");
+    assert_eq!(v2::poly::call(&memory, 2), 8, "recomputed and stored");
+    assert_eq!(v2::poly::lookup(&memory, 2), Lookup::Hit(8));
+    assert_eq!(memory.stats().code_changed, 0);
+    // The note goes with the next store, and `clear` removes any left.
+    let f = memory.function::<u8>("plain", 0);
+    f.put(&1u8, &1).unwrap();
+    fs::write(only_entry_of(&memory, "plain"), b"garbage").unwrap();
+    assert!(matches!(
+        f.lookup(&1u8),
+        Lookup::Miss(MissReason::Corrupt(_))
+    ));
+    memory.clear().unwrap();
+    assert_eq!(f.lookup(&1u8), Lookup::Miss(MissReason::NewArguments));
+}
+
+fn only_entry_of(memory: &Memory, function: &str) -> std::path::PathBuf {
+    let entries = memory.entries().unwrap();
+    let mine: Vec<_> = entries.iter().filter(|e| e.function == function).collect();
+    assert_eq!(mine.len(), 1);
+    mine[0].path.clone()
+}
+
 fn only_entry(memory: &Memory) -> std::path::PathBuf {
     let entries = memory.entries().unwrap();
     assert_eq!(entries.len(), 1);
@@ -165,7 +204,9 @@ fn damaged_entries_are_recomputed_never_returned() {
     assert!(recomputed);
     assert_eq!(got, value);
     assert_eq!(fs::read(&path).unwrap(), good, "rewritten whole");
-    assert_eq!(memory.stats().corrupt, 2);
+    // Three: the call after the first lookup knew the entry was deleted as
+    // corrupt, and said so.
+    assert_eq!(memory.stats().corrupt, 3);
 }
 
 #[test]
