@@ -104,19 +104,43 @@ pub(crate) fn spawn(config: &Config) -> Result<Worker, SpawnError> {
         worker.stop(Duration::ZERO);
         return Err(failed(e));
     }
-    match worker.events.recv_timeout(HANDSHAKE_TIMEOUT) {
-        Ok(Event::Frames(bytes)) if is_hello(&bytes, config.nonce) => Ok(worker),
-        Ok(Event::Frames(bytes)) if bytes.get(4) == Some(&NOT_HOOKED) => {
+    match handshake(&mut worker, config.nonce) {
+        Ok(()) => Ok(worker),
+        Err(SpawnError::NotHooked(detail)) => {
             worker.stop(Duration::from_secs(1));
-            Err(SpawnError::NotHooked(
-                String::from_utf8_lossy(&bytes[5..]).into_owned(),
-            ))
+            Err(SpawnError::NotHooked(detail))
         }
-        _ => {
+        Err(SpawnError::Failed(_)) => {
             let status = worker.stop(Duration::from_millis(100));
             Err(SpawnError::Failed(format!(
                 "it did not answer as a worker ({status}); {HOOK_FIX}"
             )))
+        }
+    }
+}
+
+/// Waits for the worker's first message: hello, or why it is not a worker.
+/// What it wrote before it ended arrives before the end of its pipe.
+fn handshake(worker: &mut Worker, nonce: u64) -> Result<(), SpawnError> {
+    let not_a_worker = || SpawnError::Failed(String::new());
+    let mut deadline = Instant::now() + HANDSHAKE_TIMEOUT;
+    loop {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        match worker.events.recv_timeout(wait) {
+            Ok(Event::Frames(bytes)) if is_hello(&bytes, nonce) => return Ok(()),
+            Ok(Event::Frames(bytes)) if bytes.get(4) == Some(&NOT_HOOKED) => {
+                let text = String::from_utf8_lossy(&bytes[5..]).into_owned();
+                return Err(SpawnError::NotHooked(text));
+            }
+            Ok(Event::Exited) => {
+                worker.exited = true;
+                deadline = deadline.min(Instant::now() + Duration::from_secs(1));
+            }
+            Ok(Event::Closed) => {
+                worker.closed = true;
+                return Err(not_a_worker());
+            }
+            Ok(Event::Frames(_)) | Err(_) => return Err(not_a_worker()),
         }
     }
 }
@@ -203,6 +227,9 @@ impl Worker {
         mut frames: impl FnMut(Vec<u8>),
     ) -> String {
         self.stdin = None;
+        if self.exited {
+            self.kill_group(); // what it started must not keep its pipe open
+        }
         let deadline = Instant::now() + grace;
         let give_up = deadline + Duration::from_secs(5);
         let mut killed = false;
