@@ -291,3 +291,27 @@ async fn a_blocked_single_thread_reports_a_late_timeout_never_a_value() {
         [Err(TaskError::TimedOut(Duration::from_millis(50)))]
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn dropping_a_gather_with_timeouts_aborts_its_tasks_too() {
+    // With a timeout each task runs as its own tokio task under a watcher:
+    // dropping the gather must abort the tasks, not only their watchers.
+    let finished = Arc::new(AtomicUsize::new(0));
+    let mut gather = Gather::new().with_timeout(Duration::MAX); // no limit
+    for secs in [1u64, 10] {
+        let finished = Arc::clone(&finished);
+        gather.spawn(async move {
+            tokio::time::sleep(Duration::from_secs(secs)).await;
+            finished.fetch_add(1, Ordering::SeqCst);
+        });
+    }
+    let gave_up =
+        tokio::time::timeout(Duration::from_secs(5), gather.in_order()).await;
+    assert!(gave_up.is_err());
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert_eq!(
+        finished.load(Ordering::SeqCst),
+        1,
+        "the 10 s task was aborted"
+    );
+}
