@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use process_pools::{ProcessPool, Registry, Task, TaskErrorKind};
 
+// ANCHOR: own_main
 /// A task of "the user's crate": the length of a word.
 struct WordLength;
 
@@ -47,6 +48,7 @@ fn registry() -> Registry {
 fn main() {
     // First line of `main`: a worker started by the pools below serves here.
     process_pools::worker_main_if_requested_with(&registry());
+    // ANCHOR_END: own_main
 
     // A bound for the whole test: a hang fails it instead of blocking CI.
     std::thread::spawn(|| {
