@@ -1,5 +1,6 @@
 //! Chapter 2 bench: every thread-pool strategy against the serial loop, on
-//! `pi_mc` (16 seeds × 10^6 trials: few heavy tasks), `driver` (4^10 tiny
+//! `pi_mc` (16 seeds × 10^6 trials: few heavy tasks), `pi_mc_streams` (the
+//! same tasks with the vectorised kernel), `driver` (4^10 tiny
 //! tasks) and `square` (10^6 trivial tasks: the per-element overhead), for
 //! jobs = 1 to the number of cores; rayon also runs up to twice the cores, to
 //! show what oversubscription does (the sweep is kept short so that `--quick`
@@ -17,11 +18,14 @@ use std::hint::black_box;
 use benches::{group, id, jobs_sweep, sized};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use thread_pools::{
-    Pool, channel_map, channel_map_chunked, default_chunk, rayon_map_in,
-    rayon_map_min_len, rayon_pool, run_parallel_step, scoped_map,
+    Pool, channel_map, channel_map_chunked, default_chunk, driver_par_chunks,
+    pi_streams_map, rayon_map_in, rayon_map_min_len, rayon_pool, run_parallel_step,
+    scoped_map,
 };
 use workloads::cli::default_jobs;
-use workloads::{DRIVER_DEN, DRIVER_NUM, driver, pi_mc, square};
+use workloads::{
+    DRIVER_DEN, DRIVER_NUM, driver, driver_into, pi_mc, pi_mc_streams, square,
+};
 
 /// Builds the dedicated rayon pool and the [`Pool`] for `jobs` workers.
 fn pools(jobs: usize) -> (rayon::ThreadPool, Pool) {
@@ -79,6 +83,33 @@ fn pi(c: &mut Criterion) {
     g.finish();
 }
 
+/// The vectorised π kernel (`pi_mc_streams`, 8 xoshiro256++ lanes per task)
+/// on the same 16 × 10^6 trials: its own group, because it is a different
+/// estimator (same tasks, other random points), so its baseline is its own
+/// serial run.
+fn pi_streams(c: &mut Criterion) {
+    let n = sized(16, 4);
+    let trials = sized(1_000_000, 1_000);
+    let seeds: Vec<u64> = (0..n).collect();
+    let mut g = group(c, "thread_pools", "pi_mc_streams");
+    g.throughput(Throughput::Elements(n));
+    g.bench_function(id("serial", 1, n), |b| {
+        b.iter(|| {
+            seeds
+                .iter()
+                .map(|&s| pi_mc_streams(black_box(s), trials))
+                .collect::<Vec<f64>>()
+        })
+    });
+    for jobs in 1..=default_jobs() {
+        let pool = rayon_pool(jobs).expect("a rayon pool");
+        g.bench_function(id("rayon", jobs, n), |b| {
+            b.iter(|| pi_streams_map(&pool, black_box(&seeds), trials))
+        });
+    }
+    g.finish();
+}
+
 fn driver_task(x: &f64) -> f64 {
     driver(black_box(*x), DRIVER_NUM, DRIVER_DEN)
 }
@@ -91,9 +122,26 @@ fn tiny_tasks(c: &mut Criterion) {
     g.bench_function(id("serial", 1, n), |b| {
         b.iter(|| inputs.iter().map(driver_task).collect::<Vec<f64>>())
     });
+    g.bench_function(id("driver_into", 1, n), |b| {
+        b.iter(|| {
+            let mut out = vec![0.0; inputs.len()];
+            driver_into(black_box(&inputs), DRIVER_NUM, DRIVER_DEN, &mut out);
+            out
+        })
+    });
     for jobs in 1..=default_jobs() {
         let (rayon_jobs, pool) = pools(jobs);
         let chunk = default_chunk(inputs.len(), jobs);
+        g.bench_function(id("rayon par_chunks", jobs, n), |b| {
+            b.iter(|| {
+                driver_par_chunks(
+                    &rayon_jobs,
+                    black_box(&inputs),
+                    DRIVER_NUM,
+                    DRIVER_DEN,
+                )
+            })
+        });
         g.bench_function(id("scoped", jobs, n), |b| {
             b.iter(|| scoped_map(&inputs, jobs, driver_task))
         });
@@ -154,5 +202,5 @@ fn overhead(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(thread_pools, pi, tiny_tasks, overhead);
+criterion_group!(thread_pools, pi, pi_streams, tiny_tasks, overhead);
 criterion_main!(thread_pools);

@@ -115,6 +115,136 @@ pub fn parse_parameter(parameter: &str) -> Option<(usize, u64)> {
     Some((jobs.strip_prefix("jobs=")?.parse().ok()?, n.parse().ok()?))
 }
 
+/// One paired speedup measured by the `paired` bench target, as written to
+/// its JSON file (`paired.json` in the bench's `CRITERION_HOME`), which
+/// `cargo xtask bench` reads instead of criterion's output.
+#[derive(Debug, Clone)]
+pub struct PairedResult {
+    /// `paired/<workload>/<strategy>/jobs=J,n=N`: what `--list` prints.
+    pub title: String,
+    /// `paired/<workload>`.
+    pub group: String,
+    /// The workload.
+    pub workload: String,
+    /// The strategy timed against the baseline.
+    pub strategy: String,
+    /// The baseline strategy (one thread).
+    pub baseline: String,
+    /// Workers of the strategy.
+    pub jobs: usize,
+    /// Tasks per run.
+    pub n: u64,
+    /// The paired speedup: median and spread of the pair ratios.
+    pub speedup: workloads::measure::Paired,
+    /// Whether the two results were equal (checked on the last pair).
+    pub equal: bool,
+}
+
+/// A [`PairedResult`] for one pair of runs: times `baseline` and `strategy`
+/// alternately after a warm-up ([`workloads::measure::paired`]) and checks
+/// their last results are equal.
+pub fn paired_result<T: PartialEq>(
+    workload: &str,
+    (baseline, run_baseline): (&str, impl FnMut() -> T),
+    (strategy, run_strategy): (&str, impl FnMut() -> T),
+    jobs: usize,
+    n: u64,
+) -> PairedResult {
+    let budget = if smoke() {
+        workloads::measure::Budget {
+            warm_up: 1,
+            min_pairs: 3,
+            max_pairs: 3,
+            time: std::time::Duration::ZERO,
+        }
+    } else {
+        workloads::measure::Budget::bench()
+    };
+    let (speedup, a, b) =
+        workloads::measure::paired(budget, run_baseline, run_strategy);
+    PairedResult {
+        title: paired_title(workload, strategy, jobs, n),
+        group: format!("paired/{workload}"),
+        workload: workload.to_string(),
+        strategy: strategy.to_string(),
+        baseline: baseline.to_string(),
+        jobs,
+        n,
+        speedup,
+        equal: a == b,
+    }
+}
+
+impl PairedResult {
+    /// One JSON object (what `cargo xtask bench` reads; times in seconds).
+    pub fn to_json(&self) -> String {
+        let text = |s: &str| {
+            format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+        };
+        let p = &self.speedup;
+        format!(
+            "{{\"title\": {}, \"group\": {}, \"workload\": {}, \"strategy\": {}, \
+             \"baseline\": {}, \"jobs\": {}, \"n\": {}, \"equal\": {}, \
+             \"pairs\": {}, \"median\": {:?}, \"q1\": {:?}, \"q3\": {:?}, \
+             \"min\": {:?}, \"max\": {:?}, \"baseline_seconds\": {:?}, \
+             \"strategy_seconds\": {:?}}}",
+            text(&self.title),
+            text(&self.group),
+            text(&self.workload),
+            text(&self.strategy),
+            text(&self.baseline),
+            self.jobs,
+            self.n,
+            self.equal,
+            p.pairs,
+            p.median,
+            p.q1,
+            p.q3,
+            p.min,
+            p.max,
+            p.baseline_seconds,
+            p.strategy_seconds,
+        )
+    }
+}
+
+/// Writes `results` as a JSON list to `paired.json` in `$CRITERION_HOME`
+/// (where `cargo xtask bench` looks), or in the workspace's
+/// `target/criterion` without it.
+pub fn write_paired(
+    results: &[PairedResult],
+) -> std::io::Result<std::path::PathBuf> {
+    let dir = std::env::var_os("CRITERION_HOME").map_or_else(
+        || {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../target/criterion")
+        },
+        Into::into,
+    );
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("paired.json");
+    let rows: Vec<String> = results.iter().map(PairedResult::to_json).collect();
+    std::fs::write(&path, format!("[\n{}\n]\n", rows.join(",\n")))?;
+    Ok(path)
+}
+
+/// `paired/<workload>/<strategy>/jobs=J,n=N`, as criterion would title it.
+pub fn paired_title(workload: &str, strategy: &str, jobs: usize, n: u64) -> String {
+    format!("paired/{workload}/{strategy}/jobs={jobs},n={n}")
+}
+
+/// Whether `title` is selected by the command line's filter: criterion's
+/// convention, the first argument that is not an option. The `paired` bench
+/// has no regex engine: a filter selects a title when one of its
+/// `|`-separated alternatives (without `^`/`$`) is a substring of it.
+pub fn selected(title: &str, filter: Option<&str>) -> bool {
+    let Some(filter) = filter else { return true };
+    filter
+        .split('|')
+        .map(|alt| alt.trim_start_matches('^').trim_end_matches('$'))
+        .any(|alt| title.contains(alt))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +253,25 @@ mod tests {
     fn parameter_round_trips() {
         assert_eq!(parse_parameter("jobs=2,n=16"), Some((2, 16)));
         assert_eq!(parse_parameter("n=16"), None);
+    }
+
+    #[test]
+    fn filters_select_titles_by_alternatives() {
+        let title = paired_title("pi_mc", "rayon", 2, 16);
+        assert_eq!(title, "paired/pi_mc/rayon/jobs=2,n=16");
+        assert!(selected(&title, None));
+        assert!(selected(&title, Some("^paired")));
+        assert!(selected(&title, Some("driver|pi_mc")));
+        assert!(!selected(&title, Some("thread_pools")));
+    }
+
+    #[test]
+    fn paired_results_check_equality() {
+        let same = paired_result("w", ("a", || 1), ("b", || 1), 2, 3);
+        assert!(same.equal);
+        assert_eq!(same.title, "paired/w/b/jobs=2,n=3");
+        let differ = paired_result("w", ("a", || 1), ("b", || 2), 2, 3);
+        assert!(!differ.equal);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
@@ -22,6 +22,9 @@ pub(crate) struct Machine {
     pub(crate) date: String,
     /// [`parallel_capacity`] measured before and after the run, when it was.
     pub(crate) capacity: Option<(f64, f64)>,
+    /// [`workloads::measure::clock_ghz`] at the start of the run, when
+    /// measured: to state per-element costs in cycles.
+    pub(crate) clock_ghz: Option<f64>,
 }
 
 impl Machine {
@@ -59,6 +62,7 @@ impl Machine {
             commit,
             date: utc_date(seconds),
             capacity: None,
+            clock_ghz: None,
         }
     }
 
@@ -73,14 +77,18 @@ impl Machine {
                 )
             })
             .unwrap_or_default();
+        let clock = self
+            .clock_ghz
+            .map(|ghz| format!(", clock ≈ {ghz:.1} GHz"))
+            .unwrap_or_default();
         format!(
-            "{}, {} cores{capacity}, {}, commit {}, {}",
+            "{}, {} cores{capacity}{clock}, {}, commit {}, {}",
             self.cpu, self.cores, self.rustc, self.commit, self.date
         )
     }
 
     pub(crate) fn to_json(&self) -> Value {
-        json!({
+        let mut value = json!({
             "cpu": self.cpu,
             "cores": self.cores,
             "rustc": self.rustc,
@@ -91,7 +99,11 @@ impl Machine {
                 "after": after,
                 "unit": "cores' worth of CPU: cores x (time alone) / (time with every core busy)",
             })),
-        })
+        });
+        if let Some(ghz) = self.clock_ghz {
+            value["clock_ghz"] = json!(ghz);
+        }
+        value
     }
 
     pub(crate) fn from_json(value: &Value) -> Option<Machine> {
@@ -105,61 +117,19 @@ impl Machine {
             capacity: value.get("parallel_capacity").and_then(|c| {
                 Some((c.get("before")?.as_f64()?, c.get("after")?.as_f64()?))
             }),
+            clock_ghz: value.get("clock_ghz").and_then(Value::as_f64),
         })
     }
 }
 
-/// How many cores' worth of CPU this machine gives right now: the same spin
-/// work is timed on one thread alone and on `cores` threads at once, and the
-/// capacity is `cores × alone / together`. On a dedicated machine it is close
-/// to `cores`; on a shared or virtual one (another tenant on the sibling
-/// hyperthread, an oversubscribed host) it can be far lower, and no parallel
-/// strategy's speedup can exceed it. Takes about two seconds.
+/// How many cores' worth of CPU this machine gives right now (see
+/// [`workloads::measure::parallel_capacity`], which the chapter demos use
+/// too): about 0.2 s of spin work per timing, so about two seconds in all.
 pub(crate) fn parallel_capacity(cores: usize) -> f64 {
-    fn spin(iterations: u64) -> u64 {
-        let mut x = 0x9E37_79B9_7F4A_7C15u64;
-        for _ in 0..iterations {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x = std::hint::black_box(x);
-        }
-        x
-    }
-    fn seconds(run: impl Fn()) -> f64 {
-        let mut times: Vec<f64> = (0..3)
-            .map(|_| {
-                let start = Instant::now();
-                run();
-                start.elapsed().as_secs_f64()
-            })
-            .collect();
-        times.sort_by(f64::total_cmp);
-        times[1]
-    }
-    // Calibrate to about 0.2 s of work on one thread.
-    let mut iterations = 1_000_000u64;
-    loop {
-        let t = seconds(|| {
-            spin(iterations);
-        });
-        if t >= 0.05 {
-            iterations = ((iterations as f64) * 0.2 / t) as u64;
-            break;
-        }
-        iterations *= 4;
-    }
-    let alone = seconds(|| {
-        spin(iterations);
-    });
-    let together = seconds(|| {
-        std::thread::scope(|scope| {
-            for _ in 0..cores {
-                scope.spawn(|| spin(iterations));
-            }
-        });
-    });
-    cores as f64 * alone / together
+    workloads::measure::parallel_capacity(
+        cores,
+        std::time::Duration::from_millis(200),
+    )
 }
 
 fn output(command: &mut Command, dir: &Path) -> Option<String> {

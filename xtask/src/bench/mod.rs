@@ -16,12 +16,16 @@
 //!
 //! Each bench target writes to its own fresh criterion directory,
 //! `target/bench-report/criterion/<bench>/`, cleared before it runs, so a
-//! stale result never reaches the report. Every benchmark the target lists
+//! stale result never reaches the report. A `--filter` run writes its report
+//! to `target/bench-report/filtered/` instead, so it never destroys the last
+//! full report. The `paired` bench target writes paired speedups (see
+//! `paired.rs`) instead of criterion estimates. Every benchmark the target lists
 //! (`-- --list`) must have left its estimates: a bench that fails or a missing
 //! estimates file is an error naming the bench.
 
 mod criterion;
 mod machine;
+mod paired;
 mod plots;
 mod python;
 #[cfg(test)]
@@ -155,10 +159,12 @@ impl Options {
 const RUN_FILE: &str = "run.json";
 
 pub(crate) fn run(root: &Path, options: &Options) -> anyhow::Result<()> {
-    let out_dir = target_dir(root).join("bench-report");
+    let out_dir = report_dir(&target_dir(root), options);
     let criterion_dir = out_dir.join("criterion");
     let python_json = criterion_dir.join("python.json");
-    let (machine, mode, filter, mut measurements) = if options.report_only {
+    let (machine, mode, filter, mut measurements, paired_rows) = if options
+        .report_only
+    {
         load_last_run(&criterion_dir)?
     } else {
         let mut machine = Machine::detect(root);
@@ -168,7 +174,8 @@ pub(crate) fn run(root: &Path, options: &Options) -> anyhow::Result<()> {
             "== xtask bench: parallel capacity {before:.2}× of {} cores",
             machine.cores
         );
-        let measurements =
+        machine.clock_ghz = Some(workloads::measure::clock_ghz());
+        let (measurements, paired_rows) =
             run_benches(root, &criterion_dir, mode, options, &machine)?;
         let after = machine::parallel_capacity(machine.cores);
         eprintln!(
@@ -184,6 +191,7 @@ pub(crate) fn run(root: &Path, options: &Options) -> anyhow::Result<()> {
             mode.name().to_string(),
             options.filter.clone(),
             measurements,
+            paired_rows,
         )
     };
     // The Python rows of this run (or, with --report-only, of the last one).
@@ -202,17 +210,38 @@ pub(crate) fn run(root: &Path, options: &Options) -> anyhow::Result<()> {
     println!("\n{}\n", report.label());
     println!("{}", report.tables(None));
     println!("{}", python::table(&comparisons));
+    println!("{}", paired::table(&paired_rows, report.capacity()));
     for note in &notes {
         eprintln!("note: {note}");
     }
-    write_report(&out_dir, &report, &plots, &notes, &comparisons)?;
+    write_report(
+        &out_dir,
+        &report,
+        &plots,
+        &notes,
+        &comparisons,
+        &paired_rows,
+    )?;
     eprintln!("report: {}", out_dir.join("results.md").display());
     if options.book {
         let book_dir = root.join("book").join("src").join("results");
-        write_book(&book_dir, &report, &plots, &comparisons)?;
+        write_book(&book_dir, &report, &plots, &comparisons, &paired_rows)?;
         eprintln!("book copies: {}", book_dir.display());
     }
     Ok(())
+}
+
+/// Where a run writes its report: `<target>/bench-report`, or
+/// `<target>/bench-report/filtered` for a `--filter` run, so that a partial
+/// run never replaces (or clears) the last full report. `--report-only`
+/// rebuilds the last full report.
+fn report_dir(target: &Path, options: &Options) -> PathBuf {
+    let full = target.join("bench-report");
+    if options.filter.is_some() && !options.report_only {
+        full.join("filtered")
+    } else {
+        full
+    }
 }
 
 /// `$CARGO_TARGET_DIR` or `<root>/target`.
@@ -273,7 +302,7 @@ fn run_benches(
     mode: Mode,
     options: &Options,
     machine: &Machine,
-) -> anyhow::Result<Vec<Measurement>> {
+) -> anyhow::Result<(Vec<Measurement>, Vec<paired::PairedRow>)> {
     let targets = bench_targets(root)?;
     eprintln!("== xtask bench: building {} bench targets", targets.len());
     let status = bench_command(root, mode, None)
@@ -290,6 +319,7 @@ fn run_benches(
     fs::create_dir_all(criterion_dir)?;
     let started = Instant::now();
     let mut measurements = Vec::new();
+    let mut paired_rows = Vec::new();
     let mut ran = Vec::new();
     for (i, bench) in targets.iter().enumerate() {
         let dir = criterion_dir.join(bench);
@@ -328,9 +358,20 @@ fn run_benches(
         if !status.success() {
             bail!("bench `{bench}` failed ({status})");
         }
-        let found = criterion::read_dir(bench, &dir)?;
-        check_complete(bench, &listed, &found, &dir)?;
-        measurements.extend(found);
+        if bench == paired::BENCH {
+            let found = paired::read(&dir.join(paired::FILE))?;
+            let titles: Vec<&str> = found.iter().map(|r| r.title.as_str()).collect();
+            if let Some(missing) =
+                listed.iter().find(|t| !titles.contains(&t.as_str()))
+            {
+                bail!("bench `{bench}`: no paired result for `{missing}`");
+            }
+            paired_rows.extend(found);
+        } else {
+            let found = criterion::read_dir(bench, &dir)?;
+            check_complete(bench, &listed, &found, &dir)?;
+            measurements.extend(found);
+        }
         ran.push(bench.clone());
     }
     if ran.is_empty() {
@@ -342,6 +383,9 @@ fn run_benches(
         ran.len(),
         format_duration(started.elapsed())
     );
+    if options.filter.is_none() {
+        eprintln!("== xtask bench: {} paired speedups", paired_rows.len());
+    }
     let run = json!({
         "machine": machine.to_json(),
         "mode": mode.name(),
@@ -352,7 +396,7 @@ fn run_benches(
         criterion_dir.join(RUN_FILE),
         serde_json::to_string_pretty(&run)?,
     )?;
-    Ok(measurements)
+    Ok((measurements, paired_rows))
 }
 
 /// Records the finished machine label (with the parallel capacity measured
@@ -428,9 +472,16 @@ fn list(
         .collect())
 }
 
-fn load_last_run(
-    criterion_dir: &Path,
-) -> anyhow::Result<(Machine, String, Option<String>, Vec<Measurement>)> {
+/// What `load_last_run` returns: machine, mode, filter, measurements, pairs.
+type LastRun = (
+    Machine,
+    String,
+    Option<String>,
+    Vec<Measurement>,
+    Vec<paired::PairedRow>,
+);
+
+fn load_last_run(criterion_dir: &Path) -> anyhow::Result<LastRun> {
     let path = criterion_dir.join(RUN_FILE);
     let text = fs::read_to_string(&path).with_context(|| {
         format!("no previous run: cannot read {}", path.display())
@@ -442,13 +493,19 @@ fn load_last_run(
     let mode = run["mode"].as_str().unwrap_or("unknown").to_string();
     let filter = run["filter"].as_str().map(str::to_string);
     let mut measurements = Vec::new();
+    let mut paired_rows = Vec::new();
     for bench in run["benches"].as_array().into_iter().flatten() {
         let bench = bench
             .as_str()
             .ok_or_else(|| anyhow!("malformed benches in {}", path.display()))?;
-        measurements.extend(criterion::read_dir(bench, &criterion_dir.join(bench))?);
+        let dir = criterion_dir.join(bench);
+        if bench == paired::BENCH {
+            paired_rows.extend(paired::read(&dir.join(paired::FILE))?);
+        } else {
+            measurements.extend(criterion::read_dir(bench, &dir)?);
+        }
     }
-    Ok((machine, mode, filter, measurements))
+    Ok((machine, mode, filter, measurements, paired_rows))
 }
 
 /// `results.json`, `results.md`, `<bench>.md` and the plots in `out_dir`,
@@ -459,10 +516,12 @@ fn write_report(
     plots: &[plots::Plot],
     notes: &[String],
     comparisons: &[python::Comparison],
+    paired_rows: &[paired::PairedRow],
 ) -> anyhow::Result<()> {
     fs::create_dir_all(out_dir)?;
     remove_generated(out_dir)?;
     let mut json = report.to_json();
+    json["paired"] = paired::to_json(paired_rows, report.capacity());
     json["plots"] = json!(plots.iter().map(|p| &p.file).collect::<Vec<_>>());
     if !comparisons.is_empty() {
         json["rust_vs_python"] = python::to_json(comparisons);
@@ -483,6 +542,8 @@ fn write_report(
         md.push_str(&format!("Note: {note}.\n\n"));
     }
     md.push_str(&python::table(comparisons));
+    md.push('\n');
+    md.push_str(&paired::table(paired_rows, report.capacity()));
     md.push('\n');
     md.push_str(&report.tables(None));
     fs::write(out_dir.join("results.md"), md)?;
@@ -511,6 +572,7 @@ fn write_book(
     report: &Report,
     plots: &[plots::Plot],
     comparisons: &[python::Comparison],
+    paired_rows: &[paired::PairedRow],
 ) -> anyhow::Result<()> {
     fs::create_dir_all(book_dir)?;
     remove_generated(book_dir)?;
@@ -536,6 +598,14 @@ fn write_book(
         ));
     }
     fs::write(book_dir.join("tables.md"), tables)?;
+    fs::write(
+        book_dir.join("paired.md"),
+        format!(
+            "{generated}*{}*\n\n{}",
+            report.label(),
+            paired::table(paired_rows, report.capacity())
+        ),
+    )?;
     // The Python page includes these two files whether or not this run had
     // --python, so a run without it says so instead of breaking the book.
     let not_measured = format!(

@@ -40,6 +40,7 @@ const COMPARED: &[(&str, &[&str], Serial)] = &[
         "pi_mc",
         &[
             "thread_pools/pi_mc",
+            "thread_pools/pi_mc_streams",
             "process_pools/pi_mc",
             "async_gather/pi",
         ],

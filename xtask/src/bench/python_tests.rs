@@ -46,6 +46,7 @@ fn machine() -> Machine {
         commit: "0123456789ab".into(),
         date: "2025-01-02 03:04 UTC".into(),
         capacity: None,
+        clock_ghz: None,
     }
 }
 

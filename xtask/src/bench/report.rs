@@ -142,9 +142,35 @@ impl Report {
                 "**`{}`** (speedup vs `{}`, same run)\n",
                 group.name, group.baseline
             );
-            out.push_str(&group.table());
+            out.push_str(&group.table(self.capacity()));
+        }
+        if self.flagged() {
+            out.push_str(&format!(
+                "\n⚠: a parallel speedup above the machine's measured capacity \
+                 ({:.2}×): an artefact of the measurement (a cold baseline, a \
+                 neighbour's load changing between the two medians), not a \
+                 result. The paired speedups are the ones to read.\n",
+                self.capacity().unwrap_or(0.0)
+            ));
         }
         out
+    }
+
+    /// The larger of the capacities measured before and after the run.
+    pub(crate) fn capacity(&self) -> Option<f64> {
+        self.machine
+            .capacity
+            .map(|(before, after)| before.max(after))
+    }
+
+    /// Whether any table row has a speedup above the capacity.
+    fn flagged(&self) -> bool {
+        let capacity = self.capacity();
+        self.groups.iter().flat_map(|g| &g.rows).any(|r| {
+            r.speedup.is_some_and(|s| {
+                super::paired::speedup_cell(s, r.jobs, capacity).contains('⚠')
+            })
+        })
     }
 
     /// Every figure, with its unit in its name, as JSON.
@@ -242,8 +268,9 @@ fn build_group(name: &str, members: &[&Measurement]) -> anyhow::Result<Group> {
 }
 
 impl Group {
-    /// An aligned Markdown table.
-    pub(crate) fn table(&self) -> String {
+    /// An aligned Markdown table; a parallel speedup above `capacity` is
+    /// flagged (⚠), not printed as a plain number.
+    pub(crate) fn table(&self, capacity: Option<f64>) -> String {
         let mut header = vec!["strategy".to_string(), "jobs".into(), "tasks".into()];
         if let Some(unit) = &self.size_name {
             header.push(unit.clone());
@@ -263,7 +290,13 @@ impl Group {
             }
             cells.push(format_ns(row.median_ns));
             cells.push(format_ns(row.per_task_ns));
-            cells.push(row.speedup.map_or("–".into(), |s| format!("{}×", ratio(s))));
+            cells.push(row.speedup.map_or("–".into(), |s| {
+                if capacity.is_some_and(|c| row.jobs > 1 && s > c * 1.1) {
+                    format!("⚠ {}×", ratio(s))
+                } else {
+                    format!("{}×", ratio(s))
+                }
+            }));
             cells.push(
                 row.efficiency
                     .map_or("–".into(), |e| format!("{}%", percent(e * 100.0))),

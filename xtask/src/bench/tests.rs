@@ -23,6 +23,7 @@ fn machine() -> Machine {
         commit: "0123456789ab".into(),
         date: "2025-01-02 03:04 UTC".into(),
         capacity: None,
+        clock_ghz: None,
     }
 }
 
@@ -318,7 +319,7 @@ fn the_report_and_the_book_copies_are_written_and_labelled() {
     let out = dir.path().join("report");
     fs::create_dir_all(&out).unwrap();
     fs::write(out.join("stale.svg"), "old").unwrap();
-    super::write_report(&out, &report, &plots, &notes, &[]).unwrap();
+    super::write_report(&out, &report, &plots, &notes, &[], &[]).unwrap();
     assert!(
         !out.join("stale.svg").exists(),
         "a previous run's plot survived"
@@ -336,7 +337,7 @@ fn the_report_and_the_book_copies_are_written_and_labelled() {
     assert!(pools.contains("**`pools/pi`**") && !pools.contains("crossover/pi_mc"));
 
     let book = dir.path().join("book");
-    super::write_book(&book, &report, &plots, &[]).unwrap();
+    super::write_book(&book, &report, &plots, &[], &[]).unwrap();
     for file in [
         "machine.md",
         "tables.md",
@@ -345,6 +346,7 @@ fn the_report_and_the_book_copies_are_written_and_labelled() {
         "crossover.md",
         "python.md",
         "rust-vs-python.md",
+        "paired.md",
     ] {
         let text = fs::read_to_string(book.join(file)).unwrap();
         assert!(text.contains("cargo xtask bench --book"), "{file}: {text}");
@@ -372,4 +374,57 @@ fn a_listed_benchmark_without_estimates_is_an_error_naming_the_bench() {
         ),
         "{err}"
     );
+}
+
+#[test]
+fn a_filtered_run_keeps_the_last_full_report() {
+    let target = tempfile::tempdir().unwrap();
+    let full = super::Options {
+        filter: None,
+        ..super::Options::smoke()
+    };
+    let filtered = super::Options {
+        filter: Some("pi_mc".into()),
+        ..super::Options::smoke()
+    };
+    let full_dir = super::report_dir(target.path(), &full);
+    let filtered_dir = super::report_dir(target.path(), &filtered);
+    assert_ne!(full_dir, filtered_dir);
+    // The last full report, then everything a filtered run clears and writes.
+    let report = fixture_report();
+    let (plots, notes) = plots::draw_all(&report).unwrap();
+    fs::create_dir_all(full_dir.join("criterion")).unwrap();
+    fs::write(full_dir.join("criterion").join("run.json"), "{}").unwrap();
+    super::write_report(&full_dir, &report, &plots, &notes, &[], &[]).unwrap();
+    let before = fs::read_to_string(full_dir.join("results.md")).unwrap();
+    let filtered_criterion = filtered_dir.join("criterion");
+    fs::create_dir_all(&filtered_criterion).unwrap();
+    fs::remove_dir_all(&filtered_criterion).unwrap();
+    super::write_report(&filtered_dir, &report, &plots, &notes, &[], &[]).unwrap();
+    assert_eq!(
+        fs::read_to_string(full_dir.join("results.md")).unwrap(),
+        before
+    );
+    assert!(full_dir.join("criterion").join("run.json").is_file());
+    assert!(full_dir.join("overhead.svg").is_file());
+    // --report-only rebuilds the full report, even with a filter given.
+    let report_only = super::Options {
+        report_only: true,
+        ..filtered
+    };
+    assert_eq!(super::report_dir(target.path(), &report_only), full_dir);
+}
+
+#[test]
+fn table_speedups_above_capacity_are_flagged() {
+    let mut report = fixture_report();
+    let plain = report.tables(None);
+    assert!(
+        !plain.contains('⚠'),
+        "no capacity measured, nothing flagged"
+    );
+    report.machine.capacity = Some((0.5, 0.6));
+    let flagged = report.tables(None);
+    assert!(flagged.contains("⚠ "), "{flagged}");
+    assert!(flagged.contains("measured capacity (0.60×)"), "{flagged}");
 }

@@ -1,0 +1,179 @@
+//! The headline speedups, paired: baseline and strategy alternated in one
+//! process after a warm-up (A B A B …), the median of the pair ratios with
+//! its spread. Criterion times every strategy on its own, minutes apart on a
+//! shared machine; a ratio of two such medians can drift by tens of percent.
+//! These pairs cannot.
+//!
+//! `cargo bench -p benches --bench paired` (or `-- --list`, or `-- pi_mc` to
+//! select by substring). Writes `paired.json` to `$CRITERION_HOME` (set by
+//! `cargo xtask bench`, which puts the pairs into its report) and prints a
+//! summary.
+//!
+//! The pairs:
+//! - `pi_mc` at 2 jobs (16 seeds × 10^6 trials): coarse tasks, the speedup
+//!   that should be stable run to run;
+//! - `pi_mc_streams` at 2 jobs: the vectorised kernel, same tasks;
+//! - `driver` at 2 jobs (4^10 elements): rayon per element and in chunks;
+//! - `serial_map/driver`: `my_map` against the `for` loop — the same code,
+//!   so the paired speedup must be 1.00 within its spread (the A/A test).
+
+use std::hint::black_box;
+
+use benches::{
+    PairedResult, paired_result, paired_title, selected, sized, write_paired,
+};
+use serial_map::{for_loop, my_map};
+use thread_pools::{driver_par_chunks, pi_streams_map, rayon_map_in, rayon_pool};
+use workloads::{DRIVER_DEN, DRIVER_NUM, driver, pi_mc, pi_mc_streams};
+
+/// The jobs of every pair: the headline "2 jobs".
+const JOBS: usize = 2;
+
+fn driver_task(x: &f64) -> f64 {
+    driver(black_box(*x), DRIVER_NUM, DRIVER_DEN)
+}
+
+/// Every pair, as (title, a closure that measures it).
+type Pair<'a> = (String, Box<dyn FnOnce() -> PairedResult + 'a>);
+
+fn pairs<'a>(
+    pool: &'a rayon::ThreadPool,
+    seeds: &'a [u64],
+    xs: &'a [f64],
+) -> Vec<Pair<'a>> {
+    let trials = sized(1_000_000, 1_000);
+    let n_pi = seeds.len() as u64;
+    let n_driver = xs.len() as u64;
+    let pi_task = move |&s: &u64| pi_mc(black_box(s), trials);
+    vec![
+        (
+            paired_title("pi_mc", "rayon", JOBS, n_pi),
+            Box::new(move || {
+                paired_result(
+                    "pi_mc",
+                    ("serial", || seeds.iter().map(pi_task).collect::<Vec<f64>>()),
+                    ("rayon", || rayon_map_in(pool, seeds, pi_task)),
+                    JOBS,
+                    n_pi,
+                )
+            }),
+        ),
+        (
+            paired_title("pi_mc_streams", "rayon", JOBS, n_pi),
+            Box::new(move || {
+                paired_result(
+                    "pi_mc_streams",
+                    ("serial", || {
+                        seeds
+                            .iter()
+                            .map(|&s| pi_mc_streams(black_box(s), trials))
+                            .collect::<Vec<f64>>()
+                    }),
+                    ("rayon", || pi_streams_map(pool, seeds, trials)),
+                    JOBS,
+                    n_pi,
+                )
+            }),
+        ),
+        (
+            paired_title("driver", "rayon", JOBS, n_driver),
+            Box::new(move || {
+                paired_result(
+                    "driver",
+                    ("serial", || {
+                        xs.iter().map(driver_task).collect::<Vec<f64>>()
+                    }),
+                    ("rayon", || rayon_map_in(pool, xs, driver_task)),
+                    JOBS,
+                    n_driver,
+                )
+            }),
+        ),
+        (
+            paired_title("driver", "rayon par_chunks", JOBS, n_driver),
+            Box::new(move || {
+                paired_result(
+                    "driver",
+                    ("serial", || {
+                        xs.iter().map(driver_task).collect::<Vec<f64>>()
+                    }),
+                    ("rayon par_chunks", || {
+                        driver_par_chunks(
+                            pool,
+                            black_box(xs),
+                            DRIVER_NUM,
+                            DRIVER_DEN,
+                        )
+                    }),
+                    JOBS,
+                    n_driver,
+                )
+            }),
+        ),
+        (
+            paired_title("serial_map", "my_map", 1, n_driver),
+            Box::new(move || {
+                paired_result(
+                    "serial_map",
+                    ("for loop", || for_loop(xs, driver_task)),
+                    ("my_map", || my_map(xs, driver_task)),
+                    1,
+                    n_driver,
+                )
+            }),
+        ),
+    ]
+}
+
+fn main() {
+    // criterion's command line: options (ignored here) and one filter.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let list = args.iter().any(|a| a == "--list");
+    let mut filter = None;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--measurement-time" | "--nresamples" | "--warm-up-time"
+            | "--sample-size" => {
+                rest.next();
+            }
+            a if a.starts_with('-') => {}
+            a => filter = Some(a.to_string()),
+        }
+    }
+    let pool = rayon_pool(JOBS).expect("a rayon pool");
+    let seeds: Vec<u64> = (0..sized(16, 4)).collect();
+    let xs: Vec<f64> = (0..sized(1 << 20, 1 << 10)).map(|i| i as f64).collect();
+    let mut results = Vec::new();
+    for (title, measure) in pairs(&pool, &seeds, &xs) {
+        if !selected(&title, filter.as_deref()) {
+            continue;
+        }
+        if list {
+            println!("{title}: benchmark");
+            continue;
+        }
+        let result = measure();
+        let p = &result.speedup;
+        eprintln!(
+            "{title}: {:.3}× vs {} (IQR {:.3}–{:.3}, range {:.3}–{:.3}, {} pairs){}",
+            p.median,
+            result.baseline,
+            p.q1,
+            p.q3,
+            p.min,
+            p.max,
+            p.pairs,
+            if result.equal { "" } else { "  RESULTS DIFFER" }
+        );
+        assert!(
+            result.equal,
+            "{title}: the strategy's result differs from the baseline's"
+        );
+        results.push(result);
+    }
+    if !list {
+        let path = write_paired(&results).expect("writing paired.json");
+        eprintln!("paired: {} results in {}", results.len(), path.display());
+    }
+}

@@ -1,0 +1,240 @@
+//! The paired speedups of the `paired` bench target (`benches/benches/paired.rs`):
+//! baseline and strategy alternated in one process, the median of the pair
+//! ratios with its spread. The bench writes `paired.json` where criterion
+//! would write its estimates; this reads it and renders the table, flagging
+//! any parallel speedup above the machine's measured capacity.
+
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, anyhow};
+use serde_json::{Value, json};
+
+use super::report::format_ns;
+
+/// The bench target that writes `paired.json`.
+pub(crate) const BENCH: &str = "paired";
+/// Its output file, in the bench's criterion directory.
+pub(crate) const FILE: &str = "paired.json";
+
+/// One paired speedup.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PairedRow {
+    pub(crate) title: String,
+    pub(crate) workload: String,
+    pub(crate) baseline: String,
+    pub(crate) strategy: String,
+    pub(crate) jobs: usize,
+    pub(crate) n: u64,
+    pub(crate) pairs: usize,
+    pub(crate) median: f64,
+    pub(crate) q1: f64,
+    pub(crate) q3: f64,
+    pub(crate) min: f64,
+    pub(crate) max: f64,
+    pub(crate) baseline_seconds: f64,
+    pub(crate) strategy_seconds: f64,
+}
+
+impl PairedRow {
+    /// Whether this is a parallel speedup above what the machine can give
+    /// (the capacity plus 10 % for noise): an artefact, not a result.
+    pub(crate) fn exceeds(&self, capacity: Option<f64>) -> bool {
+        capacity.is_some_and(|c| self.jobs > 1 && self.median > c * 1.1)
+    }
+}
+
+/// The rows of a `paired.json` file.
+pub(crate) fn read(path: &Path) -> anyhow::Result<Vec<PairedRow>> {
+    let text = fs::read_to_string(path).with_context(|| {
+        format!("reading the paired speedups {}", path.display())
+    })?;
+    let json: Value = serde_json::from_str(&text)
+        .with_context(|| format!("malformed {}", path.display()))?;
+    json.as_array()
+        .ok_or_else(|| anyhow!("{}: not a list", path.display()))?
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            row_of(row)
+                .with_context(|| format!("{}: row {i} is malformed", path.display()))
+        })
+        .collect()
+}
+
+fn row_of(row: &Value) -> anyhow::Result<PairedRow> {
+    let text = |key: &str| {
+        row[key]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| anyhow!("no string `{key}`"))
+    };
+    let number = |key: &str| {
+        row[key]
+            .as_f64()
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .ok_or_else(|| anyhow!("no positive number `{key}`"))
+    };
+    if row["equal"].as_bool() != Some(true) {
+        anyhow::bail!(
+            "`{}`: the strategy's result differed from the baseline's",
+            text("title")?
+        );
+    }
+    Ok(PairedRow {
+        title: text("title")?,
+        workload: text("workload")?,
+        baseline: text("baseline")?,
+        strategy: text("strategy")?,
+        jobs: number("jobs")? as usize,
+        n: number("n")? as u64,
+        pairs: number("pairs")? as usize,
+        median: number("median")?,
+        q1: number("q1")?,
+        q3: number("q3")?,
+        min: number("min")?,
+        max: number("max")?,
+        baseline_seconds: number("baseline_seconds")?,
+        strategy_seconds: number("strategy_seconds")?,
+    })
+}
+
+/// The speedup cell: `1.84×`, or a flag when it exceeds the capacity.
+pub(crate) fn speedup_cell(
+    speedup: f64,
+    jobs: usize,
+    capacity: Option<f64>,
+) -> String {
+    match capacity {
+        Some(c) if jobs > 1 && speedup > c * 1.1 => {
+            format!("⚠ {speedup:.2}× > capacity {c:.2}×")
+        }
+        _ => format!("{speedup:.2}×"),
+    }
+}
+
+/// The Markdown table of the paired speedups (empty without rows).
+pub(crate) fn table(rows: &[PairedRow], capacity: Option<f64>) -> String {
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "**Paired speedups** (baseline and strategy alternated in one process \
+         after a warm-up; median of the pair ratios, interquartile range and \
+         range; ⚠ marks a parallel speedup above the measured capacity, which \
+         is an artefact, not a result)\n\n\
+         | workload | baseline | strategy | jobs | tasks | baseline time | strategy \
+         time | speedup | IQR | range | pairs |\n\
+         |---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for r in rows {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.2}–{:.2} | {:.2}–{:.2} | {} |\n",
+            r.workload,
+            r.baseline,
+            r.strategy,
+            r.jobs,
+            r.n,
+            format_ns(r.baseline_seconds * 1e9),
+            format_ns(r.strategy_seconds * 1e9),
+            speedup_cell(r.median, r.jobs, capacity),
+            r.q1,
+            r.q3,
+            r.min,
+            r.max,
+            r.pairs,
+        ));
+    }
+    out
+}
+
+/// The rows as JSON, with units.
+pub(crate) fn to_json(rows: &[PairedRow], capacity: Option<f64>) -> Value {
+    let rows: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            json!({
+                "workload": r.workload,
+                "baseline": r.baseline,
+                "strategy": r.strategy,
+                "jobs": r.jobs,
+                "n": r.n,
+                "pairs": r.pairs,
+                "speedup_median": r.median,
+                "speedup_iqr": [r.q1, r.q3],
+                "speedup_range": [r.min, r.max],
+                "baseline_median_ns": r.baseline_seconds * 1e9,
+                "strategy_median_ns": r.strategy_seconds * 1e9,
+                "above_capacity": r.exceeds(capacity),
+            })
+        })
+        .collect();
+    json!({
+        "units": {
+            "speedup_median": "median over pairs of baseline time / strategy time",
+            "baseline_median_ns": "median time of one baseline run (all n tasks), ns",
+        },
+        "rows": rows,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(jobs: usize, median: f64) -> PairedRow {
+        PairedRow {
+            title: "paired/pi_mc/rayon/jobs=2,n=16".into(),
+            workload: "pi_mc".into(),
+            baseline: "serial".into(),
+            strategy: "rayon".into(),
+            jobs,
+            n: 16,
+            pairs: 11,
+            median,
+            q1: median * 0.9,
+            q3: median * 1.1,
+            min: median * 0.8,
+            max: median * 1.2,
+            baseline_seconds: 0.05,
+            strategy_seconds: 0.05 / median,
+        }
+    }
+
+    #[test]
+    fn a_parallel_speedup_above_capacity_is_flagged() {
+        let shown = table(&[row(2, 2.55), row(2, 1.4), row(1, 4.0)], Some(1.3));
+        assert!(shown.contains("⚠ 2.55× > capacity 1.30×"), "{shown}");
+        assert!(
+            shown.contains("| 1.40× |"),
+            "within 10 % is not flagged: {shown}"
+        );
+        assert!(
+            shown.contains("| 4.00× |"),
+            "one thread is not a parallel speedup"
+        );
+        let json = to_json(&[row(2, 2.55)], Some(1.3));
+        assert_eq!(json["rows"][0]["above_capacity"], true);
+        assert!(
+            !table(&[row(2, 2.55)], None).contains("⚠ 2.55"),
+            "no capacity, no flag"
+        );
+    }
+
+    #[test]
+    fn paired_json_is_read_and_a_differing_result_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE);
+        let good = r#"[{"title": "paired/driver/rayon/jobs=2,n=8", "group": "paired/driver",
+            "workload": "driver", "strategy": "rayon", "baseline": "serial", "jobs": 2,
+            "n": 8, "equal": true, "pairs": 11, "median": 1.8, "q1": 1.7, "q3": 1.9,
+            "min": 1.5, "max": 2.0, "baseline_seconds": 0.002, "strategy_seconds": 0.0011}]"#;
+        fs::write(&path, good).unwrap();
+        let rows = read(&path).unwrap();
+        assert_eq!((rows[0].jobs, rows[0].n, rows[0].median), (2, 8, 1.8));
+        fs::write(&path, good.replace("\"equal\": true", "\"equal\": false"))
+            .unwrap();
+        let err = format!("{:#}", read(&path).unwrap_err());
+        assert!(err.contains("differed"), "{err}");
+    }
+}
