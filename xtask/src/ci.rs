@@ -26,7 +26,7 @@ const STEPS: &[(&str, &[&str])] = &[
 ];
 
 pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
-    let total = STEPS.len() + 2;
+    let total = STEPS.len() + 3;
     for (number, (name, args)) in STEPS.iter().enumerate() {
         eprintln!(
             "== xtask ci [{}/{total}] {name}: cargo {}",
@@ -42,6 +42,8 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
             bail!("step `{name}` failed ({status})");
         }
     }
+    eprintln!("== xtask ci [{}/{total}] slurm", total - 2);
+    crate::slurm::run(root).context("step `slurm` failed")?;
     eprintln!("== xtask ci [{}/{total}] book", total - 1);
     crate::book::run(root, false).context("step `book` failed")?;
     eprintln!("== xtask ci [{total}/{total}] bench --smoke");

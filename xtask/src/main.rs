@@ -6,6 +6,8 @@
 //!                             results.json, SVG plots); --book copies them to the book
 //! cargo xtask book [--open]   check includes, build the book to target/book, check links
 //! cargo xtask ci              everything CI runs, stopping at the first failure
+//! cargo xtask slurm           chapter 6's Slurm scripts on a real single-host
+//!                             Slurm (installs it when missing; needs root)
 //! ```
 //! Cargo is always called through `$CARGO`, so the toolchain that runs the xtask
 //! is the one it uses.
@@ -13,6 +15,7 @@
 mod bench;
 mod book;
 mod ci;
+mod slurm;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -38,6 +41,8 @@ enum Command {
     },
     /// Run every check CI runs, in order, stopping at the first failure.
     Ci,
+    /// Run chapter 6's Slurm scripts on a real single-host Slurm cluster.
+    Slurm,
 }
 
 fn main() -> ExitCode {
@@ -46,6 +51,7 @@ fn main() -> ExitCode {
         Command::Bench(options) => bench::run(&project_root(), &options),
         Command::Book { open } => book::run(&project_root(), open),
         Command::Ci => ci::run(&project_root()),
+        Command::Slurm => slurm::run(&project_root()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -106,8 +106,7 @@ fn main() -> ExitCode {
     local::child_main_if_requested();
     let args = Args::parse();
     run(args.command).unwrap_or_else(|error| {
-        // `{:#}` prints the whole chain of causes on one line, and no backtrace.
-        eprintln!("error: {error:#}");
+        eprintln!("error: {}", one_line(&error));
         // A usage error (a bad shard, timely flags) exits with 2, like clap.
         let usage = error
             .downcast_ref::<LocalError>()
@@ -156,6 +155,18 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
         ),
         Cmd::Worker(args) => worker(&args),
     }
+}
+
+/// The error and its causes on one line (no backtrace), each cause once:
+/// most messages here already include their cause.
+fn one_line(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1).map(ToString::to_string) {
+        if !text.contains(&cause) {
+            text = format!("{text}: {cause}");
+        }
+    }
+    text
 }
 
 fn seconds(value: f64) -> anyhow::Result<Duration> {

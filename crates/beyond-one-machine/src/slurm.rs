@@ -4,11 +4,14 @@
 //! `SLURM_STEP_NODELIST`, `SLURM_STEP_TASKS_PER_NODE` and the job id.
 //!
 //! Tasks are placed as `srun --distribution=block` places them: the first
-//! node's tasks get ranks `0..k`, the next node's the ranks after. Each task
-//! listens on `base + local task id`, where `base` is the first port of
-//! `SLURM_STEP_RESV_PORTS` (`srun --resv-ports`, when the site enables it),
-//! or else `10000 + (job id % 220) * 100`: different for most pairs of jobs,
-//! and a collision is refused by the handshake's job identity.
+//! node's tasks get ranks `0..k`, the next node's the ranks after. Ports:
+//! - with `SLURM_STEP_RESV_PORTS` (`srun --resv-ports`, or a site whose
+//!   `MpiParams` reserves ports), task `l` of a node listens on the reserved
+//!   range's first port `+ l`: Slurm keeps these free of other jobs;
+//! - otherwise task `r` listens on `10000 + (job id % 220) * 100 + r`: two
+//!   jobs collide only if their ids agree modulo 220 *and* they share a
+//!   node, and then the handshake's job identity turns the collision into a
+//!   clear error rather than a mixed-up cluster.
 
 /// What the Slurm environment says about this task's cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,20 +158,26 @@ pub fn cluster_from_slurm(
     }
     let job = number("SLURM_JOB_ID")?;
     let step = var("SLURM_STEP_ID").and_then(|s| s.trim().parse::<u64>().ok());
-    let base = match var("SLURM_STEP_RESV_PORTS") {
+    // (base, whether the offset is the local task id rather than the rank)
+    let (base, per_node_ports) = match var("SLURM_STEP_RESV_PORTS") {
         Some(ports) => {
             let first = ports.split(['-', ',']).next().unwrap_or_default();
             let first: u16 = first.parse().map_err(|_| {
                 var_error("SLURM_STEP_RESV_PORTS", &ports, "not a port range")
             })?;
-            u32::from(first)
+            (u32::from(first), true)
         }
-        None => 10_000 + (job % 220) as u32 * 100,
+        None => (10_000 + (job % 220) as u32 * 100, false),
     };
     let mut addresses = Vec::new();
     for (node, &tasks) in nodes.iter().zip(&per_node) {
         for local in 0..tasks as u32 {
-            let port = u16::try_from(base + local).map_err(|_| {
+            let offset = if per_node_ports {
+                local
+            } else {
+                addresses.len() as u32
+            };
+            let port = u16::try_from(base + offset).map_err(|_| {
                 var_error(
                     "SLURM_STEP_TASKS_PER_NODE",
                     &per_node_text,
@@ -228,16 +237,17 @@ mod tests {
             ("SLURM_PROCID", "1"),
         ];
         let cluster = cluster_from_slurm(env(&pairs)).unwrap();
-        // 445 % 220 = 5: base port 10500.
+        // 445 % 220 = 5: base port 10500, plus the rank.
         assert_eq!(
             cluster.addresses,
-            ["a:10500", "a:10501", "b1:10500", "b2:10500"]
+            ["a:10500", "a:10501", "b1:10502", "b2:10503"]
         );
         assert_eq!(cluster.rank, 1);
         let mut reserved = pairs.to_vec();
         reserved.push(("SLURM_STEP_RESV_PORTS", "12000-12001"));
         let cluster = cluster_from_slurm(env(&reserved)).unwrap();
-        assert_eq!(cluster.addresses[1], "a:12001");
+        // Reserved ports are per node: local task ids, not ranks.
+        assert_eq!(cluster.addresses[1..3], ["a:12001", "b1:12000"]);
         let other_job = [("SLURM_JOB_ID", "446"), pairs[0], pairs[1], pairs[4]];
         assert_ne!(
             cluster_from_slurm(env(&other_job)).unwrap().addresses[0],
