@@ -2,6 +2,12 @@
 //! speedup against the baseline of the same run, efficiency, and whether the
 //! strategy's result equals the baseline's.
 //!
+//! [`Report::compare`] measures a speedup *paired* (baseline and strategy
+//! alternated after a warm-up, [`crate::measure::paired`]) and shows the
+//! spread of the pair ratios; [`Report::with_capacity`] puts the machine's
+//! measured parallel capacity in the header and flags any parallel speedup
+//! above it instead of printing it as a plain number.
+//!
 //! ```
 //! use workloads::report::Report;
 //! let mut report = Report::new("example", "driver", 3);
@@ -15,6 +21,12 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+
+use crate::measure::{Budget, Paired, paired, parallel_capacity};
+
+/// Baselines slower than this are not paired in [`Report::compare`]: rerunning
+/// them for every pair would make the demo take minutes.
+pub const PAIRED_UP_TO: Duration = Duration::from_millis(500);
 
 /// One strategy's measurement.
 #[derive(Debug, Clone, Serialize)]
@@ -33,6 +45,8 @@ pub struct Row {
     pub efficiency: f64,
     /// Whether its result equals the baseline's.
     pub verified: bool,
+    /// The paired measurement behind `speedup`, when it was paired.
+    pub paired: Option<Paired>,
 }
 
 /// All rows of one demo run. The first row recorded is the baseline.
@@ -46,6 +60,9 @@ pub struct Report {
     pub size: u64,
     /// Cores of this machine.
     pub cores: usize,
+    /// The machine's parallel capacity, when measured (see
+    /// [`Report::with_capacity`]).
+    pub capacity: Option<f64>,
     /// The measurements, baseline first.
     pub rows: Vec<Row>,
 }
@@ -64,13 +81,64 @@ impl Report {
             workload: workload.to_owned(),
             size,
             cores: crate::cli::default_jobs(),
+            capacity: None,
             rows: Vec::new(),
         }
     }
 
+    /// Measures the machine's parallel capacity now (about half a second:
+    /// the same spin work on one thread and on every core) and shows it in
+    /// the header; parallel speedups above it are flagged.
+    pub fn with_capacity(mut self) -> Self {
+        let capacity = parallel_capacity(self.cores, Duration::from_millis(60));
+        self.capacity = Some(capacity);
+        self
+    }
+
+    /// Times `run` against `baseline` *paired* (alternately, after a warm-up)
+    /// and checks its result equals `expected`; returns whether it did. A
+    /// baseline slower than [`PAIRED_UP_TO`] is not rerun for every pair:
+    /// the row is timed alone, like [`Report::check`].
+    pub fn compare<T: PartialEq>(
+        &mut self,
+        strategy: &str,
+        jobs: usize,
+        expected: &T,
+        baseline: impl FnMut() -> T,
+        run: impl FnMut() -> T,
+    ) -> bool {
+        let base = self.rows.first().map_or(0.0, |r| r.seconds);
+        if base > PAIRED_UP_TO.as_secs_f64() {
+            return self.check(strategy, jobs, expected, run);
+        }
+        let (paired, _, result) = paired(Budget::quick(), baseline, run);
+        let verified = result == *expected;
+        self.push(
+            strategy,
+            jobs,
+            paired.strategy_seconds,
+            paired.pairs,
+            verified,
+        );
+        let row = self.rows.last_mut().expect("just pushed");
+        row.speedup = paired.median;
+        row.efficiency = paired.median / jobs.max(1) as f64;
+        row.paired = Some(paired);
+        verified
+    }
+
     /// Times the baseline (serial) strategy and returns its result, which later
     /// strategies are checked against.
-    pub fn baseline<T>(&mut self, strategy: &str, run: impl FnMut() -> T) -> T {
+    ///
+    /// A quick baseline (under [`PAIRED_UP_TO`]) runs once untimed first, so
+    /// its time is not that of a cold first run.
+    pub fn baseline<T>(&mut self, strategy: &str, mut run: impl FnMut() -> T) -> T {
+        let start = Instant::now();
+        let first = run();
+        if start.elapsed() > PAIRED_UP_TO {
+            self.push(strategy, 1, start.elapsed().as_secs_f64(), 1, true);
+            return first;
+        }
         let (result, seconds, runs) = time_median(run);
         self.push(strategy, 1, seconds, runs, true);
         result
@@ -114,6 +182,7 @@ impl Report {
             speedup,
             efficiency: speedup / jobs.max(1) as f64,
             verified: ok,
+            paired: None,
         });
     }
 
@@ -124,8 +193,24 @@ impl Report {
 
     /// The report as an aligned text table.
     pub fn table(&self) -> String {
+        // One header line (the chapters' CLI tests expect two lines before
+        // the rows): what ran, the capacity, and how the speedup was taken.
+        let capacity = self
+            .capacity
+            .map(|c| {
+                format!(
+                    ", parallel capacity now {c:.2}× (no parallel speedup can \
+                     exceed it)"
+                )
+            })
+            .unwrap_or_default();
+        let paired = if self.rows.iter().any(|r| r.paired.is_some()) {
+            "; paired: median of baseline/strategy pair ratios, IQR in brackets"
+        } else {
+            ""
+        };
         let mut out = format!(
-            "{}: workload {}, {} tasks, {} cores (speedup vs {})\n",
+            "{}: workload {}, {} tasks, {} cores{capacity} (speedup vs {}{paired})\n",
             self.chapter,
             self.workload,
             self.size,
@@ -147,7 +232,7 @@ impl Report {
         for row in &self.rows {
             let _ = writeln!(
                 out,
-                "{:<width$}  {:>4}  {:>10}  {:>4}  {:>7.2}x  {:>9.0}%  {}",
+                "{:<width$}  {:>4}  {:>10}  {:>4}  {:>7.2}x  {:>9.0}%  {}{}",
                 row.strategy,
                 row.jobs,
                 format_seconds(row.seconds),
@@ -155,9 +240,26 @@ impl Report {
                 row.speedup,
                 row.efficiency * 100.0,
                 if row.verified { "= serial" } else { "MISMATCH" },
+                self.note(row),
             );
         }
         out
+    }
+
+    /// The spread of a paired speedup, and a flag when a parallel speedup is
+    /// above the measured capacity (an artefact, not a result).
+    fn note(&self, row: &Row) -> String {
+        let mut note = String::new();
+        if let Some(p) = &row.paired {
+            let _ = write!(note, "  ({:.2}–{:.2})", p.q1, p.q3);
+        }
+        if let Some(capacity) = self.capacity
+            && row.jobs > 1
+            && row.speedup > capacity * 1.1
+        {
+            let _ = write!(note, "  ⚠ above capacity {capacity:.2}×: suspect");
+        }
+        note
     }
 
     /// The report as pretty-printed JSON.
@@ -244,13 +346,52 @@ mod tests {
         let mut calls = 0;
         let mut report = Report::new("ch", "pi", 1);
         report.baseline("quick", || calls += 1);
-        assert_eq!(calls, MAX_RUNS);
+        assert_eq!(calls, 1 + MAX_RUNS, "one untimed warm-up, then timed runs");
         let mut slow_calls = 0;
         report.check("slow", 1, &(), || {
             slow_calls += 1;
             std::thread::sleep(Duration::from_millis(200));
         });
         assert_eq!(slow_calls, 1);
+    }
+
+    #[test]
+    fn compare_pairs_the_speedup_and_checks_the_result() {
+        let mut report = Report::new("ch", "pi", 3);
+        let expected = report.baseline("serial", || vec![1, 2, 3]);
+        assert!(report.compare(
+            "same",
+            1,
+            &expected,
+            || vec![1, 2, 3],
+            || vec![1, 2, 3]
+        ));
+        let row = &report.rows[1];
+        let paired = row.paired.as_ref().expect("paired");
+        assert!(paired.pairs >= Budget::quick().min_pairs);
+        assert_eq!(row.speedup, paired.median);
+        assert!(!report.compare(
+            "wrong",
+            1,
+            &expected,
+            || vec![1, 2, 3],
+            || vec![0]
+        ));
+        assert!(report.table().contains("paired: median of"));
+    }
+
+    #[test]
+    fn parallel_speedups_above_capacity_are_flagged_in_the_table() {
+        let mut report = Report::new("ch", "pi", 4);
+        report.capacity = Some(1.2);
+        report.push("serial", 1, 3.0, 1, true);
+        report.push("threads", 2, 1.0, 1, true);
+        report.push("cleverer loop", 1, 1.0, 1, true);
+        let table = report.table();
+        assert!(table.contains("parallel capacity now 1.20×"), "{table}");
+        let flagged: Vec<&str> = table.lines().filter(|l| l.contains('⚠')).collect();
+        assert_eq!(flagged.len(), 1, "{table}");
+        assert!(flagged[0].starts_with("threads"), "{table}");
     }
 
     #[test]
