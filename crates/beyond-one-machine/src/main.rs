@@ -53,8 +53,8 @@ enum Cmd {
         #[arg(long)]
         results: Option<PathBuf>,
         /// Kill the shards and fail after this many seconds.
-        #[arg(long, default_value_t = 600.0)]
-        timeout: f64,
+        #[arg(long, default_value = "600", value_parser = local::parse_seconds)]
+        timeout: Duration,
         #[command(flatten)]
         common: CommonArgs,
     },
@@ -87,11 +87,11 @@ enum Cmd {
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=256))]
         workers: u64,
         /// Kill the processes and fail after this many seconds.
-        #[arg(long, default_value_t = 600.0)]
-        timeout: f64,
+        #[arg(long, default_value = "600", value_parser = local::parse_seconds)]
+        timeout: Duration,
         /// Seconds the processes wait for each other to connect.
-        #[arg(long, default_value_t = 10.0)]
-        connect_timeout: f64,
+        #[arg(long, default_value = "10", value_parser = local::parse_seconds)]
+        connect_timeout: Duration,
         #[command(flatten)]
         common: CommonArgs,
     },
@@ -122,7 +122,7 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
             results,
             timeout,
             common,
-        } => demo_array(shards, results.as_deref(), seconds(timeout)?, &common),
+        } => demo_array(shards, results.as_deref(), timeout, &common),
         Cmd::Shard(args) => {
             args.run()?;
             Ok(ExitCode::SUCCESS)
@@ -146,13 +146,7 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
             timeout,
             connect_timeout,
             common,
-        } => demo_timely(
-            processes,
-            workers,
-            seconds(timeout)?,
-            seconds(connect_timeout)?,
-            &common,
-        ),
+        } => demo_timely(processes, workers, timeout, connect_timeout, &common),
         Cmd::Worker(args) => worker(&args),
     }
 }
@@ -167,13 +161,6 @@ fn one_line(error: &anyhow::Error) -> String {
         }
     }
     text
-}
-
-fn seconds(value: f64) -> anyhow::Result<Duration> {
-    Duration::try_from_secs_f64(value)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .with_context(|| format!("{value} is not a positive number of seconds"))
 }
 
 fn serial(sweep: &DemoSweep) -> Vec<TaskResult> {

@@ -243,7 +243,19 @@ fn absurd_shard_counts_and_sizes_are_refused_at_once() {
     let shard_count = ["shard", "--shard", "20/20", "--results", results];
     let mut too_many = shard_count.to_vec();
     too_many.extend(SWEEP);
-    for args in [huge_shards, huge_size, huge_array, too_many] {
+    let mut bad_timeout = vec!["array", "--timeout", "-1"];
+    bad_timeout.extend(SWEEP);
+    let mut nan_timeout = vec!["timely", "--connect-timeout", "nan"];
+    nan_timeout.extend(SWEEP);
+    let cases = [
+        huge_shards,
+        huge_size,
+        huge_array,
+        too_many,
+        bad_timeout,
+        nan_timeout,
+    ];
+    for args in cases {
         let err = run(&args).expect_err("refused");
         let message = err.to_string();
         assert!(message.contains("exit status: 2"), "{args:?}: {message}");
