@@ -226,6 +226,10 @@ struct Chunker<'a, T> {
 
 impl<T: Task> Chunker<'_, T> {
     fn add(&mut self, task: usize, input: &T::Input) {
+        if T::NAME.len() > usize::from(u8::MAX) {
+            let detail = format!("the task name `{}` is over 255 bytes", T::NAME);
+            return self.fail(task, TaskErrorKind::BadMessage { detail });
+        }
         let encoded = match postcard::to_stdvec(input) {
             Ok(encoded) if encoded.len() <= self.room => encoded,
             Ok(encoded) => {

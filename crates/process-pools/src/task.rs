@@ -22,7 +22,8 @@ use crate::worker::{Outbox, ServeError, take_panic_message};
 ///
 /// Multi-argument tasks take a tuple (`type Input = (u64, u64)`).
 pub trait Task: 'static {
-    /// The name the parent sends and the worker's [`Registry`] looks up.
+    /// The name the parent sends and the worker's [`Registry`] looks up
+    /// (at most 255 bytes, unique in a registry).
     const NAME: &'static str;
     /// What one task receives (sent from the parent).
     type Input: Serialize + DeserializeOwned;
@@ -92,8 +93,14 @@ impl Registry {
     /// Adds `T` under `T::NAME`.
     ///
     /// # Panics
-    /// If another task is already registered under that name.
+    /// If another task is already registered under that name, or the name
+    /// is over 255 bytes.
     pub fn with<T: Task>(mut self) -> Self {
+        assert!(
+            T::NAME.len() <= 255,
+            "the task name `{}` is too long",
+            T::NAME
+        );
         let entry = Entry {
             serve: serve_chunk::<T>,
             json: serve_json::<T>,
