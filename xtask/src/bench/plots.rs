@@ -1,9 +1,12 @@
-//! The report's SVG plots (plotters, SVG backend only), each labelled with the
-//! machine, toolchain, commit and date in its footer:
+//! The report's SVG plots (plotters, SVG backend only), each labelled in its
+//! footer with the machine, its measured parallel capacity, the toolchain,
+//! commit and date; the legend sits in its own panel right of the chart, never
+//! over the data:
 //!
 //! - `speedup-<bench>-<workload>.svg`: speedup vs jobs per strategy, with the
 //!   ideal line (speedup = jobs) and the core count marked, for every group
-//!   that sweeps jobs (at its largest n);
+//!   that sweeps jobs (at its largest n); for tasks under a microsecond
+//!   (`square`), whose speedups span decades, the speedup axis is logarithmic;
 //! - `<bench>-<workload>-time.svg` and `…-speedup.svg`: time per task and
 //!   speedup vs task size (log scale) for every sized group (the `crossover`
 //!   bench): where the parallel lines cross the serial one;
@@ -15,6 +18,8 @@ use std::fmt::Display;
 
 use anyhow::anyhow;
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::ValueFormatter;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::report::{Group, Report, Row, format_ns};
@@ -27,9 +32,17 @@ pub(crate) struct Plot {
     pub(crate) svg: String,
 }
 
-const WIDTH: u32 = 900;
-const HEIGHT: u32 = 540;
-const FOOTER: u32 = 44;
+const WIDTH: u32 = 960;
+const HEIGHT: u32 = 560;
+const FOOTER: u32 = 50;
+/// The legend panel right of the chart.
+const LEGEND: u32 = 270;
+/// Font sizes: readable when the SVG is scaled to a book's ~750 px column.
+const CAPTION: u32 = 24;
+const LABEL: u32 = 17;
+const SMALL: u32 = 15;
+/// Below this baseline time per task, a speedup plot uses a log axis.
+const LOG_SPEEDUP_BELOW_NS: f64 = 1_000.0;
 
 const COLORS: [RGBColor; 8] = [
     RGBColor(31, 119, 180),
@@ -50,12 +63,15 @@ fn plot_err(e: impl Display) -> anyhow::Error {
     anyhow!("drawing a plot: {e}")
 }
 
-/// One strategy's line, a dot of `dot` pixels on each point, and its legend
-/// entry.
+/// One legend entry: name, colour, and whether its line is dashed.
+type Entry = (String, RGBColor, bool);
+
+/// One strategy's line with a dot of `dot` pixels on each point; its legend
+/// entry goes into `legend`.
 fn draw_line<DB, X, Y>(
     chart: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
-    c: RGBColor,
-    name: &str,
+    legend: &mut Vec<Entry>,
+    (c, name): (RGBColor, &str),
     points: &[(f64, f64)],
     dot: u32,
 ) -> anyhow::Result<()>
@@ -65,34 +81,48 @@ where
     Y: Ranged<ValueType = f64>,
 {
     chart
-        .draw_series(LineSeries::new(points.to_vec(), c.stroke_width(2)))
-        .map_err(plot_err)?
-        .label(name)
-        .legend(move |(x, y)| {
-            PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
-        });
+        .draw_series(LineSeries::new(points.to_vec(), c.stroke_width(3)))
+        .map_err(plot_err)?;
     chart
         .draw_series(points.iter().map(|&p| Circle::new(p, dot, c.filled())))
         .map_err(plot_err)?;
+    legend.push((name.to_string(), c, false));
     Ok(())
 }
 
-/// The legend box, top left.
-fn draw_legend<'a, DB, X, Y>(
-    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
-) -> anyhow::Result<()>
-where
-    DB: DrawingBackend + 'a,
-    X: Ranged<ValueType = f64>,
-    Y: Ranged<ValueType = f64>,
-{
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(plot_err)
+/// The legend in its own panel (right of the chart), so it never hides data.
+fn draw_legend(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    entries: &[Entry],
+) -> anyhow::Result<()> {
+    let font = ("sans-serif", SMALL).into_font();
+    for (i, (name, c, dashed)) in entries.iter().enumerate() {
+        let y = 70 + 26 * i as i32;
+        let line = if *dashed {
+            vec![(4, y), (12, y), (18, y), (26, y)]
+        } else {
+            vec![(4, y), (30, y)]
+        };
+        if *dashed {
+            for pair in line.chunks(2) {
+                area.draw(&PathElement::new(pair.to_vec(), c.stroke_width(2)))
+                    .map_err(plot_err)?;
+            }
+        } else {
+            area.draw(&PathElement::new(line, c.stroke_width(3)))
+                .map_err(plot_err)?;
+            area.draw(&Circle::new((17, y), 4, c.filled()))
+                .map_err(plot_err)?;
+        }
+        let text: String = if name.chars().count() > 30 {
+            name.chars().take(29).chain(['…']).collect()
+        } else {
+            name.clone()
+        };
+        area.draw(&Text::new(text, (38, y - 9), font.clone()))
+            .map_err(plot_err)?;
+    }
+    Ok(())
 }
 
 /// Every plot the report's data allows, and notes on the ones it does not.
@@ -134,23 +164,35 @@ fn file_stem(group: &Group) -> String {
         .collect()
 }
 
-/// Draws the chart with `draw` above a footer holding the report's label.
+/// A drawing area of the SVG backend.
+type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+
+/// Draws the chart with `draw` (given the chart area and the legend panel)
+/// above a footer holding the report's label, capacity included.
 fn svg(
     report: &Report,
-    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> anyhow::Result<()>,
+    draw: impl FnOnce(&Area<'_>, &Area<'_>) -> anyhow::Result<()>,
 ) -> anyhow::Result<String> {
     let mut text = String::new();
     {
         let root =
             SVGBackend::with_string(&mut text, (WIDTH, HEIGHT)).into_drawing_area();
         root.fill(&WHITE).map_err(plot_err)?;
-        let (chart, footer) = root.split_vertically(HEIGHT - FOOTER);
-        draw(&chart)?;
-        let style = ("sans-serif", 13).into_font().color(&RGBColor(90, 90, 90));
+        let (main, footer) = root.split_vertically(HEIGHT - FOOTER);
+        let (chart, legend) = main.split_horizontally(WIDTH - LEGEND);
+        draw(&chart, &legend)?;
+        let style = ("sans-serif", 14).into_font().color(&RGBColor(70, 70, 70));
         let machine = &report.machine;
+        let capacity = match machine.capacity {
+            Some((before, after)) => format!(
+                "parallel capacity {before:.2}× before, {after:.2}× after \
+                 (no speedup can exceed it)"
+            ),
+            None => "parallel capacity not measured".to_string(),
+        };
         let lines = [
             format!(
-                "cargo xtask bench ({} mode) on {}, {} cores",
+                "cargo xtask bench ({} mode) on {}, {} cores; {capacity}",
                 report.mode, machine.cpu, machine.cores
             ),
             format!(
@@ -162,7 +204,7 @@ fn svg(
             footer
                 .draw(&Text::new(
                     line.clone(),
-                    (12, 4 + 18 * i as i32),
+                    (12, 6 + 20 * i as i32),
                     style.clone(),
                 ))
                 .map_err(plot_err)?;
@@ -212,58 +254,146 @@ fn speedup_plot(report: &Report, group: &Group) -> anyhow::Result<Option<Plot>> 
         .iter()
         .flat_map(|(_, rows)| rows.iter().filter_map(|r| r.speedup))
         .fold(0.0f64, f64::max);
-    let y_max = (max_jobs as f64).max(max_speedup) * 1.1;
+    let min_speedup = strategies
+        .iter()
+        .flat_map(|(_, rows)| rows.iter().filter_map(|r| r.speedup))
+        .fold(f64::MAX, f64::min);
+    // Tasks under a microsecond: speedups from 0.001 to 2 would sit on zero
+    // on a linear axis, so the axis is logarithmic.
+    let baseline_ns = group
+        .rows
+        .iter()
+        .filter(|r| r.strategy == group.baseline && r.n == n)
+        .map(|r| r.per_task_ns)
+        .next()
+        .unwrap_or(f64::MAX);
+    let log = baseline_ns < LOG_SPEEDUP_BELOW_NS;
+    let y_top = (max_jobs as f64).max(max_speedup);
     let title = format!("Speedup vs jobs: {} ({n} tasks)", group.name);
-    let svg = svg(report, |area| {
-        let mut chart = ChartBuilder::on(area)
-            .caption(&title, ("sans-serif", 22))
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(56)
-            .build_cartesian_2d(0.5f64..max_jobs as f64 + 0.5, 0f64..y_max)
-            .map_err(plot_err)?;
-        chart
-            .configure_mesh()
-            .x_desc("jobs (workers)")
-            .y_desc(format!("speedup vs {}", group.baseline))
-            .x_labels(max_jobs + 1)
-            .x_label_formatter(&|x| format!("{x:.0}"))
-            .draw()
-            .map_err(plot_err)?;
-        let ideal = [(1.0, 1.0), (max_jobs as f64, max_jobs as f64)];
-        chart
-            .draw_series(DashedLineSeries::new(ideal, 8, 6, BLACK.stroke_width(1)))
-            .map_err(plot_err)?
-            .label("ideal (speedup = jobs)")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK));
-        let cores = report.machine.cores as f64;
-        let grey = RGBColor(150, 150, 150);
-        chart
-            .draw_series(DashedLineSeries::new(
-                [(cores, 0.0), (cores, y_max)],
-                3,
-                4,
-                grey.stroke_width(1),
-            ))
-            .map_err(plot_err)?
-            .label(format!("{} cores", report.machine.cores))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], grey));
-        for (i, (strategy, rows)) in strategies.iter().enumerate() {
-            let c = color(i);
+    let lines: Vec<(&str, Vec<(f64, f64)>)> = strategies
+        .iter()
+        .map(|(strategy, rows)| {
             let mut points: Vec<(f64, f64)> = rows
                 .iter()
                 .filter_map(|r| Some((r.jobs as f64, r.speedup?)))
                 .collect();
             points.sort_by(|a, b| a.0.total_cmp(&b.0));
-            draw_line(&mut chart, c, strategy, &points, 4)?;
+            (*strategy, points)
+        })
+        .collect();
+    let plot = SpeedupPlot {
+        baseline: &group.baseline,
+        cores: report.machine.cores,
+        capacity: report.capacity(),
+        max_jobs,
+        lines: &lines,
+    };
+    let svg = svg(report, |area, legend_area| {
+        let x = 0.5f64..max_jobs as f64 + 0.5;
+        let mut legend = Vec::new();
+        if log {
+            let y = (min_speedup.min(1.0) / 2.0..y_top * 2.0).log_scale();
+            let chart = chart_builder(area, &title).build_cartesian_2d(x, y);
+            plot.draw(chart.map_err(plot_err)?, &mut legend, " (log scale)")?;
+        } else {
+            let chart =
+                chart_builder(area, &title).build_cartesian_2d(x, 0f64..y_top * 1.1);
+            plot.draw(chart.map_err(plot_err)?, &mut legend, "")?;
         }
-        draw_legend(&mut chart)
+        draw_legend(legend_area, &legend)
     })?;
     Ok(Some(Plot {
         file: format!("speedup-{}.svg", file_stem(group)),
         title,
         svg,
     }))
+}
+
+/// A chart builder with the report's caption, margins and label areas.
+fn chart_builder<'a, 'b>(
+    area: &'a Area<'b>,
+    title: &str,
+) -> ChartBuilder<'a, 'b, SVGBackend<'b>> {
+    let mut builder = ChartBuilder::on(area);
+    builder
+        .caption(title, ("sans-serif", CAPTION))
+        .margin(14)
+        .x_label_area_size(52)
+        .y_label_area_size(72);
+    builder
+}
+
+/// What a speedup-vs-jobs plot shows, to draw on a linear or a log axis.
+struct SpeedupPlot<'a> {
+    baseline: &'a str,
+    cores: usize,
+    capacity: Option<f64>,
+    max_jobs: usize,
+    lines: &'a [(&'a str, Vec<(f64, f64)>)],
+}
+
+impl SpeedupPlot<'_> {
+    fn draw<Y>(
+        &self,
+        mut chart: ChartContext<'_, SVGBackend<'_>, Cartesian2d<RangedCoordf64, Y>>,
+        legend: &mut Vec<Entry>,
+        scale: &str,
+    ) -> anyhow::Result<()>
+    where
+        Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    {
+        let (y_lo, y_hi) = {
+            let range = chart.y_range();
+            (range.start, range.end)
+        };
+        chart
+            .configure_mesh()
+            .x_desc("jobs (workers)")
+            .y_desc(format!("speedup vs {}{scale}", self.baseline))
+            .label_style(("sans-serif", SMALL))
+            .axis_desc_style(("sans-serif", LABEL))
+            .x_labels(self.max_jobs + 1)
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_label_formatter(&|y| super::report::ratio(*y))
+            .draw()
+            .map_err(plot_err)?;
+        let ideal = [(1.0, 1.0), (self.max_jobs as f64, self.max_jobs as f64)];
+        chart
+            .draw_series(DashedLineSeries::new(ideal, 8, 6, BLACK.stroke_width(2)))
+            .map_err(plot_err)?;
+        legend.push(("ideal (speedup = jobs)".into(), BLACK, true));
+        let grey = RGBColor(150, 150, 150);
+        let cores = self.cores as f64;
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(cores, y_lo), (cores, y_hi)],
+                3,
+                4,
+                grey.stroke_width(2),
+            ))
+            .map_err(plot_err)?;
+        legend.push((format!("{} cores", self.cores), grey, true));
+        if let Some(capacity) = self.capacity {
+            let red = RGBColor(200, 60, 60);
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(0.5, capacity), (self.max_jobs as f64 + 0.5, capacity)],
+                    4,
+                    4,
+                    red.stroke_width(2),
+                ))
+                .map_err(plot_err)?;
+            legend.push((
+                format!("capacity {capacity:.2}× (the ceiling)"),
+                red,
+                true,
+            ));
+        }
+        for (i, (strategy, points)) in self.lines.iter().enumerate() {
+            draw_line(&mut chart, legend, (color(i), strategy), points, 5)?;
+        }
+        Ok(())
+    }
 }
 
 /// One series per (strategy, jobs, n) of a sized group, sorted by size.
@@ -309,12 +439,9 @@ fn size_plots(report: &Report, group: &Group) -> anyhow::Result<Vec<Plot>> {
     let n = group.rows[0].n;
     let time_title =
         format!("Time per task vs task size: {} ({n} tasks)", group.name);
-    let time_svg = svg(report, |area| {
-        let mut chart = ChartBuilder::on(area)
-            .caption(&time_title, ("sans-serif", 22))
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(72)
+    let time_svg = svg(report, |area, legend_area| {
+        let mut legend = Vec::new();
+        let mut chart = chart_builder(area, &time_title)
             .build_cartesian_2d(
                 (x_lo..x_hi).log_scale(),
                 (t_lo / 1.5..t_hi * 1.5).log_scale(),
@@ -324,6 +451,8 @@ fn size_plots(report: &Report, group: &Group) -> anyhow::Result<Vec<Plot>> {
             .configure_mesh()
             .x_desc(format!("task size ({unit} per task, log scale)"))
             .y_desc("median time per task (log scale)")
+            .label_style(("sans-serif", SMALL))
+            .axis_desc_style(("sans-serif", LABEL))
             .x_label_formatter(&|x| format!("{x:.0}"))
             .y_label_formatter(&|y| format_ns(*y))
             .draw()
@@ -334,9 +463,9 @@ fn size_plots(report: &Report, group: &Group) -> anyhow::Result<Vec<Plot>> {
                 .iter()
                 .filter_map(|r| Some((r.size? as f64, r.per_task_ns)))
                 .collect();
-            draw_line(&mut chart, c, name, &points, 3)?;
+            draw_line(&mut chart, &mut legend, (c, name), &points, 4)?;
         }
-        draw_legend(&mut chart)
+        draw_legend(legend_area, &legend)
     })?;
     let max_speedup = group
         .rows
@@ -344,18 +473,17 @@ fn size_plots(report: &Report, group: &Group) -> anyhow::Result<Vec<Plot>> {
         .filter_map(|r| r.speedup)
         .fold(1.0f64, f64::max);
     let speedup_title = format!("Speedup vs task size: {} ({n} tasks)", group.name);
-    let speedup_svg = svg(report, |area| {
-        let mut chart = ChartBuilder::on(area)
-            .caption(&speedup_title, ("sans-serif", 22))
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(56)
+    let speedup_svg = svg(report, |area, legend_area| {
+        let mut legend = Vec::new();
+        let mut chart = chart_builder(area, &speedup_title)
             .build_cartesian_2d((x_lo..x_hi).log_scale(), 0f64..max_speedup * 1.15)
             .map_err(plot_err)?;
         chart
             .configure_mesh()
             .x_desc(format!("task size ({unit} per task, log scale)"))
             .y_desc(format!("speedup vs {}", group.baseline))
+            .label_style(("sans-serif", SMALL))
+            .axis_desc_style(("sans-serif", LABEL))
             .x_label_formatter(&|x| format!("{x:.0}"))
             .draw()
             .map_err(plot_err)?;
@@ -364,11 +492,10 @@ fn size_plots(report: &Report, group: &Group) -> anyhow::Result<Vec<Plot>> {
                 [(x_lo, 1.0), (x_hi, 1.0)],
                 8,
                 6,
-                BLACK.stroke_width(1),
+                BLACK.stroke_width(2),
             ))
-            .map_err(plot_err)?
-            .label(format!("break-even (= {})", group.baseline))
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK));
+            .map_err(plot_err)?;
+        legend.push((format!("break-even (= {})", group.baseline), BLACK, true));
         for (i, (name, rows)) in series.iter().enumerate() {
             if rows.iter().all(|r| r.strategy == group.baseline) {
                 continue;
@@ -378,9 +505,9 @@ fn size_plots(report: &Report, group: &Group) -> anyhow::Result<Vec<Plot>> {
                 .iter()
                 .filter_map(|r| Some((r.size? as f64, r.speedup?)))
                 .collect();
-            draw_line(&mut chart, c, name, &points, 3)?;
+            draw_line(&mut chart, &mut legend, (c, name), &points, 4)?;
         }
-        draw_legend(&mut chart)
+        draw_legend(legend_area, &legend)
     })?;
     let stem = file_stem(group);
     Ok(vec![
@@ -434,18 +561,35 @@ fn overhead_plot(report: &Report) -> anyhow::Result<Option<Plot>> {
     let margin = (HEIGHT / count as u32 / 6).min(40);
     let title = "Per-task overhead: time per trivial task (square)".to_string();
     let label_width = bars.iter().map(|b| b.0.chars().count()).max().unwrap_or(10);
-    let svg = svg(report, |area| {
+    let svg = svg(report, |area, legend_area| {
+        // No legend: the bars are labelled. The panel holds a note instead.
+        legend_area
+            .draw(&Text::new(
+                "one bar per strategy:",
+                (4, 70),
+                ("sans-serif", SMALL),
+            ))
+            .map_err(plot_err)?;
+        legend_area
+            .draw(&Text::new(
+                "its best jobs, largest n",
+                (4, 92),
+                ("sans-serif", SMALL),
+            ))
+            .map_err(plot_err)?;
         let mut chart = ChartBuilder::on(area)
-            .caption(&title, ("sans-serif", 22))
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size((label_width as u32 * 7 + 16).min(WIDTH / 2))
+            .caption(&title, ("sans-serif", CAPTION))
+            .margin(14)
+            .x_label_area_size(52)
+            .y_label_area_size((label_width as u32 * 8 + 16).min(WIDTH / 2))
             .build_cartesian_2d((lo..hi).log_scale(), (0..last).into_segmented())
             .map_err(plot_err)?;
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .x_desc("median time per task (log scale; lowest over jobs, largest n)")
+            .x_desc("median time per task (log scale)")
+            .label_style(("sans-serif", SMALL))
+            .axis_desc_style(("sans-serif", LABEL))
             .x_label_formatter(&|x| format_ns(*x))
             .y_labels(count)
             .y_label_formatter(&|y| match y {
@@ -474,7 +618,7 @@ fn overhead_plot(report: &Report) -> anyhow::Result<Option<Plot>> {
                 Text::new(
                     format_ns(*ns),
                     (*ns * 1.08, SegmentValue::CenterOf(i)),
-                    ("sans-serif", 13),
+                    ("sans-serif", SMALL),
                 )
             }))
             .map_err(plot_err)?;

@@ -380,7 +380,7 @@ fn markdown_table(rows: &[Vec<String>]) -> String {
 
 /// A speedup: two decimals, or two significant digits below 0.1 (`0.0013`),
 /// so a strategy 700 times slower than serial does not read `0.00`.
-fn ratio(x: f64) -> String {
+pub(crate) fn ratio(x: f64) -> String {
     if x >= 0.1 || x <= 0.0 {
         format!("{x:.2}")
     } else {

@@ -428,3 +428,68 @@ fn table_speedups_above_capacity_are_flagged() {
     assert!(flagged.contains("⚠ "), "{flagged}");
     assert!(flagged.contains("measured capacity (0.60×)"), "{flagged}");
 }
+
+#[test]
+fn plots_carry_the_capacity_keep_legends_off_the_data_and_log_tiny_speedups() {
+    let mut report = fixture_report();
+    report.machine.capacity = Some((1.5, 1.25));
+    let set_task_cost = |report: &mut Report, ns: f64| {
+        for group in &mut report.groups {
+            for row in &mut group.rows {
+                row.per_task_ns = ns;
+            }
+        }
+    };
+    set_task_cost(&mut report, 10_000.0);
+    let text_nodes = |svg: &str| -> Vec<(String, f64)> {
+        let doc = roxmltree::Document::parse(svg).unwrap();
+        doc.descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .filter_map(|n| {
+                let x = n.attribute("x")?.parse().ok()?;
+                Some((n.text()?.trim().to_string(), x))
+            })
+            .collect()
+    };
+    let (plots, _) = plots::draw_all(&report).unwrap();
+    for plot in &plots {
+        let texts = text_nodes(&plot.svg);
+        assert!(
+            texts
+                .iter()
+                .any(|(t, _)| t
+                    .contains("parallel capacity 1.50× before, 1.25× after")),
+            "{}: no capacity in the footer",
+            plot.file
+        );
+    }
+    let speedup = plots
+        .iter()
+        .find(|p| p.file == "speedup-pools-pi.svg")
+        .unwrap();
+    let texts = text_nodes(&speedup.svg);
+    // The legend panel starts at WIDTH - LEGEND = 690 px: right of the chart.
+    for name in [
+        "threads",
+        "ideal (speedup = jobs)",
+        "capacity 1.50× (the ceiling)",
+    ] {
+        let (_, x) = texts.iter().find(|(t, _)| t == name).unwrap();
+        assert!(*x >= 690.0, "{name} at x = {x}, over the chart");
+    }
+    assert!(!texts.iter().any(|(t, _)| t.contains("log scale")));
+    // Tasks under a microsecond: the speedup axis becomes logarithmic.
+    set_task_cost(&mut report, 10.0);
+    let (plots, _) = plots::draw_all(&report).unwrap();
+    let speedup = plots
+        .iter()
+        .find(|p| p.file == "speedup-pools-pi.svg")
+        .unwrap();
+    let texts = text_nodes(&speedup.svg);
+    assert!(
+        texts
+            .iter()
+            .any(|(t, _)| t == "speedup vs serial (log scale)"),
+        "{texts:?}"
+    );
+}
