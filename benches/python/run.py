@@ -16,7 +16,7 @@
    each prints a JSON list of measurements (shape: see `common.py`).
 4. Checks the results: deterministic ones (`driver`, `square`, `files`,
    `sleep`) bit for bit against the Rust values printed by the
-   `reference_values` example (numpy rows may be `close`: within 1 ulp of
+   `reference_values` example (numpy rows may be `close`: within 2 ulp of
    libm, reported as such); `pi_mc` exactly between the strategies of one
    generator family, the first of each family statistically against Rust
    (Mersenne Twister, PCG64 and xoshiro256++ cannot agree bit for bit), and
@@ -364,9 +364,10 @@ def run_checks(rows, rust, rust_error):
 # The family of the numba port of the Rust `pi_mc_streams` kernel: its
 # estimates must equal Rust's bit for bit.
 LANES_FAMILY = "xoshiro256++ lanes"
-# A vectorised numpy result may differ from libm in the last bit of a few
-# values (numpy's own SIMD log); more than this is a mismatch.
-MAX_ULP = 1
+# numpy's own SIMD log differs from libm's by 1 ulp in a few dozen of 4^10
+# values (measured); the division in `driver` can carry that to 2 ulp. More
+# than this is a mismatch.
+MAX_ULP = 2
 
 
 def digest_check(row, diff, fields):
@@ -380,7 +381,8 @@ def digest_check(row, diff, fields):
             row, "rust", "close",
             f"{c['differ_from_libm']} of {c['n']} values differ from Rust (and from "
             f"Python's math module) by at most {c['max_ulp_from_libm']} ulp: numpy's "
-            "vectorised log is not libm's; the rest are equal bit for bit")
+            "vectorised log is not libm's (1 ulp apart, at most 2 after the division); "
+            "the rest are equal bit for bit")
     return check_row(row, "rust", "mismatch", "; ".join(diff))
 
 
