@@ -24,6 +24,7 @@
 //! estimates file is an error naming the bench.
 
 mod criterion;
+mod kernels;
 mod machine;
 mod paired;
 mod plots;
@@ -211,6 +212,7 @@ pub(crate) fn run(root: &Path, options: &Options) -> anyhow::Result<()> {
     println!("{}", report.tables(None));
     println!("{}", python::table(&comparisons));
     println!("{}", paired::table(&paired_rows, report.capacity()));
+    println!("{}", kernels::table(&report, &kernels::costs(&report)));
     for note in &notes {
         eprintln!("note: {note}");
     }
@@ -545,6 +547,8 @@ fn write_report(
     md.push('\n');
     md.push_str(&paired::table(paired_rows, report.capacity()));
     md.push('\n');
+    md.push_str(&kernels::table(report, &kernels::costs(report)));
+    md.push('\n');
     md.push_str(&report.tables(None));
     fs::write(out_dir.join("results.md"), md)?;
     for bench in report.benches() {
@@ -598,6 +602,14 @@ fn write_book(
         ));
     }
     fs::write(book_dir.join("tables.md"), tables)?;
+    fs::write(
+        book_dir.join("kernels.md"),
+        format!(
+            "{generated}*{}*\n\n{}",
+            report.label(),
+            kernels::table(report, &kernels::costs(report))
+        ),
+    )?;
     fs::write(
         book_dir.join("paired.md"),
         format!(

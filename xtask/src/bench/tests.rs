@@ -347,6 +347,7 @@ fn the_report_and_the_book_copies_are_written_and_labelled() {
         "python.md",
         "rust-vs-python.md",
         "paired.md",
+        "kernels.md",
     ] {
         let text = fs::read_to_string(book.join(file)).unwrap();
         assert!(text.contains("cargo xtask bench --book"), "{file}: {text}");

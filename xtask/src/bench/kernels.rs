@@ -1,0 +1,200 @@
+//! The cost of one element (`driver`) or one trial (`pi_mc`) of the compute
+//! kernels, in nanoseconds and in cycles at the measured clock, beside the
+//! bound a parallel run can reach on this machine: the serial cost divided by
+//! the measured parallel capacity.
+//!
+//! The table reads rows the report already has (the `thread_pools` groups and,
+//! with `--python`, the `python` ones); it adds no measurement of its own.
+
+use super::report::{Report, Row, format_ns};
+
+/// Trials per π task in the benches (`benches/benches/thread_pools.rs`,
+/// `benches/python/pi_mc.py`), and in a smoke run.
+const PI_TRIALS: (f64, f64) = (1e6, 1e3);
+
+/// `(group, unit, whether time per task is per element already)`.
+const KERNELS: &[(&str, &str, bool)] = &[
+    ("thread_pools/driver", "element", true),
+    ("python/driver", "element", true),
+    ("thread_pools/pi_mc", "trial", false),
+    ("thread_pools/pi_mc_streams", "trial", false),
+    ("python/pi_mc", "trial", false),
+];
+
+/// One line of the table.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Cost {
+    pub(crate) group: String,
+    pub(crate) strategy: String,
+    pub(crate) jobs: usize,
+    pub(crate) unit: &'static str,
+    /// Wall-clock nanoseconds per element or trial.
+    pub(crate) ns: f64,
+    /// For a parallel row: the serial row's ns divided by the capacity.
+    pub(crate) bound_ns: Option<f64>,
+}
+
+/// The serial row and the fastest row of each kernel group, at its largest n.
+pub(crate) fn costs(report: &Report) -> Vec<Cost> {
+    let trials = if report.mode == "smoke" {
+        PI_TRIALS.1
+    } else {
+        PI_TRIALS.0
+    };
+    let capacity = report.capacity();
+    let mut out = Vec::new();
+    for (name, unit, per_element) in KERNELS {
+        let Some(group) = report.groups.iter().find(|g| g.name == *name) else {
+            continue;
+        };
+        let Some(n) = group.rows.iter().map(|r| r.n).max() else {
+            continue;
+        };
+        let rows: Vec<&Row> = group.rows.iter().filter(|r| r.n == n).collect();
+        let per = |r: &Row| {
+            if *per_element {
+                r.per_task_ns
+            } else {
+                r.per_task_ns / trials
+            }
+        };
+        let serial = rows.iter().find(|r| r.strategy == group.baseline);
+        let fastest = rows
+            .iter()
+            .min_by(|a, b| a.median_ns.total_cmp(&b.median_ns));
+        let fastest_serial = rows
+            .iter()
+            .filter(|r| r.jobs == 1)
+            .min_by(|a, b| a.median_ns.total_cmp(&b.median_ns));
+        let mut picked: Vec<&Row> = [serial, fastest_serial, fastest]
+            .into_iter()
+            .flatten()
+            .copied()
+            .collect();
+        picked.dedup_by(|a, b| a.strategy == b.strategy && a.jobs == b.jobs);
+        let one_thread = fastest_serial.map(|r| per(r));
+        for row in picked {
+            let bound_ns = match (row.jobs > 1, one_thread, capacity) {
+                (true, Some(ns), Some(c)) => Some(ns / c.min(row.jobs as f64)),
+                _ => None,
+            };
+            out.push(Cost {
+                group: name.to_string(),
+                strategy: row.strategy.clone(),
+                jobs: row.jobs,
+                unit,
+                ns: per(row),
+                bound_ns,
+            });
+        }
+    }
+    out
+}
+
+/// The Markdown table (empty when no kernel group was measured).
+pub(crate) fn table(report: &Report, costs: &[Cost]) -> String {
+    if costs.is_empty() {
+        return String::new();
+    }
+    let clock = report.machine.clock_ghz;
+    let mut out = format!(
+        "**Cost per element or trial** (wall time of the whole run divided by \
+         the elements or trials; cycles at the measured clock{}; bound for a \
+         parallel row: the fastest one-thread cost divided by the measured \
+         capacity, which is what perfect scaling would give here)\n\n\
+         | kernel | strategy | jobs | ns per element/trial | cycles × jobs | \
+         bound (ns) | of bound |\n|---|---|---:|---:|---:|---:|---:|\n",
+        clock.map(|c| format!(" ≈ {c:.1} GHz")).unwrap_or_default()
+    );
+    for c in costs {
+        let cycles = clock.map_or("–".to_string(), |ghz| {
+            format!("{:.1}", c.ns * ghz * c.jobs as f64)
+        });
+        let (bound, of) = match c.bound_ns {
+            Some(b) => (ns(b), format!("{:.0} %", 100.0 * b / c.ns)),
+            None => ("–".into(), "–".into()),
+        };
+        out.push_str(&format!(
+            "| {} ({}) | {} | {} | {} | {cycles} | {bound} | {of} |\n",
+            c.group,
+            c.unit,
+            c.strategy,
+            c.jobs,
+            ns(c.ns)
+        ));
+    }
+    out
+}
+
+/// Nanoseconds with two decimals below 10 ns, else `format_ns`.
+fn ns(value: f64) -> String {
+    if value < 10.0 {
+        format!("{value:.2} ns")
+    } else {
+        format_ns(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::criterion::Measurement;
+    use super::super::machine::Machine;
+    use super::*;
+
+    fn m(
+        group: &str,
+        strategy: &str,
+        jobs: usize,
+        n: u64,
+        median_ns: f64,
+    ) -> Measurement {
+        let (bench, workload) = group.split_once('/').unwrap();
+        Measurement {
+            bench: bench.into(),
+            group: group.into(),
+            workload: workload.into(),
+            strategy: strategy.into(),
+            jobs,
+            n,
+            size: None,
+            median_ns,
+            median_low_ns: median_ns,
+            median_high_ns: median_ns,
+            mean_ns: median_ns,
+            title: format!("{group}/{strategy}/jobs={jobs},n={n}"),
+        }
+    }
+
+    #[test]
+    fn costs_are_per_element_or_trial_with_the_capacity_bound() {
+        let machine = Machine {
+            cpu: "T".into(),
+            cores: 2,
+            rustc: "r".into(),
+            commit: "c".into(),
+            date: "d".into(),
+            capacity: Some((1.6, 1.8)),
+            clock_ghz: Some(2.0),
+        };
+        let rows = [
+            m("thread_pools/driver", "serial", 1, 1000, 8000.0),
+            m("thread_pools/driver", "rayon", 2, 1000, 5000.0),
+            m("thread_pools/pi_mc_streams", "serial", 1, 16, 16e6),
+        ];
+        let report = Report::build(machine, "quick", None, &rows).unwrap();
+        let costs = costs(&report);
+        assert_eq!(costs.len(), 3, "{costs:?}");
+        assert_eq!((costs[0].ns, costs[0].bound_ns), (8.0, None));
+        assert_eq!(costs[1].ns, 5.0);
+        assert_eq!(costs[1].bound_ns, Some(8.0 / 1.8));
+        assert_eq!(
+            (costs[2].ns, costs[2].unit),
+            (1.0, "trial"),
+            "16 ms / 16 / 10^6"
+        );
+        let table = table(&report, &costs);
+        assert!(table.contains("≈ 2.0 GHz"), "{table}");
+        assert!(table.contains("| 20.0 |"), "5 ns × 2 GHz × 2 jobs: {table}");
+        assert!(table.contains("| 89 % |"), "{table}");
+    }
+}
