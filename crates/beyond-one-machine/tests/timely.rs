@@ -143,14 +143,15 @@ impl Drop for Process {
     }
 }
 
-/// Starts both processes of a 2-process cluster on sleep tasks (0.5 to 2 s
+/// Starts both processes of a 2-process cluster on sleep tasks (0.5 to 4 s
 /// each), waits until they are computing, sends `signal` to process 1, and
 /// returns how long process 0 took to fail after that, and its stderr.
 fn lose_process_1(signal: nix::sys::signal::Signal) -> (Duration, String) {
     use nix::sys::signal::kill;
     use nix::unistd::Pid;
     let dir = tempfile::tempdir().unwrap();
-    let flags = ["--workload", "sleep", "--size", "4", "--peer-timeout", "2"];
+    // Worker 0 sleeps 8 s in all, worker 1 10 s: both are mid-run at 3 s.
+    let flags = ["--workload", "sleep", "--size", "8", "--peer-timeout", "2"];
     let mut processes: Vec<Process> =
         cluster_commands_with(2, 1, dir.path(), None, &flags)
             .into_iter()
@@ -161,7 +162,7 @@ fn lose_process_1(signal: nix::sys::signal::Signal) -> (Duration, String) {
                 Process(command.spawn().unwrap())
             })
             .collect();
-    std::thread::sleep(Duration::from_millis(1500)); // connected, computing
+    std::thread::sleep(Duration::from_secs(3)); // connected, computing
     let lost = Instant::now();
     kill(Pid::from_raw(processes[1].0.id() as i32), signal).unwrap();
     let survivor = &mut processes[0].0;
@@ -189,7 +190,7 @@ fn a_killed_peer_is_one_clear_error_naming_it_at_once() {
     assert_eq!(stderr.lines().count(), 1, "one line, no panics: {stderr}");
     assert!(stderr.contains("lost process 1 (127.0.0.1:"), "{stderr}");
     assert!(stderr.contains("exited or was killed"), "{stderr}");
-    // Noticed at once, not when the survivor's current 0.5-2 s task ends.
+    // Noticed at once, not when the survivor's current 0.5-4 s task ends.
     assert!(waited < Duration::from_millis(1500), "after {waited:?}");
 }
 
