@@ -24,6 +24,7 @@
 //! estimates file is an error naming the bench.
 
 mod criterion;
+mod crossover;
 mod kernels;
 mod machine;
 mod paired;
@@ -213,6 +214,7 @@ pub(crate) fn run(root: &Path, options: &Options) -> anyhow::Result<()> {
     println!("{}", python::table(&comparisons));
     println!("{}", paired::table(&paired_rows, report.capacity()));
     println!("{}", kernels::table(&report, &kernels::costs(&report)));
+    println!("{}", crossover::table(&crossover::crossovers(&report)));
     for note in &notes {
         eprintln!("note: {note}");
     }
@@ -549,6 +551,8 @@ fn write_report(
     md.push('\n');
     md.push_str(&kernels::table(report, &kernels::costs(report)));
     md.push('\n');
+    md.push_str(&crossover::table(&crossover::crossovers(report)));
+    md.push('\n');
     md.push_str(&report.tables(None));
     fs::write(out_dir.join("results.md"), md)?;
     for bench in report.benches() {
@@ -602,6 +606,14 @@ fn write_book(
         ));
     }
     fs::write(book_dir.join("tables.md"), tables)?;
+    fs::write(
+        book_dir.join("crossover-points.md"),
+        format!(
+            "{generated}*{}*\n\n{}",
+            report.label(),
+            crossover::table(&crossover::crossovers(report))
+        ),
+    )?;
     fs::write(
         book_dir.join("kernels.md"),
         format!(

@@ -34,7 +34,7 @@ fn read(criterion_dir: &Path) -> anyhow::Result<Vec<Measurement>> {
     Ok(all)
 }
 
-fn fixture_report() -> Report {
+pub(super) fn fixture_report() -> Report {
     let measurements = read(&fixtures().join("criterion")).unwrap();
     Report::build(machine(), "quick", None, &measurements).unwrap()
 }
@@ -348,6 +348,7 @@ fn the_report_and_the_book_copies_are_written_and_labelled() {
         "rust-vs-python.md",
         "paired.md",
         "kernels.md",
+        "crossover-points.md",
     ] {
         let text = fs::read_to_string(book.join(file)).unwrap();
         assert!(text.contains("cargo xtask bench --book"), "{file}: {text}");
