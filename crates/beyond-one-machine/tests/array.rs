@@ -365,3 +365,60 @@ fn merge_output_is_all_or_nothing_when_the_disk_fills() {
     let files = std::fs::read_dir(out.path()).unwrap().count();
     assert_eq!(files, 1, "no temporary file left behind");
 }
+
+#[test]
+fn merge_works_on_a_read_only_directory() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    for shard in ["0/2", "1/2"] {
+        let command = shard_command(shard, &results);
+        run_all(vec![(shard.into(), command)], TIMEOUT, OnFailure::KillAll).unwrap();
+    }
+    let mode = |path: &Path, mode| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+            .unwrap();
+    };
+    for item in std::fs::read_dir(&results).unwrap() {
+        mode(&item.unwrap().path(), 0o444);
+    }
+    mode(&results, 0o555);
+    mode(dir.path(), 0o755);
+    let mut args = vec![
+        "merge",
+        "--shards",
+        "2",
+        "--results",
+        results.to_str().unwrap(),
+    ];
+    args.extend(SWEEP);
+    // /proc/self belongs to this process's effective user.
+    let root = std::os::unix::fs::MetadataExt::uid(
+        &std::fs::metadata("/proc/self").unwrap(),
+    ) == 0;
+    let command = if root {
+        // Root ignores permissions: merge as `nobody`, from a copy of the
+        // program that `nobody` may run.
+        let copy = dir.path().join("beyond-one-machine");
+        std::fs::copy(env!("CARGO_BIN_EXE_beyond-one-machine"), &copy).unwrap();
+        mode(&copy, 0o755);
+        let mut command = Command::new("setpriv");
+        command
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(copy)
+            .args(&args);
+        command
+    } else {
+        let mut command = bin();
+        command.args(&args);
+        command
+    };
+    let done = run_all(vec![("merge".into(), command)], TIMEOUT, OnFailure::KillAll)
+        .expect("merge needs no write access");
+    assert!(
+        done[0].stdout.starts_with("13 results (0 errors)"),
+        "{}",
+        done[0].stdout
+    );
+    mode(&results, 0o755); // so that the temporary directory can be removed
+}
