@@ -5,14 +5,23 @@
 //! same everywhere. Bad values (`--size 0`, `--jobs 0`, an unknown workload, a
 //! non-number, a `--size` above the workload's [`max_size`]) are rejected by
 //! clap with a clear message and exit code 2.
+//!
+//! The clap parsing is behind the crate's `cli` feature (the demos turn it
+//! on); without it, [`CommonArgs`], [`default_jobs`] and [`max_size`] remain,
+//! so a library can take a `CommonArgs` without depending on clap.
 
 use std::num::NonZeroUsize;
 
+#[cfg(feature = "cli")]
 use clap::builder::{RangedU64ValueParser, TypedValueParser};
+#[cfg(feature = "cli")]
 use clap::error::ErrorKind;
+#[cfg(feature = "cli")]
 use clap::{ArgMatches, FromArgMatches};
 
-use crate::{DEFAULT_PI_TRIALS, Workload, WorkloadError, WorkloadKind};
+#[cfg(feature = "cli")]
+use crate::DEFAULT_PI_TRIALS;
+use crate::{Workload, WorkloadError, WorkloadKind};
 
 /// Flags shared by every chapter's demo (checked as a whole: `--size` must
 /// suit `--workload`, see [`max_size`]).
@@ -32,6 +41,7 @@ pub struct CommonArgs {
     pub json: bool,
 }
 
+#[cfg(feature = "cli")]
 /// What clap parses; [`CommonArgs`] is this once the flags agree.
 #[derive(Debug, Clone, clap::Args)]
 struct Flags {
@@ -77,6 +87,7 @@ pub fn max_size(kind: WorkloadKind) -> u64 {
 }
 // ANCHOR_END: max_size
 
+#[cfg(feature = "cli")]
 impl Flags {
     fn check(self) -> Result<CommonArgs, clap::Error> {
         let max = max_size(self.workload);
@@ -102,6 +113,7 @@ impl Flags {
     }
 }
 
+#[cfg(feature = "cli")]
 // `clap::Args` by hand, so that a chapter's `#[command(flatten)]` gets the
 // cross-flag check too: an error here is a usage error (exit code 2).
 impl FromArgMatches for CommonArgs {
@@ -118,6 +130,7 @@ impl FromArgMatches for CommonArgs {
     }
 }
 
+#[cfg(feature = "cli")]
 impl clap::Args for CommonArgs {
     fn augment_args(cmd: clap::Command) -> clap::Command {
         Flags::augment_args(cmd)
@@ -148,12 +161,14 @@ pub fn default_jobs() -> usize {
 /// Upper bound on `--jobs`: more is surely a typo, and would exhaust the machine.
 pub const MAX_JOBS: u64 = 1024;
 
+#[cfg(feature = "cli")]
 fn jobs_parser() -> impl TypedValueParser<Value = usize> {
     RangedU64ValueParser::<u64>::new()
         .range(1..=MAX_JOBS)
         .map(|jobs| jobs as usize)
 }
 
+#[cfg(feature = "cli")]
 fn parse_scale(text: &str) -> Result<f64, String> {
     let scale: f64 = text
         .parse()
@@ -165,7 +180,7 @@ fn parse_scale(text: &str) -> Result<f64, String> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "cli"))]
 mod tests {
     use clap::Parser;
 

@@ -13,14 +13,21 @@
 //! - [`TaskSpec`] / [`Workload`]: one of the four demo workloads, runnable task by
 //!   task (`run(i)`), and serialisable so it can be shipped to another process.
 //! - [`cli`] and [`report`]: the command line and the results table that every
-//!   chapter's demo (`cargo run -p <chapter>`) shares; [`testing`]: the
-//!   helpers every chapter's tests share.
+//!   chapter's demo (`cargo run -p <chapter>`) shares (the clap parsing needs
+//!   the `cli` feature; libraries leave it off and never pull in clap);
+//!   [`testing`]: the helpers every chapter's tests share.
+//! - [`progress`]: the progress reporter every runner shares (a bar on a
+//!   terminal, plain lines in a log; off unless switched on).
+//! - [`executor`]: a named [`executor::Task`] and the [`executor::Executor`]
+//!   that runs it serially, on threads or in processes.
 #![warn(missing_docs)]
 
 pub mod cli;
 mod corpus;
+pub mod executor;
 mod fast;
 pub mod measure;
+pub mod progress;
 pub mod report;
 mod task;
 pub mod testing;

@@ -11,9 +11,8 @@ use crate::{
 };
 
 /// The four workloads the demos can run.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum WorkloadKind {
     /// `driver(i, 1, 2)` for task `i`: tiny CPU tasks.

@@ -1,0 +1,479 @@
+//! Progress for any runner: one small reporter that counts *completed* tasks
+//! (not dispatched ones), failures, and the time left.
+//!
+//! A library takes a [`Progress`] setting (off by default) and turns it into
+//! a [`Tracker`] when a run starts; its workers call [`Tracker::add`] as
+//! tasks (or whole chunks of tasks) finish. What the user sees depends on
+//! where stderr goes:
+//!
+//! - on a terminal, an indicatif bar with the count, failures and an ETA;
+//! - anywhere else (a log file, a Slurm job, a pipe), a plain line every few
+//!   seconds and one at the end, like joblib's `verbose`:
+//!   `[sweep] 1200/4096 done (29%), 2 failed, 3.1 s elapsed, ETA 7.5 s`.
+//!
+//! ```
+//! use workloads::progress::Progress;
+//! use std::time::Duration;
+//! // Progress::auto("sweep") draws a bar or writes lines on stderr; here the
+//! // lines go into a buffer instead.
+//! let progress = Progress::lines_to("sweep", Duration::from_secs(5), Vec::new());
+//! let tracker = progress.start(Some(3));
+//! for _ in 0..3 {
+//!     tracker.add(1, 0); // one task done, none failed
+//! }
+//! assert_eq!(tracker.counts().done, 3);
+//! tracker.finish();
+//! ```
+//!
+//! Cost: a tracker is an `Arc` of two atomic counters; `add` is two atomic
+//! additions and, every [`CHECK_EVERY`] calls, a clock read. Runners of tiny
+//! tasks call it once per chunk. With [`Progress::Off`] the tracker is
+//! `None` inside and `add` does nothing.
+
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// Where a line of progress goes when stderr is not the destination.
+type Sink = Arc<Mutex<dyn Write + Send>>;
+
+/// Default interval between two plain progress lines.
+pub const DEFAULT_EVERY: Duration = Duration::from_secs(5);
+
+/// A [`Tracker`] reads the clock once every this many calls of `add`.
+pub const CHECK_EVERY: u64 = 64;
+
+// ANCHOR: progress
+/// Whether and how a runner reports progress. Off by default.
+#[derive(Clone, Default)]
+pub enum Progress {
+    /// No reporting at all (the default: a library stays quiet).
+    #[default]
+    Off,
+    /// A bar on stderr when it is a terminal; otherwise plain lines on
+    /// stderr every [`DEFAULT_EVERY`], and one at the end.
+    Auto {
+        /// Shown before the counts (`[label] ...`).
+        label: String,
+    },
+    /// Plain lines every `every` (and one at the end) into `sink`.
+    Lines {
+        /// Shown before the counts.
+        label: String,
+        /// Shortest time between two lines.
+        every: Duration,
+        /// Where the lines go.
+        sink: Sink,
+    },
+}
+// ANCHOR_END: progress
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Progress::Off => f.write_str("Progress::Off"),
+            Progress::Auto { label } => write!(f, "Progress::Auto({label:?})"),
+            Progress::Lines { label, every, .. } => {
+                write!(f, "Progress::Lines({label:?}, every {every:?})")
+            }
+        }
+    }
+}
+
+impl Progress {
+    /// A bar on a terminal, plain lines otherwise (both on stderr).
+    pub fn auto(label: impl Into<String>) -> Progress {
+        Progress::Auto {
+            label: label.into(),
+        }
+    }
+
+    /// Plain lines on stderr every `every`, even on a terminal.
+    pub fn lines(label: impl Into<String>, every: Duration) -> Progress {
+        Self::lines_to(label, every, std::io::stderr())
+    }
+
+    /// Plain lines every `every` into `sink` (a file, a buffer in a test).
+    pub fn lines_to(
+        label: impl Into<String>,
+        every: Duration,
+        sink: impl Write + Send + 'static,
+    ) -> Progress {
+        Progress::Lines {
+            label: label.into(),
+            every,
+            sink: Arc::new(Mutex::new(sink)),
+        }
+    }
+
+    /// `Progress::auto(label)` if `on`, else [`Progress::Off`]: for a
+    /// `--verbose` flag.
+    pub fn auto_if(on: bool, label: impl Into<String>) -> Progress {
+        if on { Self::auto(label) } else { Progress::Off }
+    }
+
+    /// Whether this reports anything.
+    pub fn is_on(&self) -> bool {
+        !matches!(self, Progress::Off)
+    }
+
+    /// Starts counting a run of `total` tasks (`None`: not known yet, as for
+    /// a lazy iterator). The clock starts now.
+    pub fn start(&self, total: Option<u64>) -> Tracker {
+        let output = match self {
+            Progress::Off => return Tracker(None),
+            Progress::Auto { label } if std::io::stderr().is_terminal() => {
+                Output::Bar(bar(label, total))
+            }
+            Progress::Auto { label } => Output::Lines {
+                label: label.clone(),
+                every: DEFAULT_EVERY,
+                sink: Arc::new(Mutex::new(std::io::stderr())),
+            },
+            Progress::Lines { label, every, sink } => Output::Lines {
+                label: label.clone(),
+                every: *every,
+                sink: Arc::clone(sink),
+            },
+        };
+        Tracker(Some(Arc::new(Shared {
+            done: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            calls: AtomicU64::new(0),
+            total: AtomicU64::new(total.unwrap_or(UNKNOWN)),
+            started: Instant::now(),
+            last_line: Mutex::new(Instant::now()),
+            finished: AtomicBool::new(false),
+            output,
+        })))
+    }
+}
+
+/// `total` when the number of tasks is not known.
+const UNKNOWN: u64 = u64::MAX;
+
+fn bar(label: &str, total: Option<u64>) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
+    let template = match total {
+        Some(_) => "{prefix} [{bar:30}] {pos}/{len} done{msg}, {elapsed}, ETA {eta}",
+        None => "{prefix} {spinner} {pos} done{msg}, {elapsed}, {per_sec}",
+    };
+    let style = ProgressStyle::with_template(template)
+        .expect("the template is valid")
+        .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_prefix(format!("[{label}]"));
+    bar
+}
+
+/// How progress is shown.
+enum Output {
+    Bar(ProgressBar),
+    Lines {
+        label: String,
+        every: Duration,
+        sink: Sink,
+    },
+}
+
+struct Shared {
+    done: AtomicU64,
+    failed: AtomicU64,
+    /// Calls of `add`, to read the clock only now and then.
+    calls: AtomicU64,
+    total: AtomicU64,
+    started: Instant,
+    last_line: Mutex<Instant>,
+    finished: AtomicBool,
+    output: Output,
+}
+
+/// The counts of a run so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    /// Tasks finished, successful or not.
+    pub done: u64,
+    /// Of those, the tasks that failed.
+    pub failed: u64,
+    /// Tasks in the run, if known.
+    pub total: Option<u64>,
+}
+
+// ANCHOR: tracker
+/// The counters of one run; cheap to clone into every worker. The run is
+/// reported as finished by [`Tracker::finish`] or when the last clone is
+/// dropped.
+#[derive(Clone, Default)]
+pub struct Tracker(Option<Arc<Shared>>);
+
+impl Tracker {
+    /// A tracker that counts nothing (what [`Progress::Off`] starts).
+    pub fn off() -> Tracker {
+        Tracker(None)
+    }
+
+    /// `done` more tasks finished, of which `failed` failed.
+    pub fn add(&self, done: u64, failed: u64) {
+        let Some(shared) = &self.0 else { return };
+        shared.done.fetch_add(done, Ordering::Relaxed);
+        if failed > 0 {
+            shared.failed.fetch_add(failed, Ordering::Relaxed);
+        }
+        match &shared.output {
+            Output::Bar(bar) => {
+                bar.inc(done); // indicatif limits how often it redraws
+                if failed > 0 {
+                    let failed = shared.failed.load(Ordering::Relaxed);
+                    bar.set_message(format!(", {failed} failed"));
+                }
+            }
+            Output::Lines { every, .. } => {
+                let calls = shared.calls.fetch_add(1, Ordering::Relaxed);
+                if calls.is_multiple_of(CHECK_EVERY) {
+                    shared.line_if_due(*every);
+                }
+            }
+        }
+    }
+    // ANCHOR_END: tracker
+
+    /// One task finished, failed if `result` is an error.
+    pub fn record<T, E>(&self, result: &Result<T, E>) {
+        self.add(1, u64::from(result.is_err()));
+    }
+
+    /// Sets the number of tasks once it is known (a lazy input ran out).
+    pub fn set_total(&self, total: u64) {
+        let Some(shared) = &self.0 else { return };
+        shared.total.store(total, Ordering::Relaxed);
+        if let Output::Bar(bar) = &shared.output {
+            bar.set_length(total);
+        }
+    }
+
+    /// Whether this tracker reports anything.
+    pub fn is_on(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// The counts so far (all zero when off).
+    pub fn counts(&self) -> Counts {
+        match &self.0 {
+            None => Counts {
+                done: 0,
+                failed: 0,
+                total: None,
+            },
+            Some(shared) => shared.counts(),
+        }
+    }
+
+    /// Reports the run as finished: the bar is completed, or the last line
+    /// is written. Only the first call (or drop) of any clone does it.
+    pub fn finish(&self) {
+        if let Some(shared) = &self.0 {
+            shared.finish();
+        }
+    }
+}
+
+impl std::fmt::Debug for Tracker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Tracker").field(&self.counts()).finish()
+    }
+}
+
+impl Shared {
+    fn counts(&self) -> Counts {
+        let total = self.total.load(Ordering::Relaxed);
+        Counts {
+            done: self.done.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
+            total: (total != UNKNOWN).then_some(total),
+        }
+    }
+
+    /// Writes a line if `every` has passed since the last one. Only one
+    /// thread writes at a time; the others skip.
+    fn line_if_due(&self, every: Duration) {
+        let Ok(mut last) = self.last_line.try_lock() else {
+            return;
+        };
+        let now = Instant::now();
+        if now.duration_since(*last) >= every {
+            *last = now;
+            drop(last);
+            self.write_line(false);
+        }
+    }
+
+    fn write_line(&self, last: bool) {
+        let Output::Lines { label, sink, .. } = &self.output else {
+            return;
+        };
+        let text = line(label, self.counts(), self.started.elapsed(), last);
+        if let Ok(mut sink) = sink.lock() {
+            // Progress is best effort: a full disk must not fail the run.
+            let _ = writeln!(sink, "{text}");
+            let _ = sink.flush();
+        }
+    }
+
+    fn finish(&self) {
+        if self.finished.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        match &self.output {
+            Output::Bar(bar) => bar.finish(),
+            Output::Lines { .. } => self.write_line(true),
+        }
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+// ANCHOR: line
+/// One plain progress line: `[label] 1200/4096 done (29%), 2 failed, 3.1 s
+/// elapsed, ETA 7.5 s` (no total, no ETA: `[label] 1200 done, ...`).
+pub fn line(label: &str, counts: Counts, elapsed: Duration, last: bool) -> String {
+    let Counts {
+        done,
+        failed,
+        total,
+    } = counts;
+    let mut text = format!("[{label}] {done}");
+    if let Some(total) = total {
+        let percent = (done * 100).checked_div(total).unwrap_or(100);
+        let _ = write!(text, "/{total} done ({percent}%)");
+    } else {
+        text.push_str(" done");
+    }
+    if failed > 0 {
+        let _ = write!(text, ", {failed} failed");
+    }
+    let _ = write!(text, ", {:.1} s elapsed", elapsed.as_secs_f64());
+    match total {
+        _ if last => text.push_str(", finished"),
+        Some(total) if done > 0 && done < total => {
+            let left = elapsed.as_secs_f64() * (total - done) as f64 / done as f64;
+            let _ = write!(text, ", ETA {left:.1} s");
+        }
+        _ => {}
+    }
+    text
+}
+// ANCHOR_END: line
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sink a test can read back.
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Buffer {
+        fn text(&self) -> String {
+            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+        }
+    }
+
+    #[test]
+    fn off_counts_nothing_and_costs_nothing() {
+        let tracker = Progress::Off.start(Some(10));
+        tracker.add(5, 1);
+        assert!(!tracker.is_on());
+        assert_eq!(tracker.counts().done, 0);
+        assert!(!Progress::default().is_on());
+    }
+
+    #[test]
+    fn lines_count_completions_and_failures_and_end_with_a_summary() {
+        let buffer = Buffer::default();
+        let progress = Progress::lines_to("sweep", Duration::ZERO, buffer.clone());
+        let tracker = progress.start(Some(4));
+        let worker = tracker.clone();
+        std::thread::spawn(move || {
+            worker.record(&Ok::<u8, ()>(1));
+            worker.record(&Err::<u8, ()>(()));
+        })
+        .join()
+        .unwrap();
+        tracker.add(2, 0);
+        assert_eq!(
+            tracker.counts(),
+            Counts {
+                done: 4,
+                failed: 1,
+                total: Some(4)
+            }
+        );
+        drop(tracker); // the last clone: the run is finished
+        let text = buffer.text();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("[sweep] 1/4 done (25%)"), "{text}");
+        let last = lines.last().unwrap();
+        assert!(
+            last.starts_with("[sweep] 4/4 done (100%), 1 failed"),
+            "{text}"
+        );
+        assert!(last.ends_with(", finished"), "{text}");
+    }
+
+    #[test]
+    fn lines_are_rate_limited() {
+        let buffer = Buffer::default();
+        let every = Duration::from_secs(3600);
+        let tracker = Progress::lines_to("x", every, buffer.clone()).start(None);
+        for _ in 0..10_000 {
+            tracker.add(1, 0);
+        }
+        tracker.finish();
+        tracker.finish(); // only once
+        assert_eq!(buffer.text().lines().count(), 1, "{}", buffer.text());
+        assert!(buffer.text().starts_with("[x] 10000 done,"));
+    }
+
+    #[test]
+    fn line_shows_an_eta_only_while_running_with_a_known_total() {
+        let counts = Counts {
+            done: 25,
+            failed: 0,
+            total: Some(100),
+        };
+        let text = line("l", counts, Duration::from_secs(10), false);
+        assert_eq!(text, "[l] 25/100 done (25%), 10.0 s elapsed, ETA 30.0 s");
+        let unknown = Counts {
+            total: None,
+            ..counts
+        };
+        let text = line("l", unknown, Duration::from_secs(1), false);
+        assert_eq!(text, "[l] 25 done, 1.0 s elapsed");
+    }
+
+    #[test]
+    fn set_total_fills_in_a_lazy_runs_length() {
+        let tracker = Progress::lines_to("x", DEFAULT_EVERY, Vec::new()).start(None);
+        assert_eq!(tracker.counts().total, None);
+        tracker.set_total(7);
+        assert_eq!(tracker.counts().total, Some(7));
+    }
+}
