@@ -177,6 +177,25 @@ pub(crate) struct Comparison {
     /// `group: strategy`, its jobs and median.
     pub(crate) rust: (String, usize, f64),
     pub(crate) python: (String, usize, f64),
+    /// The fastest Python strategy of each kind ([`KINDS`]), when measured.
+    pub(crate) by_kind: Vec<(&'static str, Option<(String, usize, f64)>)>,
+}
+
+/// The kinds of Python strategy, by a word in the strategy's name: what a
+/// scientist writes first (plain Python, with any pool), vectorised numpy,
+/// and numba-compiled code.
+pub(crate) const KINDS: [(&str, &str); 3] =
+    [("plain Python", ""), ("numpy", "numpy"), ("numba", "numba")];
+
+/// The kind of a Python strategy (see [`KINDS`]).
+fn kind_of(strategy: &str) -> &'static str {
+    if strategy.contains("numba") {
+        "numba"
+    } else if strategy.contains("numpy") {
+        "numpy"
+    } else {
+        "plain Python"
+    }
 }
 
 impl Comparison {
@@ -209,11 +228,23 @@ pub(crate) fn compare(report: &Report) -> Vec<Comparison> {
             if let (Some(rust), Some(python)) =
                 (best(&rust_rows), best(&python_rows))
             {
+                let by_kind = KINDS
+                    .iter()
+                    .map(|(kind, _)| {
+                        let rows: Vec<(&str, &Row)> = python_rows
+                            .iter()
+                            .filter(|(_, r)| kind_of(&r.strategy) == *kind)
+                            .copied()
+                            .collect();
+                        (*kind, best(&rows))
+                    })
+                    .collect();
                 out.push(Comparison {
                     workload: workload.to_string(),
                     n,
                     rust,
                     python,
+                    by_kind,
                 });
             }
         }
@@ -261,6 +292,54 @@ pub(crate) fn table(comparisons: &[Comparison]) -> String {
             c.rust_speedup(),
         ));
     }
+    if comparisons
+        .iter()
+        .any(|c| c.by_kind.iter().skip(1).any(|(_, b)| b.is_some()))
+    {
+        out.push_str(&kinds_table(comparisons));
+    }
+    out
+}
+
+/// The best Rust against the best Python of each kind: how many times faster
+/// Rust is than plain Python, than numpy and than numba (below 1: slower).
+fn kinds_table(comparisons: &[Comparison]) -> String {
+    let mut out = String::from(
+        "\n**Rust vs each kind of Python** (the best Rust strategy's median, and \
+         for each kind of Python its best strategy's median and how many times \
+         slower it is than the best Rust; below 1× Python is faster)\n\n\
+         | workload | tasks | best Rust |",
+    );
+    for (kind, _) in KINDS {
+        out.push_str(&format!(" best {kind} | Rust speed-up |"));
+    }
+    out.push_str("\n|---|---:|---:|");
+    for _ in KINDS {
+        out.push_str("---|---:|");
+    }
+    out.push('\n');
+    for c in comparisons {
+        out.push_str(&format!(
+            "| {} | {} | {} |",
+            c.workload,
+            c.n,
+            format_ns(c.rust.2)
+        ));
+        for (_, best) in &c.by_kind {
+            match best {
+                Some((name, jobs, ns)) => {
+                    let strategy = name.rsplit(": ").next().unwrap_or(name);
+                    out.push_str(&format!(
+                        " {strategy}, {jobs} jobs: {} | {:.1}× |",
+                        format_ns(*ns),
+                        ns / c.rust.2
+                    ))
+                }
+                None => out.push_str(" – | – |"),
+            }
+        }
+        out.push('\n');
+    }
     out
 }
 
@@ -275,6 +354,13 @@ pub(crate) fn to_json(comparisons: &[Comparison]) -> Value {
                 "rust": {"strategy": c.rust.0, "jobs": c.rust.1, "median_ns": c.rust.2},
                 "python": {"strategy": c.python.0, "jobs": c.python.1, "median_ns": c.python.2},
                 "rust_speedup": c.rust_speedup(),
+                "by_kind": c.by_kind.iter().map(|(kind, best)| json!({
+                    "kind": kind,
+                    "best": best.as_ref().map(|(s, j, ns)| json!({
+                        "strategy": s, "jobs": j, "median_ns": ns,
+                        "rust_speedup": ns / c.rust.2,
+                    })),
+                })).collect::<Vec<_>>(),
             })
         })
         .collect();

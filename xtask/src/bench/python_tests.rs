@@ -141,3 +141,46 @@ fn startup_compares_pools_not_the_bare_task() {
     );
     assert_eq!(comparisons[0].rust_speedup(), 5.0);
 }
+
+#[test]
+fn the_best_numpy_and_numba_rows_are_compared_by_kind() {
+    let mut all = python::read(&fixture()).unwrap();
+    let n = 1_048_576;
+    all.push(rust_row("thread_pools/driver", "serial", 1, n, 6e6));
+    all.push(rust_row(
+        "thread_pools/driver",
+        "rayon par_chunks",
+        2,
+        n,
+        3e6,
+    ));
+    all.push(rust_row("python/driver", "numpy", 1, n, 6e6));
+    all.push(rust_row("python/driver", "numba prange", 2, n, 2.4e6));
+    let report = Report::build(machine(), "quick", None, &all).unwrap();
+    let comparisons = python::compare(&report);
+    let c = &comparisons[0];
+    assert_eq!(
+        c.python.0, "python/driver: numba prange",
+        "best of all kinds"
+    );
+    let kinds: Vec<(&str, Option<f64>)> = c
+        .by_kind
+        .iter()
+        .map(|(k, b)| (*k, b.as_ref().map(|b| b.2)))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("plain Python", Some(280e6)),
+            ("numpy", Some(6e6)),
+            ("numba", Some(2.4e6))
+        ]
+    );
+    let table = python::table(&comparisons);
+    assert!(table.contains("Rust vs each kind of Python"), "{table}");
+    assert!(
+        table.contains("numba prange, 2 jobs: 2.40 ms | 0.8× |"),
+        "{table}"
+    );
+    assert!(table.contains("numpy, 1 jobs: 6.00 ms | 2.0× |"), "{table}");
+}
