@@ -178,8 +178,11 @@ pub(crate) struct Comparison {
     pub(crate) rust: (String, usize, f64),
     pub(crate) python: (String, usize, f64),
     /// The fastest Python strategy of each kind ([`KINDS`]), when measured.
-    pub(crate) by_kind: Vec<(&'static str, Option<(String, usize, f64)>)>,
+    pub(crate) by_kind: Vec<(&'static str, Option<Best>)>,
 }
+
+/// A best strategy: `group: strategy`, its jobs and its median in ns.
+pub(crate) type Best = (String, usize, f64);
 
 /// The kinds of Python strategy, by a word in the strategy's name: what a
 /// scientist writes first (plain Python, with any pool), vectorised numpy,
