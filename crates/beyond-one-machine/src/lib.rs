@@ -8,9 +8,9 @@
 //! - [`shard`]: split `0..size` into `n` shards that cover every task exactly
 //!   once ([`Shard::range`](shard::Shard::range)), and find this process's
 //!   shard from `--shard i/n`, or `--shards n` and `SLURM_ARRAY_TASK_ID`.
-//! - [`array`]: the job-array route. [`array::run_shard`] runs one shard on a
+//! - [`array`](mod@array): the job-array route. [`array::run_shard`](crate::array::run_shard) runs one shard on a
 //!   thread pool (the thread-pools chapter's `run_parallel_step`) and stores
-//!   each result in a shared [`results`] directory; [`array::merge`] gathers
+//!   each result in a shared [`results`] directory; [`array::merge`](crate::array::merge) gathers
 //!   them, read-only, and names every missing shard.
 //! - [`cluster`]: the dataflow route. [`cluster::run_cluster`] scatters the
 //!   sweep over the workers of a timely-dataflow cluster (processes connected
@@ -21,6 +21,7 @@
 //! - [`launch`]: run a group of processes with a deadline, killing them on
 //!   drop or when this process dies: how the demo (and the tests) simulate a
 //!   cluster on one machine.
+//! - [`commands`]: the `shard` and `worker` subcommands a cluster runs.
 //! - [`local`]: both routes as child processes of this program
 //!   ([`local::launch_array`], [`local::launch_cluster`]), which serves them
 //!   once its `main` calls [`local::child_main_if_requested`].
@@ -39,6 +40,7 @@
 
 pub mod array;
 pub mod cluster;
+pub mod commands;
 pub mod connect;
 pub mod launch;
 pub mod local;

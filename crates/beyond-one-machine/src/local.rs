@@ -7,25 +7,23 @@
 //! anything else (a shard or timely worker then runs there and exits): no
 //! other binary has to be built first.
 //!
-//! [`ShardArgs`] and [`WorkerArgs`] are also the demo's `shard` and `worker`
-//! subcommands, the ones a real cluster runs (see `slurm/*.sbatch`).
+//! The children run the [`commands`](crate::commands) a real cluster runs.
 
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use workloads::cli::CommonArgs;
 use workloads::{TaskResult, WorkloadError};
 
-use crate::array::{self, ArrayError, ShardSummary};
-use crate::cluster::{self, ClusterError, ClusterOptions, run_cluster};
+use crate::array::ArrayError;
+use crate::cluster::{self, ClusterError};
+use crate::commands::{ShardArgs, WorkerArgs};
 use crate::launch::{Finished, LaunchError, OnFailure, die_with_parent, run_all};
-use crate::results::{ResultsError, write_atomic};
-use crate::shard::{Shard, ShardError, resolve_shard};
-use crate::slurm::{SlurmError, cluster_from_slurm};
+use crate::results::ResultsError;
+use crate::shard::{Shard, ShardError};
+use crate::slurm::SlurmError;
 use crate::sweep::DemoSweep;
 
 /// The first argument of a child process started by [`launch_array`] or
@@ -92,212 +90,20 @@ impl LocalError {
     }
 }
 
-fn io_error(what: impl Into<String>) -> impl FnOnce(io::Error) -> LocalError {
+pub(crate) fn io_error(
+    what: impl Into<String>,
+) -> impl FnOnce(io::Error) -> LocalError {
     let what = what.into();
     move |source| LocalError::Io { what, source }
 }
 
-fn json_error(what: &str) -> impl FnOnce(serde_json::Error) -> LocalError {
+pub(crate) fn json_error(
+    what: &str,
+) -> impl FnOnce(serde_json::Error) -> LocalError {
     move |source| LocalError::Json {
         what: what.to_owned(),
         source,
     }
-}
-
-/// Parses a positive number of seconds (a command-line value parser).
-pub fn parse_seconds(value: &str) -> Result<Duration, String> {
-    value
-        .parse::<f64>()
-        .ok()
-        .and_then(|s| Duration::try_from_secs_f64(s).ok())
-        .filter(|d| !d.is_zero() && d.as_secs() < 1 << 40)
-        .ok_or_else(|| format!("`{value}` is not a positive number of seconds"))
-}
-
-/// One shard of the sweep (one array task): the `shard` subcommand.
-#[derive(Debug, Clone, clap::Args)]
-pub struct ShardArgs {
-    /// Shards the sweep is split into (set once, in the job script); the
-    /// shard is then SLURM_ARRAY_TASK_ID, so any subset of 0..N can be
-    /// (re)submitted.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-    pub shards: Option<u64>,
-    /// Which shard, `i/n`, to run one by hand (outside a job array).
-    #[arg(long)]
-    pub shard: Option<Shard>,
-    /// Results directory shared by all shards.
-    #[arg(long)]
-    pub results: PathBuf,
-    /// The sweep, and `--jobs` threads for this shard.
-    #[command(flatten)]
-    pub common: CommonArgs,
-}
-
-impl ShardArgs {
-    /// Runs the shard into the results directory and prints its
-    /// [`ShardSummary`] as one line of JSON on stdout (the launcher reads it).
-    pub fn run(&self) -> Result<ShardSummary, LocalError> {
-        let shard = resolve_shard(self.shard, self.shards, self.common.size)?;
-        let sweep = DemoSweep::from_args(&self.common)?;
-        let jobs = self.common.jobs();
-        let summary = array::run_shard(&sweep, shard, jobs, &self.results)?;
-        let line = serde_json::to_string(&summary)
-            .map_err(json_error("writing the summary"))?;
-        println!("{line}");
-        Ok(summary)
-    }
-}
-
-/// One process of a timely cluster: the `worker` subcommand.
-#[derive(Debug, Clone, clap::Args)]
-pub struct WorkerArgs {
-    /// Seconds to wait for every peer to connect before giving up.
-    #[arg(long, default_value = "30", value_parser = parse_seconds)]
-    pub connect_timeout: Duration,
-    /// A peer silent for this many seconds is lost (one that exits or is
-    /// killed is noticed at once); the process then exits with an error.
-    #[arg(long, default_value = "10", value_parser = parse_seconds)]
-    pub peer_timeout: Duration,
-    /// Where process 0 writes the gathered results (JSON, in task order);
-    /// default: print a summary.
-    #[arg(long)]
-    pub output: Option<PathBuf>,
-    /// Take the cluster from Slurm's environment (one process per task of
-    /// this `srun` step; no hostfile); timely's `-w` may still follow `--`.
-    #[arg(long)]
-    pub slurm: bool,
-    /// This run's identity, the same for every process: a process of another
-    /// run is refused. Default: Slurm's job and step id, else 0.
-    #[arg(long)]
-    pub job: Option<u64>,
-    /// The sweep (`--jobs` is ignored: timely's `-w` sets the threads).
-    #[command(flatten)]
-    pub common: CommonArgs,
-    /// timely's own arguments (see `timely::Config::from_args`).
-    #[arg(last = true)]
-    pub timely: Vec<String>,
-}
-
-/// The value of timely flag `-x` in `args` (`-x 3` or `-x3`), if given.
-fn timely_flag(args: &[String], flag: &str) -> Result<Option<usize>, LocalError> {
-    let mut value = None;
-    for (i, arg) in args.iter().enumerate() {
-        let text = if arg == flag {
-            args.get(i + 1).map(String::as_str)
-        } else {
-            arg.strip_prefix(flag)
-        };
-        if let Some(text) = text {
-            let number = text.parse().map_err(|_| {
-                LocalError::TimelyArgs(format!("{flag} {text}: not a number"))
-            })?;
-            value = Some(number);
-        }
-    }
-    Ok(value)
-}
-
-impl WorkerArgs {
-    /// timely's configuration: from `--` (checked: `-w >= 1`, `-p < -n`),
-    /// or with `--slurm` from Slurm's environment; and the job identity.
-    pub fn config(&self) -> Result<(timely::Config, u64), LocalError> {
-        let threads = timely_flag(&self.timely, "-w")?.unwrap_or(1);
-        let processes = timely_flag(&self.timely, "-n")?.unwrap_or(1);
-        let process = timely_flag(&self.timely, "-p")?.unwrap_or(0);
-        if threads == 0 {
-            return Err(LocalError::TimelyArgs(
-                "-w 0: need at least one worker".into(),
-            ));
-        }
-        let env = |name: &str| std::env::var(name).ok();
-        if self.slurm {
-            let cluster = cluster_from_slurm(env)?;
-            let config = timely::Config {
-                communication: timely::CommunicationConfig::Cluster {
-                    threads,
-                    process: cluster.rank,
-                    addresses: cluster.addresses,
-                    report: false,
-                    zerocopy: false,
-                },
-                worker: timely::WorkerConfig::default(),
-            };
-            return Ok((config, self.job.unwrap_or(cluster.job)));
-        }
-        if process >= processes {
-            return Err(LocalError::TimelyArgs(format!(
-                "-p {process} with -n {processes}: the process index must be below -n"
-            )));
-        }
-        let config = timely::Config::from_args(self.timely.clone().into_iter())
-            .map_err(LocalError::TimelyArgs)?;
-        let job = self.job.or_else(|| {
-            let job: u64 = env("SLURM_JOB_ID")?.parse().ok()?;
-            let step: u64 = env("SLURM_STEP_ID")
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(0);
-            Some(job << 16 | step & 0xffff)
-        });
-        Ok((config, job.unwrap_or(0)))
-    }
-
-    /// Runs this process of the cluster. The process hosting worker 0 writes
-    /// the gathered results to `--output` (or prints a summary) and returns
-    /// them. A lost peer ends the process at once (exit status 1) with one
-    /// line naming it: the cluster cannot finish without it.
-    pub fn run(&self) -> Result<Option<Vec<TaskResult>>, LocalError> {
-        let (config, job) = self.config()?;
-        let sweep = Arc::new(DemoSweep::from_args(&self.common)?);
-        let mut options =
-            ClusterOptions::new(self.connect_timeout, self.peer_timeout, job);
-        options.on_lost = Arc::new(|error| {
-            eprintln!("error: {error}");
-            std::process::exit(1);
-        });
-        quiet_panics();
-        let gathered = run_cluster(config, sweep, &options)?;
-        if let Some(results) = &gathered {
-            write_results(self.output.as_deref(), results)?;
-        }
-        Ok(gathered)
-    }
-}
-
-/// Keeps panic messages off stderr: when a peer dies, timely's network
-/// threads panic one after the other, and the one line that matters (which
-/// peer was lost) would drown. A panic of a worker thread still reaches
-/// [`run_cluster`]'s error, with its message.
-fn quiet_panics() {
-    std::panic::set_hook(Box::new(|_| {}));
-}
-
-/// Writes results as JSON to `output`, all or nothing (a temporary file
-/// renamed into place: a full disk leaves no partial file), or prints a
-/// one-line summary.
-pub fn write_results(
-    output: Option<&Path>,
-    results: &[TaskResult],
-) -> Result<(), LocalError> {
-    match output {
-        Some(path) => {
-            let bytes = serde_json::to_vec(results)
-                .map_err(json_error("serialising the results"))?;
-            write_atomic(path, &bytes, true)?;
-        }
-        None => {
-            let values: Vec<f64> = results
-                .iter()
-                .filter_map(|r| r.as_ref().ok().map(|out| out.value()))
-                .collect();
-            let mean = values.iter().sum::<f64>() / values.len().max(1) as f64;
-            println!(
-                "{} results ({} errors), mean value {mean}",
-                results.len(),
-                results.len() - values.len()
-            );
-        }
-    }
-    Ok(())
 }
 
 #[derive(Parser)]
@@ -357,7 +163,7 @@ fn child_command() -> Result<Command, LaunchError> {
 /// Runs all `shards` of `sweep` at once, each a process of this program with
 /// `jobs_per_shard` threads, into the results directory `results`, and
 /// returns what each printed. Every process is killed at `timeout`; one
-/// failed shard does not stop the others. Merge with [`array::merge`].
+/// failed shard does not stop the others. Merge with [`array::merge`](crate::array::merge).
 pub fn launch_array(
     sweep: &DemoSweep,
     shards: u64,

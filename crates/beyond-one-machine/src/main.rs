@@ -24,8 +24,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use beyond_one_machine::array::ArrayError;
 use beyond_one_machine::cluster::{ClusterOptions, run_cluster};
+use beyond_one_machine::commands::{self, ShardArgs, WorkerArgs};
 use beyond_one_machine::launch::Finished;
-use beyond_one_machine::local::{self, LocalError, ShardArgs, WorkerArgs};
+use beyond_one_machine::local::{self, LocalError};
 use beyond_one_machine::shard::check_count;
 use beyond_one_machine::{DemoSweep, array};
 use clap::{Parser, Subcommand};
@@ -53,7 +54,7 @@ enum Cmd {
         #[arg(long)]
         results: Option<PathBuf>,
         /// Kill the shards and fail after this many seconds.
-        #[arg(long, default_value = "600", value_parser = local::parse_seconds)]
+        #[arg(long, default_value = "600", value_parser = commands::parse_seconds)]
         timeout: Duration,
         #[command(flatten)]
         common: CommonArgs,
@@ -87,10 +88,10 @@ enum Cmd {
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=256))]
         workers: u64,
         /// Kill the processes and fail after this many seconds.
-        #[arg(long, default_value = "600", value_parser = local::parse_seconds)]
+        #[arg(long, default_value = "600", value_parser = commands::parse_seconds)]
         timeout: Duration,
         /// Seconds the processes wait for each other to connect.
-        #[arg(long, default_value = "10", value_parser = local::parse_seconds)]
+        #[arg(long, default_value = "10", value_parser = commands::parse_seconds)]
         connect_timeout: Duration,
         #[command(flatten)]
         common: CommonArgs,
@@ -283,7 +284,7 @@ fn merge(
     let sweep = prepare(common)?;
     match array::merge(&sweep, shards, results) {
         Ok(merged) => {
-            local::write_results(output, &merged)?;
+            commands::write_results(output, &merged)?;
             Ok(ExitCode::SUCCESS)
         }
         Err(missing @ ArrayError::Missing { .. }) => {
