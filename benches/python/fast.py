@@ -67,12 +67,14 @@ def join(parts):
 
 # --------------------------------------------------------------- numpy --
 
+# ANCHOR: driver_numpy
 def driver_numpy(x, num=DRIVER_NUM, den=DRIVER_DEN):
     """`driver` over the float64 array `x`: two ufunc passes of C loops.
 
     `(x + num) + 1.0` in the order of the Rust and Python `driver`.
     """
     return np.log(x + num + 1.0) / np.sqrt(x + den + 1.0)
+# ANCHOR_END: driver_numpy
 
 
 def square_numpy(x):
@@ -108,6 +110,7 @@ def pi_numpy(seed, trials):
 # --------------------------------------------------------------- numba --
 
 if NUMBA is not None:
+    # ANCHOR: driver_numba
     @njit(cache=False)
     def driver_numba(x, num, den):
         """`driver` over `x`, one compiled loop."""
@@ -123,6 +126,7 @@ if NUMBA is not None:
         for i in prange(x.size):
             out[i] = np.log(x[i] + num + 1.0) / np.sqrt(x[i] + den + 1.0)
         return out
+    # ANCHOR_END: driver_numba
 
     @njit(cache=False)
     def square_numba(x):
