@@ -8,9 +8,9 @@
 //! - [`shard`]: split `0..size` into `n` shards that cover every task exactly
 //!   once ([`Shard::range`](shard::Shard::range)), and find this process's
 //!   shard from `--shard i/n`, or `--shards n` and `SLURM_ARRAY_TASK_ID`.
-//! - [`array`](mod@array): the job-array route. [`array::run_shard`](crate::array::run_shard) runs one shard on a
+//! - [`array`](mod@array): the job-array route. [`array::run_shard`] runs one shard on a
 //!   thread pool (the thread-pools chapter's `run_parallel_step`) and stores
-//!   each result in a shared [`results`] directory; [`array::merge`](crate::array::merge) gathers
+//!   each result in a shared [`results`] directory; [`array::merge`] gathers
 //!   them, read-only, and names every missing shard.
 //! - [`cluster`]: the dataflow route. [`cluster::run_cluster`] scatters the
 //!   sweep over the workers of a timely-dataflow cluster (processes connected
