@@ -16,8 +16,14 @@
 //!   error) and [`rayon_all_or_nothing`] (rayon's default: one panic loses the
 //!   whole map).
 //! - [`Pool`]: Python's `multiprocessing.Pool` vocabulary on one type —
-//!   [`Pool::map`], [`Pool::map_async`] + [`MapHandle::wait`],
-//!   [`Pool::starmap`] and [`Pool::imap_unordered`].
+//!   [`Pool::map`], [`Pool::map_async`] + [`MapHandle::wait`] or
+//!   [`MapHandle::get`] with a timeout, [`Pool::starmap`], and the lazy,
+//!   bounded [`Pool::imap`] and [`Pool::imap_unordered`]; [`PoolBuilder`]
+//!   adds a worker initializer, retries, `chunksize`, `max_in_flight` and
+//!   progress.
+//! - [`Backend`]: one switch between serial and threads for a named
+//!   [`workloads::executor::Task`] (processes implement the same
+//!   [`workloads::executor::Executor`] trait).
 //! - The fastest honest versions of the compute workloads:
 //!   [`driver_par_chunks`] (slices in chunks) and [`pi_streams_map`] (a
 //!   vectorised π kernel per task).
@@ -35,19 +41,26 @@
 //! `cargo run --release -p thread-pools -- --workload pi --size 16 --jobs 2`.
 #![warn(missing_docs)]
 
+mod backend;
+mod builder;
 mod channel;
 mod fast;
+mod imap;
+mod job;
 mod joblib;
 mod pool;
 mod rayon_ways;
 mod scoped;
 
+pub use backend::Backend;
+pub use builder::PoolBuilder;
 pub use channel::{
     Completed, channel_completed, channel_map, channel_map_chunked, default_chunk,
 };
 pub use fast::{DRIVER_CHUNK, driver_par_chunks, pi_streams_map};
+pub use imap::{Imap, Unordered};
 pub use joblib::run_parallel_step;
-pub use pool::{MapHandle, Pool, StarFn, Unordered};
+pub use pool::{MapHandle, NotReady, Pool, StarFn};
 pub use rayon_ways::{
     rayon_all_or_nothing, rayon_map, rayon_map_in, rayon_map_init,
     rayon_map_min_len, rayon_map_results, rayon_pool,
@@ -63,12 +76,16 @@ use serde::{Deserialize, Serialize};
 /// A task that panicked: which one, and what it said. The other tasks of the
 /// same map are unaffected.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[error("task {index} panicked: {message}")]
+#[error("task {index} panicked: {message}{}", earlier(.earlier_attempts))]
 pub struct TaskError {
     /// Position of the task in the input.
     pub index: usize,
     /// The panic message (or a note when the panic carried no text).
     pub message: String,
+    /// With retries ([`PoolBuilder::retries`]): the messages of the attempts
+    /// before the last, oldest first. Empty when the task ran once.
+    #[serde(default)]
+    pub earlier_attempts: Vec<String>,
 }
 // ANCHOR_END: task_error
 
@@ -84,6 +101,30 @@ pub enum PoolError {
     /// rayon could not build its thread pool.
     #[error("could not build the rayon pool: {0}")]
     Rayon(#[from] rayon::ThreadPoolBuildError),
+    /// The worker initializer failed (returned an error or panicked) on a
+    /// worker; no task ran.
+    #[error("the initializer failed on worker {worker}: {message}")]
+    Initializer {
+        /// The worker, `0..jobs`.
+        worker: usize,
+        /// What the initializer returned or panicked with.
+        message: String,
+    },
+    /// A setting that makes no sense (`chunksize(0)`, `max_in_flight(0)`).
+    #[error("invalid pool setting: {0}")]
+    Invalid(&'static str),
+}
+
+/// How [`TaskError`] shows the earlier attempts of a retried task.
+fn earlier(attempts: &[String]) -> String {
+    if attempts.is_empty() {
+        return String::new();
+    }
+    format!(
+        " (after {} earlier failed attempt(s): {})",
+        attempts.len(),
+        attempts.join("; ")
+    )
 }
 
 // ANCHOR: run_task
@@ -96,6 +137,7 @@ pub(crate) fn run_task<U>(
     catch_unwind(AssertUnwindSafe(task)).map_err(|payload| TaskError {
         index,
         message: panic_message(payload.as_ref()),
+        earlier_attempts: Vec::new(),
     })
 }
 
@@ -122,7 +164,8 @@ mod tests {
             err,
             TaskError {
                 index: 3,
-                message: "bad input 7".into()
+                message: "bad input 7".into(),
+                earlier_attempts: Vec::new(),
             }
         );
         assert_eq!(err.to_string(), "task 3 panicked: bad input 7");

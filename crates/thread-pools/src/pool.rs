@@ -1,17 +1,23 @@
 //! [`Pool`]: the `multiprocessing.Pool` vocabulary (`map`, `map_async`,
-//! `starmap`, `imap_unordered`) on one small type built on `crossbeam-channel`.
+//! `starmap`, `imap`, `imap_unordered`) on one small type built on
+//! `crossbeam-channel`. Its settings (initializer, retries, chunk size,
+//! in-flight bound, progress) are in `builder.rs`; the lazy, bounded `imap`
+//! streams in `imap.rs`.
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender, unbounded};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
+use workloads::progress::Tracker;
 
-use crate::{PoolError, TaskError, default_chunk, run_task};
-
-/// A unit of work for a worker: a boxed closure it runs once.
-type Job = Box<dyn FnOnce() + Send + 'static>;
+use crate::builder::{PoolBuilder, Settings};
+use crate::imap::{Feed, Imap, Unordered};
+use crate::job::{Job, Part, Reply, Runner, lost};
+use crate::{PoolError, TaskError, default_chunk, panic_message};
 
 // ANCHOR: pool_struct
 /// A fixed set of worker threads fed from one job queue, with Python's
@@ -28,6 +34,7 @@ type Job = Box<dyn FnOnce() + Send + 'static>;
 /// finish every task already submitted, and joins them.
 pub struct Pool {
     jobs: usize,
+    settings: Settings,
     queue: Option<Sender<Job>>,
     workers: Vec<JoinHandle<()>>,
 }
@@ -40,25 +47,51 @@ impl fmt::Debug for Pool {
 }
 
 impl Pool {
-    // ANCHOR: pool_new
-    /// Starts `jobs` worker threads. `jobs = 0` is an error.
+    /// Starts `jobs` worker threads with the default settings. `jobs = 0` is
+    /// an error.
     pub fn new(jobs: usize) -> Result<Pool, PoolError> {
-        if jobs == 0 {
-            return Err(PoolError::ZeroJobs);
-        }
+        Self::builder().jobs(jobs).build()
+    }
+
+    /// Settings beyond the size: initializer, retries, chunk size, in-flight
+    /// bound, progress.
+    pub fn builder() -> PoolBuilder {
+        PoolBuilder::defaults()
+    }
+
+    // ANCHOR: pool_new
+    /// Starts the workers; each runs the initializer (if any) and reports
+    /// whether it is ready before taking jobs.
+    pub(crate) fn start(builder: PoolBuilder) -> Result<Pool, PoolError> {
+        let jobs = builder.jobs;
         let (queue, jobs_rx) = unbounded::<Job>();
+        let (ready_tx, ready_rx) = unbounded::<(usize, Result<(), String>)>();
         // Built before the threads, so that if a spawn fails, dropping the
         // half-built pool still joins the workers already started.
         let mut pool = Pool {
             jobs,
+            settings: builder.settings,
             queue: Some(queue),
             workers: Vec::with_capacity(jobs),
         };
         for k in 0..jobs {
-            let jobs_rx = jobs_rx.clone();
+            let (jobs_rx, ready) = (jobs_rx.clone(), ready_tx.clone());
+            let init = builder.initializer.clone();
             let worker = std::thread::Builder::new()
                 .name(format!("pool-worker-{k}"))
                 .spawn(move || {
+                    let initialised = match init {
+                        None => Ok(()),
+                        Some(init) => catch_unwind(AssertUnwindSafe(|| init(k)))
+                            .unwrap_or_else(|panic| {
+                                Err(format!("panicked: {}", panic_message(&*panic)))
+                            }),
+                    };
+                    let ok = initialised.is_ok();
+                    let _ = ready.send((k, initialised));
+                    if !ok {
+                        return; // the pool is not built; take no job
+                    }
                     // Ends when the queue is closed and empty.
                     for job in jobs_rx {
                         // Jobs catch their tasks' panics; this is a backstop
@@ -67,6 +100,16 @@ impl Pool {
                     }
                 })?;
             pool.workers.push(worker);
+        }
+        drop(ready_tx);
+        for _ in 0..jobs {
+            match ready_rx.recv() {
+                Ok((_, Ok(()))) => {}
+                Ok((worker, Err(message))) => {
+                    return Err(PoolError::Initializer { worker, message });
+                }
+                Err(_) => unreachable!("every worker reports before it exits"),
+            }
         }
         Ok(pool)
     }
@@ -77,10 +120,10 @@ impl Pool {
         self.jobs
     }
 
-    fn submit(&self, job: Job) {
+    pub(crate) fn submit(&self, job: Job) {
         // Sending fails only if every worker has exited, which the backstop
-        // above prevents. If it ever did, the job (and its result sender)
-        // would be dropped and the waiting side reports the task as lost.
+        // above prevents. If it ever did, the job would be dropped, and its
+        // `Reply` reports its tasks as lost: nothing waits forever.
         let queue = self.queue.as_ref().expect("the queue lives until drop");
         let _ = queue.send(job);
     }
@@ -94,7 +137,7 @@ impl Pool {
         f: F,
     ) -> Vec<Result<U, TaskError>>
     where
-        T: Send + 'static,
+        T: Clone + Send + 'static,
         U: Send + 'static,
         F: Fn(T) -> U + Send + Sync + 'static,
     {
@@ -103,45 +146,61 @@ impl Pool {
     // ANCHOR_END: pool_map
 
     // ANCHOR: pool_map_async
-    /// `pool.map_async(f, inputs)`: submits the tasks and returns at once; call
-    /// [`MapHandle::wait`] for the results (in input order). Tasks are sent in
-    /// chunks of [`default_chunk`] inputs, like Python's pool, so tiny tasks
-    /// do not pay one queue message each.
+    /// `pool.map_async(f, inputs)`: submits every task and returns at once;
+    /// call [`MapHandle::wait`] (or [`MapHandle::get`] with a timeout) for the
+    /// results, in input order. Tasks are sent in chunks of
+    /// [`default_chunk`] inputs, like Python's pool, so tiny tasks do not pay
+    /// one queue message each. Like Python's, it takes the whole input at
+    /// once: for a long lazy input, use [`Pool::imap`].
     pub fn map_async<T, U, F>(
         &self,
         inputs: impl IntoIterator<Item = T>,
         f: F,
     ) -> MapHandle<U>
     where
-        T: Send + 'static,
+        T: Clone + Send + 'static,
         U: Send + 'static,
         F: Fn(T) -> U + Send + Sync + 'static,
     {
         let inputs: Vec<T> = inputs.into_iter().collect();
         let len = inputs.len();
-        let chunk = default_chunk(len, self.jobs);
-        let f = Arc::new(f);
+        let chunk = self.chunksize(default_chunk(len, self.jobs));
+        let run = self.runner(Some(len as u64), f);
         let (results_tx, results_rx) = unbounded();
         let mut inputs = inputs.into_iter();
         for first in (0..len).step_by(chunk) {
             let part: Vec<T> = inputs.by_ref().take(chunk).collect();
-            let (f, results_tx) = (Arc::clone(&f), results_tx.clone());
-            self.submit(Box::new(move || {
-                let results: Vec<_> = part
-                    .into_iter()
-                    .enumerate()
-                    .map(|(k, input)| run_task(first + k, || f(input)))
-                    .collect();
-                let _ = results_tx.send((first, results));
-            }));
+            let reply = Reply::new(results_tx.clone(), first, part.len());
+            self.submit(run.job(first, part, reply));
         }
         MapHandle {
             slots: (0..len).map(|_| None).collect(),
             received: 0,
             results: results_rx,
+            tracker: run.tracker.clone(),
+            cancelled: Arc::clone(&run.cancelled),
         }
     }
     // ANCHOR_END: pool_map_async
+
+    /// The chunk size set on the builder, or `default`.
+    pub(crate) fn chunksize(&self, default: usize) -> usize {
+        self.settings.chunksize.unwrap_or(default).max(1)
+    }
+
+    /// What the jobs of one call share: `f`, the retries, the progress
+    /// tracker of `total` tasks, and the cancel flag.
+    pub(crate) fn runner<T, U, F>(&self, total: Option<u64>, f: F) -> Runner<F>
+    where
+        F: Fn(T) -> U,
+    {
+        Runner {
+            f: Arc::new(f),
+            retries: self.settings.retries,
+            tracker: self.settings.progress.start(total),
+            cancelled: Arc::new(AtomicBool::new(false)),
+        }
+    }
 
     // ANCHOR: pool_starmap
     /// `pool.starmap(f, tuples)`: each input is a tuple of arguments, unpacked
@@ -153,7 +212,7 @@ impl Pool {
         f: F,
     ) -> Vec<Result<F::Output, TaskError>>
     where
-        A: Send + 'static,
+        A: Clone + Send + 'static,
         F: StarFn<A> + Send + Sync + 'static,
         F::Output: Send + 'static,
     {
@@ -162,36 +221,49 @@ impl Pool {
     // ANCHOR_END: pool_starmap
 
     // ANCHOR: pool_imap_unordered
-    /// `pool.imap_unordered(f, inputs)`: one queue message per task, and an
-    /// iterator that yields `(index, result)` as each task completes. Every
-    /// index is yielded exactly once.
-    pub fn imap_unordered<T, U, F>(
-        &self,
-        inputs: impl IntoIterator<Item = T>,
+    /// `pool.imap_unordered(f, inputs)`: an iterator that yields
+    /// `(index, result)` as each task completes; every index is yielded
+    /// exactly once. One queue message per task unless the builder set a
+    /// `chunksize`. Lazy and bounded: inputs are pulled only as results are
+    /// taken, at most `max_in_flight` ahead.
+    pub fn imap_unordered<'a, I, T, U, F>(
+        &'a self,
+        inputs: I,
         f: F,
-    ) -> Unordered<U>
+    ) -> Unordered<'a, U>
     where
-        T: Send + 'static,
+        I: IntoIterator<Item = T>,
+        I::IntoIter: 'a,
+        T: Clone + Send + 'static,
         U: Send + 'static,
         F: Fn(T) -> U + Send + Sync + 'static,
     {
-        let f = Arc::new(f);
-        let (results_tx, results_rx) = unbounded();
-        let mut len = 0;
-        for (index, input) in inputs.into_iter().enumerate() {
-            let (f, results_tx) = (Arc::clone(&f), results_tx.clone());
-            self.submit(Box::new(move || {
-                let _ = results_tx.send((index, run_task(index, || f(input))));
-            }));
-            len += 1;
-        }
-        Unordered {
-            seen: vec![false; len],
-            remaining: len,
-            results: results_rx,
-        }
+        Unordered::new(Feed::new(self, inputs.into_iter(), f))
     }
     // ANCHOR_END: pool_imap_unordered
+
+    // ANCHOR: pool_imap
+    /// `pool.imap(f, inputs)`: the results in input order, as an iterator,
+    /// lazily: inputs are pulled from `inputs` only as results are taken, at
+    /// most `max_in_flight` ahead, so a generator of 10^7 items never sits
+    /// in memory. A slow task holds back the results after it (they wait,
+    /// counted in flight, until it is done).
+    pub fn imap<'a, I, T, U, F>(&'a self, inputs: I, f: F) -> Imap<'a, U>
+    where
+        I: IntoIterator<Item = T>,
+        I::IntoIter: 'a,
+        T: Clone + Send + 'static,
+        U: Send + 'static,
+        F: Fn(T) -> U + Send + Sync + 'static,
+    {
+        Imap::new(Feed::new(self, inputs.into_iter(), f))
+    }
+    // ANCHOR_END: pool_imap
+
+    pub(crate) fn max_in_flight(&self, chunk: usize) -> usize {
+        let default = 2 * self.jobs * chunk;
+        self.settings.max_in_flight.unwrap_or(default).max(1)
+    }
 }
 
 // ANCHOR: pool_drop
@@ -207,22 +279,15 @@ impl Drop for Pool {
 }
 // ANCHOR_END: pool_drop
 
-/// The message reporting a task whose worker vanished before it ran. Cannot
-/// happen with [`Pool`]'s workers; it keeps `wait` from ever hanging or
-/// returning fewer results than inputs.
-fn lost(index: usize) -> TaskError {
-    TaskError {
-        index,
-        message: "lost: no worker ran this task".to_owned(),
-    }
-}
-
 // ANCHOR: map_handle
 /// The pending results of [`Pool::map_async`] (Python's `AsyncResult`).
+/// Dropping it without waiting skips the tasks not started yet.
 pub struct MapHandle<U> {
     slots: Vec<Option<Result<U, TaskError>>>,
     received: usize,
-    results: Receiver<(usize, Vec<Result<U, TaskError>>)>,
+    results: Receiver<Part<U>>,
+    tracker: Tracker,
+    cancelled: Arc<AtomicBool>,
 }
 
 impl<U> MapHandle<U> {
@@ -234,10 +299,32 @@ impl<U> MapHandle<U> {
                 Err(_) => break, // every sender gone: report the rest as lost
             }
         }
-        let slots = self.slots.into_iter().enumerate();
-        slots
-            .map(|(i, slot)| slot.unwrap_or_else(|| Err(lost(i))))
-            .collect()
+        self.take()
+    }
+
+    /// Python's `get(timeout)`: the results if every task is done within
+    /// `timeout`; otherwise [`NotReady`], which gives the handle back (the
+    /// tasks keep running) to wait again or drop.
+    pub fn get(
+        mut self,
+        timeout: Duration,
+    ) -> Result<Vec<Result<U, TaskError>>, NotReady<U>> {
+        let Some(deadline) = Instant::now().checked_add(timeout) else {
+            return Ok(self.wait()); // no deadline this side of the end of time
+        };
+        while self.received < self.slots.len() {
+            match self.results.recv_deadline(deadline) {
+                Ok(part) => self.store(part),
+                Err(RecvTimeoutError::Timeout) => {
+                    return Err(NotReady {
+                        timeout,
+                        handle: self,
+                    });
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        Ok(self.take())
     }
 
     /// Whether every task has finished (Python's `ready()`); never blocks.
@@ -248,14 +335,28 @@ impl<U> MapHandle<U> {
         self.received == self.slots.len()
     }
 
-    fn store(&mut self, (first, results): (usize, Vec<Result<U, TaskError>>)) {
+    fn store(&mut self, (first, results): Part<U>) {
         self.received += results.len();
         for (k, result) in results.into_iter().enumerate() {
             self.slots[first + k] = Some(result);
         }
     }
+
+    fn take(&mut self) -> Vec<Result<U, TaskError>> {
+        self.tracker.finish();
+        let slots = std::mem::take(&mut self.slots).into_iter().enumerate();
+        slots
+            .map(|(i, slot)| slot.unwrap_or_else(|| Err(lost(i))))
+            .collect()
+    }
 }
 // ANCHOR_END: map_handle
+
+impl<U> Drop for MapHandle<U> {
+    fn drop(&mut self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+    }
+}
 
 impl<U> fmt::Debug for MapHandle<U> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -266,50 +367,35 @@ impl<U> fmt::Debug for MapHandle<U> {
     }
 }
 
-/// The as-completed stream of [`Pool::imap_unordered`]: `(index, result)`
-/// pairs in the order the tasks finish.
-pub struct Unordered<U> {
-    seen: Vec<bool>,
-    remaining: usize,
-    results: Receiver<(usize, Result<U, TaskError>)>,
+/// [`MapHandle::get`] ran out of time; the handle is inside, still valid.
+pub struct NotReady<U> {
+    /// How long `get` waited.
+    pub timeout: Duration,
+    /// The handle, to wait again (or drop, to skip the tasks not started).
+    pub handle: MapHandle<U>,
 }
 
-impl<U> Iterator for Unordered<U> {
-    type Item = (usize, Result<U, TaskError>);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.remaining == 0 {
-            return None;
-        }
-        self.remaining -= 1;
-        match self.results.recv() {
-            Ok((index, result)) => {
-                self.seen[index] = true;
-                Some((index, result))
-            }
-            Err(_) => {
-                // Every sender gone: report the first task never seen.
-                let index = self.seen.iter().position(|seen| !seen)?;
-                self.seen[index] = true;
-                Some((index, Err(lost(index))))
-            }
-        }
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.remaining, Some(self.remaining))
-    }
-}
-
-impl<U> ExactSizeIterator for Unordered<U> {}
-
-impl<U> fmt::Debug for Unordered<U> {
+impl<U> fmt::Debug for NotReady<U> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Unordered")
-            .field("remaining", &self.remaining)
+        f.debug_struct("NotReady")
+            .field("timeout", &self.timeout)
+            .field("handle", &self.handle)
             .finish()
     }
 }
+
+impl<U> fmt::Display for NotReady<U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (done, total) = (self.handle.received, self.handle.slots.len());
+        write!(
+            f,
+            "results not ready after {:?}: {done} of {total} tasks done",
+            self.timeout
+        )
+    }
+}
+
+impl<U> std::error::Error for NotReady<U> {}
 
 // ANCHOR: star_fn
 /// A function that can be called with a tuple of its arguments: what lets

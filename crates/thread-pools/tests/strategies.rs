@@ -181,7 +181,7 @@ fn unordered_yields_every_index_exactly_once() {
             }
             i * 2
         });
-        assert_eq!(stream.len(), 200);
+        assert_eq!(stream.size_hint(), (200, Some(200)));
         let mut seen = HashSet::new();
         for (index, result) in stream {
             assert!(seen.insert(index), "index {index} yielded twice");
