@@ -46,9 +46,7 @@ impl ArrayError {
         let ArrayError::Missing { missing, .. } = self else {
             return None;
         };
-        let ids: Vec<String> =
-            missing.iter().map(|(s, _)| s.index.to_string()).collect();
-        Some(ids.join(","))
+        Some(missing_ids(missing))
     }
 }
 
@@ -67,7 +65,14 @@ fn missing_message(missing: &[(Shard, Vec<u64>)], size: u64) -> String {
             shown.join(", "),
         );
     }
+    text += &format!("\narray ids to resubmit: {}", missing_ids(missing));
     text
+}
+
+fn missing_ids(missing: &[(Shard, Vec<u64>)]) -> String {
+    let ids: Vec<String> =
+        missing.iter().map(|(s, _)| s.index.to_string()).collect();
+    ids.join(",")
 }
 
 /// What one shard did, printed as JSON by `shard` so the launcher can read it.
