@@ -5,6 +5,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::init::InitCall;
 use crate::wire::MAX_FRAME;
 use crate::{PoolError, ProcessPool};
 
@@ -19,6 +20,9 @@ pub struct PoolBuilder {
     pub(crate) timeout: Option<Duration>,
     pub(crate) max_tasks_per_worker: Option<usize>,
     pub(crate) max_message_bytes: usize,
+    pub(crate) retries: usize,
+    pub(crate) max_in_flight: Option<usize>,
+    pub(crate) init: Option<Result<InitCall, String>>,
 }
 
 impl PoolBuilder {
@@ -104,6 +108,9 @@ pub(crate) struct Config {
     pub(crate) timeout: Option<Duration>,
     pub(crate) max_tasks: usize,
     pub(crate) max_message: usize,
+    pub(crate) retries: usize,
+    /// Run in every new worker before its first task.
+    pub(crate) init: Option<InitCall>,
     /// Identifies this pool's workers (sent in the marker, echoed in hello).
     pub(crate) nonce: u64,
 }
@@ -118,6 +125,9 @@ impl PoolBuilder {
             timeout: None,
             max_tasks_per_worker: None,
             max_message_bytes: MAX_FRAME,
+            retries: 0,
+            max_in_flight: None,
+            init: None,
         }
     }
 
@@ -142,6 +152,14 @@ impl PoolBuilder {
                 "max_message_bytes must be between 1 KiB and 1 GiB",
             ));
         }
+        if self.max_in_flight == Some(0) {
+            return Err(PoolError::Invalid("max_in_flight must be at least 1"));
+        }
+        if let Some(Err(detail)) = &self.init {
+            let exe = self.exe.clone().unwrap_or_default();
+            let detail = detail.clone();
+            return Err(PoolError::Initializer { exe, detail });
+        }
         Ok(self)
     }
 
@@ -160,6 +178,8 @@ impl PoolBuilder {
                 .filter(|t| std::time::Instant::now().checked_add(*t).is_some()),
             max_tasks: self.max_tasks_per_worker.unwrap_or(usize::MAX),
             max_message: self.max_message_bytes,
+            retries: self.retries,
+            init: self.init.clone().and_then(Result::ok),
             nonce: nonce(),
         })
     }

@@ -35,6 +35,8 @@ pub fn registry() -> Registry {
         .with::<ScaleBy>()
         .with::<Blob>()
         .with::<Counted>()
+        .with::<Flaky>()
+        .with::<Setup>()
 }
 
 /// `square(x)`: the trivial task that measures what a round trip costs.
@@ -235,6 +237,67 @@ impl Task for Counted {
         record_execution(&dir, id);
         Misbehave::run(behaviour)
     }
+}
+
+/// Records each execution like [`Counted`]; its first `fails` executions
+/// behave as told, the later ones return the task id: a task that a retry
+/// can rescue. `(directory, task id, fails, behaviour)`.
+#[derive(Debug)]
+pub struct Flaky;
+
+impl Task for Flaky {
+    const NAME: &'static str = "flaky";
+    type Input = (String, u64, u64, Behaviour);
+    type Output = u64;
+    fn run((dir, id, fails, behaviour): (String, u64, u64, Behaviour)) -> u64 {
+        record_execution(&dir, id);
+        if executions(&dir, id) <= fails {
+            Misbehave::run(behaviour)
+        } else {
+            id
+        }
+    }
+}
+
+/// A worker initializer ([`crate::PoolBuilder::initializer`]): records its
+/// run in `directory` as task `0` (unless the directory is empty); its first
+/// `good_runs` runs behave well, the later ones as told; then it sets
+/// [`SETTING`] in the worker. A setting of 0 is refused with an error.
+/// `(directory, setting, good_runs, behaviour)`.
+#[derive(Debug)]
+pub struct Setup;
+
+impl Task for Setup {
+    const NAME: &'static str = "setup";
+    type Input = (String, u64, u64, Behaviour);
+    type Output = Result<(), String>;
+    fn run(
+        (dir, setting, good_runs, bad): (String, u64, u64, Behaviour),
+    ) -> Self::Output {
+        if !dir.is_empty() {
+            record_execution(&dir, 0);
+            if executions(&dir, 0) > good_runs {
+                Misbehave::run(bad);
+            }
+        }
+        if setting == 0 {
+            return Err("a setting of 0 makes no sense".into());
+        }
+        SETTING.store(setting, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// How many executions of task `id` are recorded in `dir`.
+fn executions(dir: &str, id: u64) -> u64 {
+    let prefix = format!("{id}.");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let names = entries.flatten().map(|e| e.file_name());
+    names
+        .filter(|n| n.to_string_lossy().starts_with(&prefix))
+        .count() as u64
 }
 
 /// Creates `dir/<id>.<pid>.<n>` for the first free `n`.

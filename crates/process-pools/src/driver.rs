@@ -12,6 +12,7 @@ use crossbeam_channel::{Receiver, Sender, never, select};
 
 use crate::TaskErrorKind;
 use crate::builder::Config;
+use crate::init::InitFailures;
 use crate::process::{self, Event, SpawnError, Worker};
 use crate::stream::{Batch, Chunk};
 use crate::wire::{self, MAX_FRAME};
@@ -57,6 +58,8 @@ pub(crate) struct Driver {
     chunk_since: Instant,
     /// Whether this worker's chunks finish quickly enough to send ahead.
     fast: bool,
+    /// The last failure of the pool's initializer in this slot.
+    init_failures: InitFailures,
 }
 
 impl Driver {
@@ -80,6 +83,7 @@ impl Driver {
             running_since: None,
             chunk_since: Instant::now(),
             fast: false,
+            init_failures: InitFailures::default(),
         }
     }
 
@@ -139,7 +143,11 @@ impl Driver {
 
     /// Starts a worker for this slot.
     fn spawn(&mut self) -> Result<(), SpawnError> {
-        let worker = process::spawn(&self.config)?;
+        let worker = process::spawn(&self.config).inspect_err(|e| {
+            if let SpawnError::InitFailed(detail) = e {
+                self.init_failures.record(detail);
+            }
+        })?;
         if let Ok(mut pids) = self.pids.lock() {
             pids[self.slot] = worker.pid;
         }
@@ -153,7 +161,7 @@ impl Driver {
     /// worker died); if that fails too, the chunk fails with the reason, and
     /// the next chunk will try again. Returns whether the pool goes on.
     fn restart(&mut self) -> bool {
-        if self.spawn().is_ok() {
+        if self.init_failures.recent().is_none() && self.spawn().is_ok() {
             return true;
         }
         let chunk = match self.backlog.pop_front() {
@@ -166,10 +174,17 @@ impl Driver {
                 recv(self.stop) -> _ => return false,
             },
         };
+        if let Some(failed) = self.init_failures.recent() {
+            chunk.fail_from(0, &failed); // no worker per task while it fails
+            return true;
+        }
         match self.spawn() {
             Ok(()) => self.backlog.push_front(chunk),
             Err(SpawnError::Failed(detail) | SpawnError::NotHooked(detail)) => {
                 chunk.fail_from(0, &TaskErrorKind::WorkerUnavailable { detail });
+            }
+            Err(SpawnError::InitFailed(detail)) => {
+                chunk.fail_from(0, &TaskErrorKind::InitializerFailed { detail });
             }
         }
         true
@@ -267,6 +282,8 @@ impl Driver {
     fn on_frames(&mut self, bytes: &[u8]) -> Result<(), ()> {
         let (frames, _) = wire::complete_frames(bytes, MAX_FRAME).map_err(|_| ())?;
         let mut batch = Batch::default();
+        let mut again = Vec::new(); // failed tasks to retry (opt-in)
+        let retries = self.config.retries;
         let outcome = frames.into_iter().try_for_each(|(start, end)| {
             let frame = &bytes[start..end];
             let front = self.in_flight.front_mut().ok_or(())?;
@@ -283,7 +300,15 @@ impl Driver {
                     let task = front.chunk.first + front.reported;
                     front.reported += 1;
                     self.running_since = None;
-                    batch.push(&front.chunk.call, task, &frame[1..]);
+                    let retrying = retries > 0;
+                    match crate::retry::failure_in(frame, retrying) {
+                        Some(kind) => again.extend(front.chunk.failed(
+                            task - front.chunk.first,
+                            kind,
+                            retries,
+                        )),
+                        None => batch.push(&front.chunk.call, task, &frame[1..]),
+                    }
                     if front.reported == front.chunk.len() {
                         self.fast = self.chunk_since.elapsed() < PREFETCH_BELOW;
                         self.in_flight.pop_front();
@@ -314,6 +339,7 @@ impl Driver {
             Ok(())
         });
         batch.send();
+        self.backlog.extend(again);
         outcome
     }
     // ANCHOR_END: on_frames
@@ -350,6 +376,7 @@ impl Driver {
             return;
         };
         let mut late = Vec::new();
+        let mut again = None;
         let status = worker.stop_with(LOST_GRACE, |frames| late.push(frames));
         for frames in late {
             let _ = self.on_frames(&frames);
@@ -361,9 +388,10 @@ impl Driver {
                 pid: worker.pid,
                 status,
             });
-            let _ = front.chunk.call.tx.send(crate::stream::Delivery::Failed(
-                kind.of(front.chunk.first + front.reported),
-            ));
+            // It fails, or with opt-in retries runs again, on a fresh worker.
+            again = front
+                .chunk
+                .failed(front.reported, kind, self.config.retries);
             front.reported += 1;
         }
         let unstarted = self
@@ -371,7 +399,7 @@ impl Driver {
             .drain(..)
             .map(|f| f.chunk.slice(f.reported, f.chunk.len()))
             .filter(|chunk| chunk.len() > 0);
-        let mut backlog: VecDeque<Chunk> = unstarted.collect();
+        let mut backlog: VecDeque<Chunk> = unstarted.chain(again).collect();
         backlog.extend(self.backlog.drain(..));
         self.backlog = backlog;
         self.running_since = None;

@@ -8,12 +8,15 @@ use std::time::Duration;
 /// Why one task has no result: which task (its position in the input) and
 /// what happened to it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("task {task} {kind}")]
+#[error("task {task} {kind}{}", crate::retry::earlier_note(.earlier))]
 pub struct TaskError {
     /// The position of the task in the input.
     pub task: usize,
-    /// What went wrong.
+    /// What went wrong (in its last attempt).
     pub kind: TaskErrorKind,
+    /// What went wrong in the earlier attempts, oldest first: empty unless
+    /// the pool retries ([`crate::PoolBuilder::retries`]).
+    pub earlier: Vec<TaskErrorKind>,
 }
 
 /// What went wrong with one task.
@@ -85,6 +88,13 @@ pub enum TaskErrorKind {
         /// Why.
         detail: String,
     },
+    /// The pool's initializer failed in the fresh worker that was to run
+    /// the task ([`crate::PoolBuilder::initializer`]).
+    #[error("failed: {detail}")]
+    InitializerFailed {
+        /// Which initializer, and how it failed.
+        detail: String,
+    },
     /// The pool's machinery stopped before the task finished (a bug).
     #[error("was lost: the pool stopped before it finished")]
     Lost,
@@ -97,6 +107,7 @@ impl TaskErrorKind {
         TaskError {
             task,
             kind: self.clone(),
+            earlier: Vec::new(),
         }
     }
 }
@@ -116,6 +127,15 @@ pub enum PoolError {
         /// The worker executable.
         exe: PathBuf,
         /// Why.
+        detail: String,
+    },
+    /// The initializer failed in a new worker
+    /// ([`crate::PoolBuilder::initializer`]).
+    #[error("the initializer failed in worker {exe:?}: {detail}")]
+    Initializer {
+        /// The worker executable.
+        exe: PathBuf,
+        /// Which initializer, and how it failed.
         detail: String,
     },
     /// The worker program ran its whole `main` instead of serving tasks (it

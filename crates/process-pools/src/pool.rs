@@ -69,6 +69,8 @@ pub struct ProcessPool {
     pids: Arc<Mutex<Vec<u32>>>,
     chunksize: usize,
     max_message: usize,
+    /// Chunks a lazy call keeps submitted ahead ([`crate::lazy`]).
+    pub(crate) max_in_flight: usize,
 }
 // ANCHOR_END: pool_struct
 
@@ -97,6 +99,7 @@ impl ProcessPool {
             pids: Arc::clone(&pids),
             chunksize: settings.chunksize,
             max_message: config.max_message,
+            max_in_flight: settings.max_in_flight.unwrap_or(2 * settings.workers),
         };
         for slot in 0..settings.workers {
             let driver = Driver::new(
@@ -127,6 +130,10 @@ impl ProcessPool {
                 }
                 Ok(Err(SpawnError::Failed(detail))) => {
                     return Err(spawn_error(&config, detail));
+                }
+                Ok(Err(SpawnError::InitFailed(detail))) => {
+                    let exe = config.exe.clone();
+                    return Err(PoolError::Initializer { exe, detail });
                 }
                 Err(_) => {
                     return Err(spawn_error(&config, "a driver stopped".into()));
@@ -184,16 +191,7 @@ impl ProcessPool {
             tx,
             cancelled: Arc::clone(&cancelled),
         });
-        let mut chunker = Chunker::<T> {
-            jobs: self.jobs.as_ref().expect("the pool is running"),
-            call: &call,
-            chunksize: self.chunksize,
-            room: self
-                .max_message
-                .saturating_sub(chunk_overhead(T::NAME.len())),
-            chunk: None,
-            _task: PhantomData,
-        };
+        let mut chunker = self.chunker::<T>(&call);
         let mut total = 0;
         for input in inputs {
             chunker.add(total, &input);
@@ -212,10 +210,29 @@ impl ProcessPool {
     }
 }
 
+impl ProcessPool {
+    /// A chunker for a call of `T`.
+    pub(crate) fn chunker<'a, T: Task>(
+        &'a self,
+        call: &'a Arc<Call>,
+    ) -> Chunker<'a, T> {
+        Chunker {
+            jobs: self.jobs.as_ref().expect("the pool is running"),
+            call,
+            chunksize: self.chunksize,
+            room: self
+                .max_message
+                .saturating_sub(chunk_overhead(T::NAME.len())),
+            chunk: None,
+            _task: PhantomData,
+        }
+    }
+}
+
 // ANCHOR: chunker
 /// Cuts the inputs of one call into chunks of at most `chunksize` tasks that
 /// fit in one message; an input too large for any message fails alone.
-struct Chunker<'a, T> {
+pub(crate) struct Chunker<'a, T> {
     jobs: &'a Sender<Chunk>,
     call: &'a Arc<Call>,
     chunksize: usize,
@@ -225,7 +242,7 @@ struct Chunker<'a, T> {
 }
 
 impl<T: Task> Chunker<'_, T> {
-    fn add(&mut self, task: usize, input: &T::Input) {
+    pub(crate) fn add(&mut self, task: usize, input: &T::Input) {
         if T::NAME.len() > usize::from(u8::MAX) {
             let detail = format!("the task name `{}` is over 255 bytes", T::NAME);
             return self.fail(task, TaskErrorKind::BadMessage { detail });
@@ -258,6 +275,7 @@ impl<T: Task> Chunker<'_, T> {
             payload: Vec::new(),
             ends: Vec::new(),
             call: Arc::clone(self.call),
+            failures: Vec::new(),
         });
         chunk.payload.extend_from_slice(&encoded);
         chunk.ends.push(chunk.payload.len() as u32);
@@ -267,7 +285,7 @@ impl<T: Task> Chunker<'_, T> {
     }
 
     /// Sends the chunk being filled, if any.
-    fn send(&mut self) {
+    pub(crate) fn send(&mut self) {
         if let Some(chunk) = self.chunk.take() {
             let _ = self.jobs.send(chunk);
         }

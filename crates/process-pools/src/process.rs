@@ -38,6 +38,8 @@ pub(crate) enum Event {
 pub(crate) enum SpawnError {
     /// The program ran its `main` instead of serving (no hook).
     NotHooked(String),
+    /// Its initializer failed ([`crate::PoolBuilder::initializer`]).
+    InitFailed(String),
     /// Anything else.
     Failed(String),
 }
@@ -105,12 +107,12 @@ pub(crate) fn spawn(config: &Config) -> Result<Worker, SpawnError> {
         return Err(failed(e));
     }
     match handshake(&mut worker, config.nonce) {
-        Ok(()) => Ok(worker),
+        Ok(()) => initialize(worker, config),
         Err(SpawnError::NotHooked(detail)) => {
             worker.stop(Duration::from_secs(1));
             Err(SpawnError::NotHooked(detail))
         }
-        Err(SpawnError::Failed(_)) => {
+        Err(SpawnError::Failed(_) | SpawnError::InitFailed(_)) => {
             let status = worker.stop(Duration::from_millis(100));
             Err(SpawnError::Failed(format!(
                 "it did not answer as a worker ({status}); {HOOK_FIX}"
@@ -145,6 +147,22 @@ fn handshake(worker: &mut Worker, nonce: u64) -> Result<(), SpawnError> {
     }
 }
 // ANCHOR_END: spawn
+
+/// Runs the pool's initializer, if any, in a worker that said hello.
+fn initialize(mut worker: Worker, config: &Config) -> Result<Worker, SpawnError> {
+    let Some(init) = &config.init else {
+        return Ok(worker);
+    };
+    match crate::init::run(&mut worker, init, config.timeout, config.max_message) {
+        Ok(()) => Ok(worker),
+        Err(e) => {
+            let status = worker.stop(Duration::from_millis(100));
+            Err(SpawnError::InitFailed(
+                e.describe(init, worker.pid, &status),
+            ))
+        }
+    }
+}
 
 fn is_hello(bytes: &[u8], nonce: u64) -> bool {
     bytes.len() == 4 + 17

@@ -47,6 +47,9 @@ pub(crate) struct Chunk {
     pub(crate) payload: Vec<u8>,
     pub(crate) ends: Vec<u32>,
     pub(crate) call: Arc<Call>,
+    /// How the earlier attempts of a retried task failed ([`crate::retry`]);
+    /// only a chunk of one task has any.
+    pub(crate) failures: Vec<TaskErrorKind>,
 }
 
 impl Chunk {
@@ -65,13 +68,16 @@ impl Chunk {
             payload: self.payload[start as usize..end as usize].to_vec(),
             ends: self.ends[from..to].iter().map(|e| e - start).collect(),
             call: Arc::clone(&self.call),
+            failures: self.failures.clone(),
         }
     }
 
     /// Fails items `from..` with `kind`.
     pub(crate) fn fail_from(&self, from: usize, kind: &TaskErrorKind) {
         for k in from..self.len() {
-            let _ = self.call.tx.send(Delivery::Failed(kind.of(self.first + k)));
+            let mut error = kind.of(self.first + k);
+            error.earlier.clone_from(&self.failures);
+            let _ = self.call.tx.send(Delivery::Failed(error));
         }
     }
 
@@ -161,18 +167,25 @@ impl<T: Task> ResultStream<'_, T> {
     }
 }
 
+/// What a failure reported by the worker means for its task.
+pub(crate) fn failure_kind(failure: Failure) -> TaskErrorKind {
+    match failure {
+        Failure::Panicked(message) => TaskErrorKind::Panicked { message },
+        Failure::OutputTooLarge { bytes, limit } => TaskErrorKind::TooLarge {
+            what: "output",
+            bytes,
+            limit,
+        },
+    }
+}
+
 /// One task's result: the whole message must decode as `T`'s result.
-fn decode_result<T: Task>(bytes: &[u8]) -> Result<T::Output, TaskErrorKind> {
+pub(crate) fn decode_result<T: Task>(
+    bytes: &[u8],
+) -> Result<T::Output, TaskErrorKind> {
     let decoded = postcard::take_from_bytes::<Result<T::Output, Failure>>(bytes);
     match decoded {
-        Ok((result, [])) => result.map_err(|failure| match failure {
-            Failure::Panicked(message) => TaskErrorKind::Panicked { message },
-            Failure::OutputTooLarge { bytes, limit } => TaskErrorKind::TooLarge {
-                what: "output",
-                bytes,
-                limit,
-            },
-        }),
+        Ok((result, [])) => result.map_err(failure_kind),
         Ok((_, rest)) => Err(TaskErrorKind::BadMessage {
             detail: format!(
                 "the result of `{}` as {} leaves {} bytes undecoded",

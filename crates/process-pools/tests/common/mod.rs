@@ -68,3 +68,43 @@ pub fn eventually(seconds: u64, mut done: impl FnMut() -> bool) -> bool {
     }
     done()
 }
+
+/// The pids of the processes that ran task `id`, one per execution, as
+/// recorded by the demo's `Counted`, `Flaky` and `Setup` (as task 0) in `dir`.
+pub fn executions(dir: &std::path::Path, id: u64) -> Vec<u32> {
+    let prefix = format!("{id}.");
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let rest = name.strip_prefix(&prefix)?;
+            rest.split('.').next()?.parse().ok()
+        })
+        .collect()
+}
+
+/// Holds the other tests of this binary back while one runs, so that its
+/// count of child processes sees only its own: take it first in a test that
+/// calls [`assert_no_children_left`].
+pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Fails if a process that this test process started is still running
+/// after a few seconds (then kills it by pid, so nothing outlives the test).
+/// Only meaningful under [`one_at_a_time`].
+pub fn assert_no_children_left() {
+    let me = std::process::id();
+    let clean = eventually(5, || live_children(me).is_empty());
+    let left = live_children(me);
+    for pid in &left {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(*pid as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    assert!(clean, "processes left behind: {left:?}");
+}
