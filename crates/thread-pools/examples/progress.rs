@@ -4,10 +4,11 @@
 //!
 //! ```text
 //! cargo run -p thread-pools --example progress
-//! cargo run -p thread-pools --example progress 2>/dev/null   # no bar: not a terminal
+//! cargo run -p thread-pools --example progress 2>progress.log # plain lines
 //! ```
-//! The bar is drawn only when stderr is a terminal, so redirected output and
-//! CI logs stay clean; the results on stdout are the same either way.
+//! The bar is drawn only when stderr is a terminal; redirected to a file (a
+//! log, a batch job) it becomes a plain line every few seconds and one at
+//! the end, without escape codes. The results on stdout are the same.
 
 use thread_pools::run_parallel_step;
 use workloads::sleepy;

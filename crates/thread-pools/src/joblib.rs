@@ -1,8 +1,8 @@
 //! joblib's `Parallel(n_jobs, verbose)(delayed(step)(p, **kwargs) for p in
 //! parameters)`, as one function.
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
+use workloads::progress::{Progress, Tracker};
 
 use crate::{TaskError, rayon_pool, run_task};
 
@@ -16,9 +16,9 @@ use crate::{TaskError, rayon_pool, run_task};
 /// `run_parallel_step(|p| step(p, trials), &parameters, jobs, verbose)`.
 /// Parameters are borrowed, so nothing needs to be `'static` or cloned.
 ///
-/// With `verbose`, a progress bar on stderr counts *completed* steps and
-/// shows an ETA — only when stderr is a terminal, so logs and pipes stay
-/// clean.
+/// With `verbose`, progress on stderr counts *completed* steps and failures
+/// and shows an ETA: a bar on a terminal, a plain line every few seconds in
+/// a log or batch job (see [`workloads::progress`]).
 ///
 /// # Panics
 /// If `jobs` is 0, or if the operating system refuses to start the threads.
@@ -35,45 +35,29 @@ where
 {
     assert!(jobs > 0, "run_parallel_step needs at least one job");
     let pool = rayon_pool(jobs).unwrap_or_else(|e| panic!("run_parallel_step: {e}"));
-    let bar = verbose
-        .then(|| progress_bar(parameters.len() as u64, jobs))
-        .flatten();
+    let progress = progress(parameters.len() as u64, jobs, verbose);
     let results = pool.install(|| {
         parameters
             .par_iter()
             .enumerate()
             .map(|(index, parameter)| {
                 let result = run_task(index, || step(parameter));
-                if let Some(bar) = &bar {
-                    bar.inc(1); // after the step: counts completed work
-                }
+                progress.record(&result); // after the step: completed work
                 result
             })
             .collect()
     });
-    if let Some(bar) = bar {
-        bar.finish();
-    }
+    progress.finish();
     results
 }
 // ANCHOR_END: run_parallel_step
 
 // ANCHOR: progress_bar
-/// A progress bar for `len` steps on stderr, or `None` when stderr is not a
-/// terminal (indicatif's stderr target is hidden then, and a hidden bar would
-/// only cost time).
-fn progress_bar(len: u64, jobs: usize) -> Option<ProgressBar> {
-    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-    if bar.is_hidden() {
-        return None;
-    }
-    let style = ProgressStyle::with_template(
-        "{prefix} [{bar:30}] {pos}/{len} done, {elapsed} elapsed, ETA {eta}",
-    )
-    .expect("the template is valid")
-    .progress_chars("=> ");
-    bar.set_style(style);
-    bar.set_prefix(format!("Parallel(n_jobs={jobs})"));
-    Some(bar)
+/// The progress of `len` steps when `verbose`: joblib's `verbose`. On a
+/// terminal an indicatif bar (`[Parallel(n_jobs=2)] [=====>    ] 9/20 done,
+/// 00:00:01, ETA 1s`); elsewhere a line every few seconds, so a log file or
+/// a Slurm job shows it too. Off, it costs one branch per step.
+fn progress(len: u64, jobs: usize, verbose: bool) -> Tracker {
+    Progress::auto_if(verbose, format!("Parallel(n_jobs={jobs})")).start(Some(len))
 }
 // ANCHOR_END: progress_bar

@@ -250,7 +250,8 @@ impl Buffer {
 fn progress_counts_completions_not_dispatches_and_failures() {
     bounded(LIMIT, || {
         let log = Buffer::default();
-        let progress = Progress::lines_to("pool", Duration::ZERO, log.clone());
+        let every = Duration::from_millis(5);
+        let progress = Progress::lines_to("pool", every, log.clone());
         let pool = Pool::builder().jobs(2).progress(progress).build().unwrap();
         let (release, gate) = crossbeam_channel::unbounded::<()>();
         let handle = pool.map_async(0..10u64, move |x| {
@@ -258,8 +259,15 @@ fn progress_counts_completions_not_dispatches_and_failures() {
             assert!(x % 4 != 3, "task {x} fails");
             x
         });
-        std::thread::sleep(Duration::from_millis(50));
-        assert_eq!(log.text(), "", "all submitted, none completed: nothing yet");
+        std::thread::sleep(Duration::from_millis(100));
+        let waiting = log.text();
+        assert!(!waiting.is_empty(), "a line every 5 ms");
+        assert!(
+            waiting
+                .lines()
+                .all(|l| l.starts_with("[pool] 0/10 done (0%)")),
+            "all submitted, none completed: {waiting}"
+        );
         for _ in 0..10 {
             release.send(()).unwrap();
         }

@@ -7,8 +7,9 @@
 //! where stderr goes:
 //!
 //! - on a terminal, an indicatif bar with the count, failures and an ETA;
-//! - anywhere else (a log file, a Slurm job, a pipe), a plain line every few
-//!   seconds and one at the end, like joblib's `verbose`:
+//! - anywhere else (a log file, a Slurm job, a pipe), a plain line now and
+//!   then (every second at first, every minute after ten minutes: a tenth
+//!   of the time elapsed) and one at the end, like joblib's `verbose`:
 //!   `[sweep] 1200/4096 done (29%), 2 failed, 3.1 s elapsed, ETA 7.5 s`.
 //!
 //! ```
@@ -25,15 +26,18 @@
 //! tracker.finish();
 //! ```
 //!
-//! Cost: a tracker is an `Arc` of two atomic counters; `add` is two atomic
-//! additions and, every [`CHECK_EVERY`] calls, a clock read. Runners of tiny
-//! tasks call it once per chunk. With [`Progress::Off`] the tracker is
-//! `None` inside and `add` does nothing.
+//! Cost: a tracker is an `Arc` of two atomic counters, and `add` is one or
+//! two atomic additions (the bar's redraws are rate-limited by indicatif;
+//! the plain lines are written by a small thread that wakes at each
+//! interval, so a stuck run still shows a heartbeat). Runners of tiny tasks
+//! call `add` once per chunk. With [`Progress::Off`] the tracker is `None`
+//! inside and `add` does nothing.
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -41,11 +45,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 /// Where a line of progress goes when stderr is not the destination.
 type Sink = Arc<Mutex<dyn Write + Send>>;
 
-/// Default interval between two plain progress lines.
-pub const DEFAULT_EVERY: Duration = Duration::from_secs(5);
-
-/// A [`Tracker`] reads the clock once every this many calls of `add`.
-pub const CHECK_EVERY: u64 = 64;
+/// The shortest and longest interval between two automatic plain lines.
+pub const AUTO_EVERY: (Duration, Duration) =
+    (Duration::from_secs(1), Duration::from_secs(60));
 
 // ANCHOR: progress
 /// Whether and how a runner reports progress. Off by default.
@@ -55,7 +57,8 @@ pub enum Progress {
     #[default]
     Off,
     /// A bar on stderr when it is a terminal; otherwise plain lines on
-    /// stderr every [`DEFAULT_EVERY`], and one at the end.
+    /// stderr at intervals of a tenth of the time elapsed (within
+    /// [`AUTO_EVERY`]), and one at the end.
     Auto {
         /// Shown before the counts (`[label] ...`).
         label: String,
@@ -131,25 +134,35 @@ impl Progress {
             }
             Progress::Auto { label } => Output::Lines {
                 label: label.clone(),
-                every: DEFAULT_EVERY,
+                every: None,
                 sink: Arc::new(Mutex::new(std::io::stderr())),
             },
             Progress::Lines { label, every, sink } => Output::Lines {
                 label: label.clone(),
-                every: *every,
+                every: Some(*every),
                 sink: Arc::clone(sink),
             },
         };
-        Tracker(Some(Arc::new(Shared {
+        let lines = matches!(output, Output::Lines { .. });
+        let (stop, stopped) = mpsc::channel();
+        let shared = Arc::new(Shared {
             done: AtomicU64::new(0),
             failed: AtomicU64::new(0),
-            calls: AtomicU64::new(0),
             total: AtomicU64::new(total.unwrap_or(UNKNOWN)),
             started: Instant::now(),
-            last_line: Mutex::new(Instant::now()),
+            writing: Mutex::new(()),
             finished: AtomicBool::new(false),
+            stop: Mutex::new(Some(stop)),
             output,
-        })))
+        });
+        if lines {
+            let weak = Arc::downgrade(&shared);
+            // Best effort: without the thread, only the last line is written.
+            let _ = std::thread::Builder::new()
+                .name("progress-lines".into())
+                .spawn(move || write_lines(&weak, &stopped));
+        }
+        Tracker(Some(shared))
     }
 }
 
@@ -175,7 +188,8 @@ enum Output {
     Bar(ProgressBar),
     Lines {
         label: String,
-        every: Duration,
+        /// `None`: a tenth of the time elapsed, within [`AUTO_EVERY`].
+        every: Option<Duration>,
         sink: Sink,
     },
 }
@@ -183,13 +197,31 @@ enum Output {
 struct Shared {
     done: AtomicU64,
     failed: AtomicU64,
-    /// Calls of `add`, to read the clock only now and then.
-    calls: AtomicU64,
     total: AtomicU64,
     started: Instant,
-    last_line: Mutex<Instant>,
+    /// Held while a line is written, so the last line is last.
+    writing: Mutex<()>,
     finished: AtomicBool,
+    /// Dropped at the finish: stops the thread that writes the lines.
+    stop: Mutex<Option<mpsc::Sender<()>>>,
     output: Output,
+}
+
+/// The thread of plain lines: one line per interval until the run finishes.
+fn write_lines(shared: &Weak<Shared>, stopped: &mpsc::Receiver<()>) {
+    loop {
+        let Some(gap) = shared.upgrade().map(|s| s.gap()) else {
+            return;
+        };
+        match stopped.recv_timeout(gap) {
+            Err(RecvTimeoutError::Timeout) => {}
+            _ => return, // finished
+        }
+        match shared.upgrade() {
+            Some(shared) => shared.write_line(false),
+            None => return,
+        }
+    }
 }
 
 /// The counts of a run so far.
@@ -231,12 +263,7 @@ impl Tracker {
                     bar.set_message(format!(", {failed} failed"));
                 }
             }
-            Output::Lines { every, .. } => {
-                let calls = shared.calls.fetch_add(1, Ordering::Relaxed);
-                if calls.is_multiple_of(CHECK_EVERY) {
-                    shared.line_if_due(*every);
-                }
-            }
+            Output::Lines { .. } => {} // the lines' thread reads the counts
         }
     }
     // ANCHOR_END: tracker
@@ -297,24 +324,27 @@ impl Shared {
         }
     }
 
-    /// Writes a line if `every` has passed since the last one. Only one
-    /// thread writes at a time; the others skip.
-    fn line_if_due(&self, every: Duration) {
-        let Ok(mut last) = self.last_line.try_lock() else {
-            return;
+    /// Time until the next plain line.
+    fn gap(&self) -> Duration {
+        let Output::Lines { every, .. } = &self.output else {
+            return AUTO_EVERY.1;
         };
-        let now = Instant::now();
-        if now.duration_since(*last) >= every {
-            *last = now;
-            drop(last);
-            self.write_line(false);
-        }
+        let (shortest, longest) = AUTO_EVERY;
+        every
+            .unwrap_or_else(|| {
+                (self.started.elapsed() / 10).clamp(shortest, longest)
+            })
+            .max(Duration::from_millis(1))
     }
 
     fn write_line(&self, last: bool) {
         let Output::Lines { label, sink, .. } = &self.output else {
             return;
         };
+        let _writing = self.writing.lock();
+        if !last && self.finished.load(Ordering::SeqCst) {
+            return; // the last line is written already
+        }
         let text = line(label, self.counts(), self.started.elapsed(), last);
         if let Ok(mut sink) = sink.lock() {
             // Progress is best effort: a full disk must not fail the run.
@@ -326,6 +356,9 @@ impl Shared {
     fn finish(&self) {
         if self.finished.swap(true, Ordering::SeqCst) {
             return;
+        }
+        if let Ok(mut stop) = self.stop.lock() {
+            stop.take(); // wakes the lines' thread, which then returns
         }
         match &self.output {
             Output::Bar(bar) => bar.finish(),
@@ -408,7 +441,8 @@ mod tests {
     #[test]
     fn lines_count_completions_and_failures_and_end_with_a_summary() {
         let buffer = Buffer::default();
-        let progress = Progress::lines_to("sweep", Duration::ZERO, buffer.clone());
+        let every = Duration::from_secs(3600);
+        let progress = Progress::lines_to("sweep", every, buffer.clone());
         let tracker = progress.start(Some(4));
         let worker = tracker.clone();
         std::thread::spawn(move || {
@@ -429,7 +463,7 @@ mod tests {
         drop(tracker); // the last clone: the run is finished
         let text = buffer.text();
         let lines: Vec<&str> = text.lines().collect();
-        assert!(lines[0].starts_with("[sweep] 1/4 done (25%)"), "{text}");
+        assert_eq!(lines.len(), 1, "{text}");
         let last = lines.last().unwrap();
         assert!(
             last.starts_with("[sweep] 4/4 done (100%), 1 failed"),
@@ -453,6 +487,28 @@ mod tests {
     }
 
     #[test]
+    fn lines_come_at_each_interval_even_when_nothing_completes() {
+        let buffer = Buffer::default();
+        let every = Duration::from_millis(10);
+        let tracker =
+            Progress::lines_to("slow", every, buffer.clone()).start(Some(2));
+        std::thread::sleep(Duration::from_millis(200));
+        tracker.add(1, 0);
+        let heartbeats = buffer.text();
+        assert!(
+            heartbeats.starts_with("[slow] 0/2 done (0%)"),
+            "a heartbeat before any completion: {heartbeats}"
+        );
+        tracker.finish();
+        let lines = buffer.text();
+        let last = lines.lines().last().unwrap();
+        assert!(last.starts_with("[slow] 1/2 done (50%)"), "{lines}");
+        assert!(last.ends_with("finished"), "{lines}");
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(buffer.text(), lines, "nothing after the last line");
+    }
+
+    #[test]
     fn line_shows_an_eta_only_while_running_with_a_known_total() {
         let counts = Counts {
             done: 25,
@@ -471,7 +527,7 @@ mod tests {
 
     #[test]
     fn set_total_fills_in_a_lazy_runs_length() {
-        let tracker = Progress::lines_to("x", DEFAULT_EVERY, Vec::new()).start(None);
+        let tracker = Progress::lines_to("x", AUTO_EVERY.0, Vec::new()).start(None);
         assert_eq!(tracker.counts().total, None);
         tracker.set_total(7);
         assert_eq!(tracker.counts().total, Some(7));
