@@ -17,6 +17,9 @@ use serde::{Deserialize, Serialize};
 /// The file naming the sweep and shard count of a results directory.
 pub const SWEEP_FILE: &str = "sweep.json";
 
+/// A temporary file older than this was left by a writer that was killed.
+const STALE: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// Why the results directory could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ResultsError {
@@ -113,7 +116,26 @@ impl Results {
             }
         }
         results.check(record)?;
+        results.remove_stale_temporary_files();
         Ok(results)
+    }
+
+    /// Removes temporary files that a writer killed mid-write left behind
+    /// (a write takes milliseconds: any older than an hour is abandoned).
+    fn remove_stale_temporary_files(&self) {
+        let Ok(items) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for item in items.flatten() {
+            let stale = item.file_name().to_string_lossy().starts_with(".tmp")
+                && item
+                    .metadata()
+                    .and_then(|meta| meta.modified())
+                    .is_ok_and(|at| at.elapsed().unwrap_or_default() > STALE);
+            if stale {
+                let _ = fs::remove_file(item.path());
+            }
+        }
     }
 
     /// Opens `dir` for reading only. `Ok(None)` for the record if no shard has
@@ -271,6 +293,21 @@ mod tests {
         let err = Results::create(dir.path(), &record(4)).unwrap_err();
         assert!(matches!(err, ResultsError::OtherSweep { .. }), "{err}");
         assert!(Results::open(dir.path(), &record(4)).is_err());
+    }
+
+    #[test]
+    fn abandoned_temporary_files_are_removed_by_the_next_shard() {
+        let dir = tempfile::tempdir().unwrap();
+        let (old, new) = (dir.path().join(".tmpOLD"), dir.path().join(".tmpNEW"));
+        for path in [&old, &new] {
+            fs::write(path, b"half a res").unwrap();
+        }
+        let two_hours_ago = std::time::SystemTime::now() - 2 * STALE;
+        let file = fs::File::options().write(true).open(&old).unwrap();
+        file.set_modified(two_hours_ago).unwrap();
+        Results::create(dir.path(), &record(3)).unwrap();
+        assert!(!old.exists(), "abandoned long ago");
+        assert!(new.exists(), "may be another shard's write in flight");
     }
 
     #[test]
