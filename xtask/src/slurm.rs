@@ -10,7 +10,7 @@
 //! 2. a cancelled array task is named by `merge`, and running the command it
 //!    prints, as printed, completes the sweep;
 //! 3. a list resubmission (`--array=1,3`) runs exactly those shards;
-//! 4. a 2-node timely job equals the serial run;
+//! 4. a 2-node timely job, and one of 2 tasks on 1 node, equal the serial run;
 //! 5. a killed timely process fails the job within [`LOST_PEER_BOUND`], with
 //!    one clear error naming the peer.
 //!
@@ -574,14 +574,27 @@ fn list_resubmission(c: &Cluster, serial: &[u8]) -> anyhow::Result<()> {
     )
 }
 
-/// 4. `timely.sbatch` on 2 nodes: equal to serial.
+/// 4. `timely.sbatch` on 2 nodes, and as 2 tasks on 1 node: equal to serial.
 fn timely_two_nodes(c: &Cluster, serial: &[u8]) -> anyhow::Result<()> {
-    let output = c.dir.join("timely.json");
+    timely_equals_serial(c, serial, "2 nodes", &["--nodes=2"])?;
+    let one_node = ["--nodes=1", "--ntasks-per-node=2", "--cpus-per-task=4"];
+    timely_equals_serial(c, serial, "2 tasks on 1 node", &one_node)
+}
+
+fn timely_equals_serial(
+    c: &Cluster,
+    serial: &[u8],
+    shape: &str,
+    flags: &[&str],
+) -> anyhow::Result<()> {
+    let output = c
+        .dir
+        .join(format!("timely-{}.json", shape.replace(' ', "-")));
     let env = vec![
         ("SWEEP", PI_SWEEP.to_owned()),
         ("OUTPUT", output.display().to_string()),
     ];
-    let id = c.submit("timely.sbatch", &["--nodes=2"], &env)?;
+    let id = c.submit("timely.sbatch", flags, &env)?;
     let took = c.wait(&id)?;
     let states = c.states(&id)?;
     ensure!(
@@ -590,7 +603,7 @@ fn timely_two_nodes(c: &Cluster, serial: &[u8]) -> anyhow::Result<()> {
         c.dir.display()
     );
     check(
-        &format!("2-node timely job ({took:.1?}) equals serial"),
+        &format!("timely job on {shape} ({took:.1?}) equals serial"),
         fs::read(&output)? == serial,
         "results differ",
     )
