@@ -5,6 +5,8 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use workloads::progress::Progress;
+
 use crate::init::InitCall;
 use crate::wire::MAX_FRAME;
 use crate::{PoolError, ProcessPool};
@@ -23,6 +25,7 @@ pub struct PoolBuilder {
     pub(crate) retries: usize,
     pub(crate) max_in_flight: Option<usize>,
     pub(crate) init: Option<Result<InitCall, String>>,
+    pub(crate) progress: Progress,
 }
 
 impl PoolBuilder {
@@ -128,6 +131,7 @@ impl PoolBuilder {
             retries: 0,
             max_in_flight: None,
             init: None,
+            progress: Progress::Off,
         }
     }
 

@@ -37,6 +37,7 @@ pub fn registry() -> Registry {
         .with::<Counted>()
         .with::<Flaky>()
         .with::<Setup>()
+        .with::<SweepPoint>()
 }
 
 /// `square(x)`: the trivial task that measures what a round trip costs.
@@ -285,6 +286,22 @@ impl Task for Setup {
         }
         SETTING.store(setting, Ordering::Relaxed);
         Ok(())
+    }
+}
+
+/// One point of a two-parameter sweep, `pi_mc(seed, trials)`, written once
+/// as a [`workloads::executor::Task`], so it runs serially, on threads or in
+/// processes alike. Zero trials is a bug of the caller: it panics.
+#[derive(Debug)]
+pub struct SweepPoint;
+
+impl workloads::executor::Task for SweepPoint {
+    const NAME: &'static str = "sweep_point";
+    type Input = (u64, u64);
+    type Output = f64;
+    fn run((seed, trials): (u64, u64)) -> f64 {
+        assert!(trials > 0, "a sweep point needs at least one trial");
+        workloads::pi_mc(seed, trials)
     }
 }
 

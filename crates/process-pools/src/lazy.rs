@@ -64,6 +64,7 @@ impl ProcessPool {
             call: Arc::new(Call {
                 tx,
                 cancelled: Arc::clone(&cancelled),
+                tracker: self.progress.start(None),
             }),
             rx,
             cancelled,
@@ -113,7 +114,8 @@ impl<T: Task, I: Iterator<Item = T::Input>> Imap<'_, T, I> {
             }
             chunker.send();
             if taken < chunksize {
-                self.inputs = None; // exhausted
+                self.inputs = None; // exhausted: now the total is known
+                self.call.tracker.set_total(self.submitted as u64);
             }
         }
     }
@@ -177,6 +179,7 @@ impl<T: Task, I: Iterator<Item = T::Input>> Iterator for Imap<'_, T, I> {
                 return self.slots.pop_front().flatten();
             }
             if self.slots.is_empty() {
+                self.call.tracker.finish();
                 return None; // every input taken and yielded
             }
             self.wait();

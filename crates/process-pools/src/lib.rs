@@ -38,6 +38,7 @@ compile_error!(
      guarantees need PR_SET_PDEATHSIG and process groups"
 );
 
+mod backend;
 mod builder;
 pub mod by_hand;
 pub mod demo;
@@ -47,6 +48,7 @@ mod init;
 mod lazy;
 mod pool;
 mod process;
+mod progress;
 mod retry;
 mod stream;
 mod task;

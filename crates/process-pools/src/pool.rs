@@ -10,11 +10,12 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 
 use crossbeam_channel::{Sender, unbounded};
+use workloads::progress::Progress;
 
 use crate::builder::{Config, PoolBuilder};
 use crate::driver::Driver;
 use crate::process::SpawnError;
-use crate::stream::{Call, Chunk, Delivery, ResultStream};
+use crate::stream::{Call, Chunk, ResultStream};
 use crate::task::fingerprint;
 use crate::wire::chunk_overhead;
 use crate::{PoolError, Task, TaskError, TaskErrorKind};
@@ -71,6 +72,8 @@ pub struct ProcessPool {
     max_message: usize,
     /// Chunks a lazy call keeps submitted ahead ([`crate::lazy`]).
     pub(crate) max_in_flight: usize,
+    /// Off unless asked for ([`crate::progress`]).
+    pub(crate) progress: Progress,
 }
 // ANCHOR_END: pool_struct
 
@@ -100,6 +103,7 @@ impl ProcessPool {
             chunksize: settings.chunksize,
             max_message: config.max_message,
             max_in_flight: settings.max_in_flight.unwrap_or(2 * settings.workers),
+            progress: settings.progress.clone(),
         };
         for slot in 0..settings.workers {
             let driver = Driver::new(
@@ -190,6 +194,7 @@ impl ProcessPool {
         let call = Arc::new(Call {
             tx,
             cancelled: Arc::clone(&cancelled),
+            tracker: self.progress.start(None),
         });
         let mut chunker = self.chunker::<T>(&call);
         let mut total = 0;
@@ -198,6 +203,8 @@ impl ProcessPool {
             total += 1;
         }
         chunker.send();
+        call.tracker.set_total(total as u64);
+        let tracker = call.tracker.clone();
         drop(call); // only chunks hold the sender now
         ResultStream {
             rx,
@@ -205,6 +212,7 @@ impl ProcessPool {
             seen: vec![false; total],
             remaining: total,
             ready: VecDeque::new(),
+            tracker,
             _pool: PhantomData,
         }
     }
@@ -295,7 +303,7 @@ impl<T: Task> Chunker<'_, T> {
     /// chunks stay runs of consecutive tasks.
     fn fail(&mut self, task: usize, kind: TaskErrorKind) {
         self.send();
-        let _ = self.call.tx.send(Delivery::Failed(kind.of(task)));
+        self.call.fail(kind.of(task));
     }
 }
 // ANCHOR_END: chunker

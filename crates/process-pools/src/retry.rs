@@ -8,7 +8,7 @@
 //! retried (on a fresh worker, since the crash killed the old one). Tasks
 //! that had not started still run once.
 
-use crate::stream::{Chunk, Delivery};
+use crate::stream::Chunk;
 use crate::wire::{Failure, RESULT};
 use crate::{PoolBuilder, TaskError, TaskErrorKind};
 
@@ -61,7 +61,7 @@ impl Chunk {
             kind,
             earlier: self.failures.clone(),
         };
-        let _ = self.call.tx.send(Delivery::Failed(error));
+        self.call.fail(error);
         None
     }
 }

@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossbeam_channel::{Receiver, Sender};
 
+use workloads::progress::Tracker;
+
 use crate::wire::Failure;
 use crate::{ProcessPool, Task, TaskError, TaskErrorKind};
 
@@ -20,6 +22,16 @@ use crate::{ProcessPool, Task, TaskError, TaskErrorKind};
 pub(crate) struct Call {
     pub(crate) tx: Sender<Delivery>,
     pub(crate) cancelled: Arc<AtomicBool>,
+    /// Counts completions for the pool's progress ([`crate::progress`]).
+    pub(crate) tracker: Tracker,
+}
+
+impl Call {
+    /// Hands one task's failure to the caller.
+    pub(crate) fn fail(&self, error: TaskError) {
+        self.tracker.add(1, 1);
+        let _ = self.tx.send(Delivery::Failed(error));
+    }
 }
 
 /// What a driver hands to the caller.
@@ -77,7 +89,7 @@ impl Chunk {
         for k in from..self.len() {
             let mut error = kind.of(self.first + k);
             error.earlier.clone_from(&self.failures);
-            let _ = self.call.tx.send(Delivery::Failed(error));
+            self.call.fail(error);
         }
     }
 
@@ -93,6 +105,8 @@ pub(crate) struct Batch {
     first: usize,
     ends: Vec<u32>,
     bytes: Vec<u8>,
+    /// Results in the batch that are failures (a panic), for progress.
+    failed: u64,
 }
 
 impl Batch {
@@ -107,11 +121,15 @@ impl Batch {
         }
         self.bytes.extend_from_slice(result);
         self.ends.push(self.bytes.len() as u32);
+        // `Result::Err` is variant 1 in postcard: a failure, for progress.
+        self.failed += u64::from(result.first() == Some(&1));
     }
 
     /// Hands what was collected to the caller.
     pub(crate) fn send(&mut self) {
         if let Some(call) = self.call.take() {
+            let failed = std::mem::take(&mut self.failed);
+            call.tracker.add(self.ends.len() as u64, failed);
             let _ = call.tx.send(Delivery::Results {
                 first: self.first,
                 ends: std::mem::take(&mut self.ends),
@@ -129,6 +147,7 @@ pub struct ResultStream<'pool, T: Task> {
     pub(crate) seen: Vec<bool>,
     pub(crate) remaining: usize,
     pub(crate) ready: VecDeque<(usize, Result<T::Output, TaskError>)>,
+    pub(crate) tracker: Tracker,
     pub(crate) _pool: PhantomData<&'pool ProcessPool>,
 }
 // ANCHOR_END: stream
@@ -214,6 +233,7 @@ impl<T: Task> Iterator for ResultStream<'_, T> {
                 return Some(item);
             }
             if self.remaining == 0 {
+                self.tracker.finish(); // the last line, before `map` returns
                 return None;
             }
             match self.rx.recv() {
