@@ -14,7 +14,7 @@ use workloads::{DRIVER_DEN, DRIVER_NUM, driver, driver_into, pi_mc, pi_mc_stream
 
 fn main() {
     let ghz = clock_ghz();
-    println!("clock estimate: {ghz:.2} GHz (from a chain of 3-cycle multiplies)");
+    println!("clock estimate: {ghz:.2} GHz (from a chain of dependent multiplies)");
     let n = 1usize << 20;
     let xs: Vec<f64> = (0..n).map(|i| i as f64).collect();
     let (p, a, b) = paired(

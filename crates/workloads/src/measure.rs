@@ -224,20 +224,25 @@ pub fn parallel_capacity(cores: usize, work: Duration) -> f64 {
 }
 
 /// A rough clock rate of one core, in GHz: a chain of dependent steps
-/// `x = x * x + 1`, each a 64-bit multiply (3 cycles on every x86-64 core of
-/// the last decade, and most ARM cores) and an add (1 cycle). Good to ±10 %;
-/// used only to state costs in cycles.
+/// `x = x * x ^ (x >> 7)`, each a 64-bit multiply (3 cycles on every x86-64
+/// core of the last decade, and most ARM cores) and an xor (1 cycle; the
+/// shift runs alongside the multiply). Not `x * x + 1`: recent Intel cores
+/// fold the add of a constant away. Good to about ±10 %; used only to state
+/// costs in cycles.
 pub fn clock_ghz() -> f64 {
-    const STEPS: u64 = 20_000_000;
+    // Many short chains (about a millisecond each), and the fastest: on a
+    // shared machine a long chain is almost always interrupted, a short one
+    // often runs whole.
+    const STEPS: u64 = 1_000_000;
     const CYCLES_PER_STEP: f64 = 4.0;
     let chain = || {
         let mut x = std::hint::black_box(3u64);
         for _ in 0..STEPS {
-            x = x.wrapping_mul(x).wrapping_add(1);
+            x = x.wrapping_mul(x) ^ (x >> 7);
         }
         std::hint::black_box(x);
     };
-    let seconds = (0..5)
+    let seconds = (0..200)
         .map(|_| {
             let start = Instant::now();
             chain();
