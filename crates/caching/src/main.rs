@@ -19,10 +19,11 @@ use std::time::Instant;
 
 use anyhow::Context;
 use caching::Memory;
-use caching::sweep::{cached_rayon, cached_serial, cached_thread_pool};
+use caching::sweep::{CachedSweep, cached_rayon, cached_serial, cached_thread_pool};
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 use workloads::cli::CommonArgs;
+use workloads::progress::Progress;
 use workloads::report::Report;
 
 #[derive(Parser)]
@@ -118,9 +119,12 @@ fn main() -> anyhow::Result<ExitCode> {
     let (spec, inputs) = (workload.spec(), workload.inputs());
 
     // ANCHOR: demo
-    // First pass: whatever is not cached yet is computed (and stored).
+    // First pass: whatever is not cached yet is computed (and stored), with
+    // progress on stderr (a bar on a terminal, lines in a log).
     let started = Instant::now();
-    let expected = cached_serial(&memory, spec, &inputs);
+    let expected = CachedSweep::new(&memory, spec)
+        .progress(Progress::auto("caching, 1st pass"))
+        .serial(&inputs);
     let first = started.elapsed().as_secs_f64();
     let stats = memory.stats();
     let mut report =

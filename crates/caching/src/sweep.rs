@@ -1,9 +1,13 @@
 //! The chapter's sweeps: task `i` of a workload, cached, run serially, on a
 //! rayon pool, and resumably (what the `resume` example kills and restarts).
+//! [`CachedSweep`] runs the same with progress reporting switched on
+//! (`.progress(Progress::auto("sweep"))`); the free functions are the same
+//! sweeps without it.
 
 use rayon::prelude::*;
 use serde::Serialize;
 use thread_pools::{TaskError, run_parallel_step};
+use workloads::progress::{Progress, Tracker};
 use workloads::{TaskResult, TaskSpec, WorkloadError, WorkloadKind};
 
 use crate::{Memory, cached};
@@ -162,3 +166,90 @@ pub fn resumable_sweep(
     }
 }
 // ANCHOR_END: resumable
+
+// ANCHOR: cached_sweep
+/// The sweeps above (same results, same resumability) with progress
+/// reporting: completed tasks, failures, ETA; off unless switched on.
+///
+/// ```no_run
+/// # let (memory, spec): (caching::Memory, workloads::TaskSpec) = todo!();
+/// use caching::sweep::CachedSweep;
+/// use workloads::progress::Progress;
+/// let inputs: Vec<u64> = (0..100).collect();
+/// let results = CachedSweep::new(&memory, &spec)
+///     .progress(Progress::auto("sweep")) // a bar, or lines in a log
+///     .rayon(&inputs, 4)?;
+/// # Ok::<(), rayon::ThreadPoolBuildError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct CachedSweep<'a> {
+    memory: &'a Memory,
+    spec: &'a TaskSpec,
+    progress: Progress,
+}
+
+impl<'a> CachedSweep<'a> {
+    /// The tasks of `spec`, through `memory`, without progress.
+    pub fn new(memory: &'a Memory, spec: &'a TaskSpec) -> Self {
+        CachedSweep {
+            memory,
+            spec,
+            progress: Progress::Off,
+        }
+    }
+
+    /// Reports progress as tasks complete (loaded or computed).
+    pub fn progress(mut self, progress: Progress) -> Self {
+        self.progress = progress;
+        self
+    }
+
+    /// Task `i` through the cache, counted by `tracker`.
+    fn run(&self, tracker: &Tracker, i: u64) -> TaskResult {
+        let result = cached_run(self.memory, self.spec, i);
+        tracker.record(&result);
+        result
+    }
+
+    /// Every task in order, on the calling thread.
+    pub fn serial(&self, inputs: &[u64]) -> Vec<TaskResult> {
+        let tracker = self.progress.start(Some(inputs.len() as u64));
+        let results = inputs.iter().map(|&i| self.run(&tracker, i)).collect();
+        tracker.finish();
+        results
+    }
+
+    /// Every task on a rayon pool of `jobs` threads; results in input order.
+    pub fn rayon(
+        &self,
+        inputs: &[u64],
+        jobs: usize,
+    ) -> Result<Vec<TaskResult>, rayon::ThreadPoolBuildError> {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
+        let tracker = self.progress.start(Some(inputs.len() as u64));
+        let results = pool
+            .install(|| inputs.par_iter().map(|&i| self.run(&tracker, i)).collect());
+        tracker.finish();
+        Ok(results)
+    }
+
+    /// Tasks `0..n` one after the other, calling `after_each(i)` once task
+    /// `i` is stored (see [`resumable_sweep`]).
+    pub fn resumable(&self, n: u64, mut after_each: impl FnMut(u64)) -> SweepRun {
+        let before = self.memory.stats();
+        let tracker = self.progress.start(Some(n));
+        let mut results = Vec::with_capacity(n as usize);
+        for i in 0..n {
+            results.push(self.run(&tracker, i));
+            after_each(i);
+        }
+        tracker.finish();
+        let after = self.memory.stats();
+        SweepRun {
+            results,
+            loaded: after.hits - before.hits,
+            computed: after.misses - before.misses,
+        }
+    }
+}
+// ANCHOR_END: cached_sweep
