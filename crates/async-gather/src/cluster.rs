@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use tokio::runtime::{Builder, Handle, Runtime};
 use tokio::task::JoinHandle;
+use workloads::progress::{Progress, Tracker};
 
 use crate::{BuildError, TaskError, hand_off, panic_message};
 
@@ -88,8 +89,22 @@ pub struct LocalCluster {
     pool: Option<Arc<rayon::ThreadPool>>,
     threads: ThreadCount,
     jobs: usize,
+    tracker: Tracker,
 }
 // ANCHOR_END: cluster
+
+/// Counts one task of the cluster's progress when it ends: as a failure
+/// unless it returned a value (a panic or a cancellation drops it unset).
+struct Completion {
+    tracker: Tracker,
+    ok: bool,
+}
+
+impl Drop for Completion {
+    fn drop(&mut self) {
+        self.tracker.add(1, u64::from(!self.ok));
+    }
+}
 
 impl LocalCluster {
     /// How long dropping a cluster waits for running CPU tasks.
@@ -129,7 +144,26 @@ impl LocalCluster {
             pool: Some(Arc::new(pool)),
             threads,
             jobs,
+            tracker: Tracker::off(),
         })
+    }
+
+    /// Reports progress (like dask's progress bar): every task submitted or
+    /// spawned from now on, completed and failed, with an ETA.
+    /// `Progress::auto("label")` draws a bar on a terminal and writes lines
+    /// in a log. Off by default; finished when the cluster closes.
+    pub fn with_progress(mut self, progress: Progress) -> Self {
+        self.tracker = progress.start(Some(0));
+        self
+    }
+
+    /// A [`Completion`] for one new task (counted in the total now).
+    fn completion(&self) -> Completion {
+        self.tracker.add_total(1);
+        Completion {
+            tracker: self.tracker.clone(),
+            ok: false,
+        }
     }
 
     /// Threads of each kind (runtime workers, CPU pool).
@@ -158,7 +192,17 @@ impl LocalCluster {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        TaskHandle(self.handle().spawn(hand_off(self.pool(), f)))
+        let task = hand_off(self.pool(), f);
+        if !self.tracker.is_on() {
+            return TaskHandle(self.handle().spawn(task));
+        }
+        let completion = self.completion();
+        TaskHandle(self.handle().spawn(async move {
+            let mut completion = completion; // moved in whole: dropped at the end
+            let result = task.await;
+            completion.ok = result.is_ok();
+            result
+        }))
     }
 
     /// Runs the future `task` (waiting, I/O) on the runtime.
@@ -167,7 +211,13 @@ impl LocalCluster {
         F: Future<Output = T> + Send + 'static,
         T: Send + 'static,
     {
-        TaskHandle(self.handle().spawn(async move { Ok(task.await) }))
+        let completion = self.completion();
+        TaskHandle(self.handle().spawn(async move {
+            let mut completion = completion; // moved in whole: dropped at the end
+            let value = task.await;
+            completion.ok = true;
+            Ok(value)
+        }))
     }
 
     /// dask's `client.map(f, inputs)`: one submitted task per input.
@@ -218,6 +268,7 @@ impl LocalCluster {
         else {
             return Ok(()); // already closed
         };
+        self.tracker.finish();
         if Handle::try_current().is_ok() {
             // Blocking here would stall the caller's runtime (tokio panics
             // if a runtime is dropped there): stop without waiting.

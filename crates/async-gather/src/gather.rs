@@ -12,6 +12,7 @@ use futures::FutureExt;
 use tokio::runtime::Handle;
 use tokio::task::{AbortHandle, JoinHandle, JoinSet};
 use tokio::time::Instant;
+use workloads::progress::{Progress, Tracker};
 use workloads::{Output, TaskResult, TaskSpec, WorkloadKind};
 
 use crate::{TaskError, panic_message};
@@ -27,6 +28,7 @@ pub struct Gather<T> {
     timeout: Option<Duration>,
     spawned: usize,
     done: Vec<bool>,
+    tracker: Tracker,
 }
 // ANCHOR_END: gather_struct
 
@@ -47,7 +49,18 @@ impl<T: Send + 'static> Gather<T> {
             timeout: None,
             spawned: 0,
             done: Vec::new(),
+            tracker: Tracker::off(),
         }
+    }
+
+    /// Reports progress (results taken, failures, ETA) as tasks complete:
+    /// `Progress::auto("label")` for a bar on a terminal and lines in a log.
+    /// Tasks are counted when their result is taken, which
+    /// [`in_order`](Self::in_order) and [`for_each_bounded`] do as they
+    /// complete. Off by default.
+    pub fn with_progress(mut self, progress: Progress) -> Self {
+        self.tracker = progress.start(Some(self.spawned as u64));
+        self
     }
 
     // ANCHOR: with_timeout
@@ -98,6 +111,7 @@ impl<T: Send + 'static> Gather<T> {
         };
         self.spawned += 1;
         self.done.push(false);
+        self.tracker.add_total(1);
         index
     }
     // ANCHOR_END: spawn
@@ -143,6 +157,15 @@ impl<T: Send + 'static> Gather<T> {
     /// The next task to finish, as `(index, result)`; `None` when every task's
     /// result has been taken. Each index is returned exactly once.
     pub async fn next_completed(&mut self) -> Option<(usize, Result<T, TaskError>)> {
+        let next = self.join_next().await;
+        match &next {
+            Some((_, result)) => self.tracker.record(result),
+            None => self.tracker.finish(),
+        }
+        next
+    }
+
+    async fn join_next(&mut self) -> Option<(usize, Result<T, TaskError>)> {
         while let Some(joined) = self.tasks.join_next().await {
             // Panics and timeouts are caught inside the task, so a join error
             // means the runtime cancelled the task; its index is found below.

@@ -16,13 +16,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_gather::{
-    Executor, LocalCluster, Scheduler, TaskError, all_ok, gather, gather_bounded,
+    Executor, Gather, LocalCluster, Scheduler, TaskError, all_ok, gather_bounded,
     run_task,
 };
 use clap::Parser;
 use serial_map::iterator_map;
 use tokio::runtime::Builder;
 use workloads::cli::CommonArgs;
+use workloads::progress::Progress;
 use workloads::report::Report;
 use workloads::{TaskResult, TaskSpec, WorkloadKind};
 
@@ -79,7 +80,15 @@ fn latency(
         all_ok(one_thread.block_on(gather_bounded(tasks(), jobs)))
     });
     report.check("async, all at once (1 thread)", 1, expected, || {
-        all_ok(one_thread.block_on(gather(tasks())))
+        // Progress on stderr: a bar on a terminal, lines in a log.
+        let progress = Progress::auto("async, all at once");
+        all_ok(one_thread.block_on(async {
+            let mut all = Gather::new().with_progress(progress);
+            for task in tasks() {
+                all.spawn(task);
+            }
+            all.in_order().await
+        }))
     });
     Ok(())
 }

@@ -282,6 +282,20 @@ impl Tracker {
         }
     }
 
+    /// `n` more tasks joined the run (a gather or a cluster counting what is
+    /// submitted as it goes).
+    pub fn add_total(&self, n: u64) {
+        let Some(shared) = &self.0 else { return };
+        let grow = |total: u64| Some(if total == UNKNOWN { n } else { total + n });
+        let _ =
+            shared
+                .total
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, grow);
+        if let Output::Bar(bar) = &shared.output {
+            bar.inc_length(n);
+        }
+    }
+
     /// Whether this tracker reports anything.
     pub fn is_on(&self) -> bool {
         self.0.is_some()
@@ -531,5 +545,10 @@ mod tests {
         assert_eq!(tracker.counts().total, None);
         tracker.set_total(7);
         assert_eq!(tracker.counts().total, Some(7));
+        tracker.add_total(2);
+        assert_eq!(tracker.counts().total, Some(9));
+        let growing = Progress::lines_to("y", AUTO_EVERY.0, Vec::new()).start(None);
+        growing.add_total(1);
+        assert_eq!(growing.counts().total, Some(1));
     }
 }
