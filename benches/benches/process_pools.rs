@@ -1,7 +1,8 @@
 //! Chapter 3 bench: what a process pool costs. Start-up to the first result,
 //! the per-task round trip with chunksize 1 and batched (`square`), and
 //! throughput on `pi_mc` (16 seeds × 10^6 trials) with start-up included,
-//! next to serial and to rayon threads.
+//! next to serial and to rayon threads; and what the conveniences cost on
+//! `driver` (4^10 tasks, chunked): progress off and on, lazy `imap`.
 //!
 //! `cargo bench -p benches --bench process_pools -- --quick`
 //!
@@ -16,7 +17,8 @@ use std::time::{Duration, Instant};
 use benches::{group, id, jobs_sweep, sized};
 use criterion::{Criterion, Throughput, criterion_group};
 use process_pools::ProcessPool;
-use process_pools::demo::{PiMc, Square};
+use process_pools::demo::{Driver, PiMc, Square};
+use workloads::progress::Progress;
 use workloads::{pi_mc, square};
 
 fn pool(jobs: usize, chunksize: usize) -> ProcessPool {
@@ -138,7 +140,42 @@ fn pi(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, startup, round_trip, pi);
+/// The cost of progress reporting and of lazy submission on `driver`, 4^10
+/// tasks in chunks of 64: `map` with progress off, with progress on (plain
+/// lines into a sink, as in a log; the drivers count each batch), and the
+/// lazy `imap`.
+fn conveniences(c: &mut Criterion) {
+    let n = sized(4u64.pow(10), 256);
+    let inputs: Vec<(f64, f64, f64)> =
+        (0..n).map(|i| (i as f64, 1.0, 2.0)).collect();
+    let (jobs, chunksize) = (2, 64);
+    let mut g = group(c, "process_pools", "driver");
+    g.throughput(Throughput::Elements(n));
+    let quiet = pool(jobs, chunksize);
+    g.bench_function(id("ProcessPool chunked", jobs, n), |b| {
+        b.iter(|| quiet.map::<Driver>(inputs.iter().copied()))
+    });
+    g.bench_function(id("ProcessPool chunked imap", jobs, n), |b| {
+        b.iter(|| {
+            let lazy = quiet.imap::<Driver, _>(inputs.iter().copied());
+            lazy.map(Result::unwrap).sum::<f64>()
+        })
+    });
+    drop(quiet);
+    let every = Duration::from_secs(1);
+    let reporting = ProcessPool::builder()
+        .workers(jobs)
+        .chunksize(chunksize)
+        .progress(Progress::lines_to("bench", every, std::io::sink()))
+        .build()
+        .expect("a process pool");
+    g.bench_function(id("ProcessPool chunked + progress", jobs, n), |b| {
+        b.iter(|| reporting.map::<Driver>(inputs.iter().copied()))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, startup, round_trip, pi, conveniences);
 
 fn main() {
     // A worker started by a pool of this bench serves tasks and exits here.

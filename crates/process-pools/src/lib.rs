@@ -20,6 +20,13 @@
 //! - [`worker_main_if_requested_with`]: the hook that makes your program a
 //!   worker; call it first in `main`. Forgetting it is a clear error
 //!   ([`PoolError::NotHooked`]), never a fork bomb.
+//! - Conveniences, each in a module of its own: a worker initializer
+//!   ([`PoolBuilder::initializer`], `init.rs`), opt-in retries
+//!   ([`PoolBuilder::retries`], `retry.rs`), lazy bounded submission in
+//!   order ([`ProcessPool::imap`], [`PoolBuilder::max_in_flight`],
+//!   `lazy.rs`), progress ([`PoolBuilder::progress`], `progress.rs`), and
+//!   [`workloads::executor::Executor`] for the pool, so one line moves a
+//!   sweep between serial, threads and processes (`backend.rs`).
 //! - [`demo`]: the demo's tasks and hook (crashing tasks included), used by
 //!   the demo, examples, tests and benches only.
 //!
