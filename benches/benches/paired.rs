@@ -156,7 +156,8 @@ fn main() {
         let result = measure();
         let p = &result.speedup;
         eprintln!(
-            "{title}: {:.3}× vs {} (IQR {:.3}–{:.3}, range {:.3}–{:.3}, {} pairs){}",
+            "{title}: {:.3}× vs {} (IQR {:.3}–{:.3}, range {:.3}–{:.3}, {} pairs; \
+             capacity {:.2}×/{:.2}× before/after){}",
             p.median,
             result.baseline,
             p.q1,
@@ -164,6 +165,8 @@ fn main() {
             p.min,
             p.max,
             p.pairs,
+            result.capacity.0,
+            result.capacity.1,
             if result.equal { "" } else { "  RESULTS DIFFER" }
         );
         assert!(

@@ -138,6 +138,9 @@ pub struct PairedResult {
     pub speedup: workloads::measure::Paired,
     /// Whether the two results were equal (checked on the last pair).
     pub equal: bool,
+    /// The machine's parallel capacity for `jobs` threads, measured just
+    /// before and just after the pairs.
+    pub capacity: (f64, f64),
 }
 
 /// A [`PairedResult`] for one pair of runs: times `baseline` and `strategy`
@@ -160,8 +163,14 @@ pub fn paired_result<T: PartialEq>(
     } else {
         workloads::measure::Budget::bench()
     };
+    let capacity = || {
+        let work = std::time::Duration::from_millis(if smoke() { 2 } else { 40 });
+        workloads::measure::parallel_capacity(jobs, work)
+    };
+    let before = capacity();
     let (speedup, a, b) =
         workloads::measure::paired(budget, run_baseline, run_strategy);
+    let after = capacity();
     PairedResult {
         title: paired_title(workload, strategy, jobs, n),
         group: format!("paired/{workload}"),
@@ -172,6 +181,7 @@ pub fn paired_result<T: PartialEq>(
         n,
         speedup,
         equal: a == b,
+        capacity: (before, after),
     }
 }
 
@@ -187,7 +197,7 @@ impl PairedResult {
              \"baseline\": {}, \"jobs\": {}, \"n\": {}, \"equal\": {}, \
              \"pairs\": {}, \"median\": {:?}, \"q1\": {:?}, \"q3\": {:?}, \
              \"min\": {:?}, \"max\": {:?}, \"baseline_seconds\": {:?}, \
-             \"strategy_seconds\": {:?}}}",
+             \"strategy_seconds\": {:?}, \"capacity_before\": {:?}, \"capacity_after\": {:?}}}",
             text(&self.title),
             text(&self.group),
             text(&self.workload),
@@ -204,6 +214,8 @@ impl PairedResult {
             p.max,
             p.baseline_seconds,
             p.strategy_seconds,
+            self.capacity.0,
+            self.capacity.1,
         )
     }
 }

@@ -34,13 +34,25 @@ pub(crate) struct PairedRow {
     pub(crate) max: f64,
     pub(crate) baseline_seconds: f64,
     pub(crate) strategy_seconds: f64,
+    /// The capacity for `jobs` threads measured just before and after the
+    /// pairs, when the bench measured it.
+    pub(crate) capacity: Option<(f64, f64)>,
 }
 
 impl PairedRow {
     /// Whether this is a parallel speedup above what the machine can give
     /// (the capacity plus 10 % for noise): an artefact, not a result.
     pub(crate) fn exceeds(&self, capacity: Option<f64>) -> bool {
-        capacity.is_some_and(|c| self.jobs > 1 && self.median > c * 1.1)
+        self.capacity_around(capacity)
+            .is_some_and(|c| self.jobs > 1 && self.median > c * 1.1)
+    }
+
+    /// The capacity to hold this pair against: the larger of the two measured
+    /// around it, else the run's.
+    pub(crate) fn capacity_around(&self, run: Option<f64>) -> Option<f64> {
+        self.capacity
+            .map(|(before, after)| before.max(after))
+            .or(run)
     }
 }
 
@@ -96,6 +108,9 @@ fn row_of(row: &Value) -> anyhow::Result<PairedRow> {
         max: number("max")?,
         baseline_seconds: number("baseline_seconds")?,
         strategy_seconds: number("strategy_seconds")?,
+        capacity: row["capacity_before"]
+            .as_f64()
+            .zip(row["capacity_after"].as_f64()),
     })
 }
 
@@ -124,12 +139,12 @@ pub(crate) fn table(rows: &[PairedRow], capacity: Option<f64>) -> String {
          range; ⚠ marks a parallel speedup above the measured capacity, which \
          is an artefact, not a result)\n\n\
          | workload | baseline | strategy | jobs | tasks | baseline time | strategy \
-         time | speedup | IQR | range | pairs |\n\
-         |---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+         time | speedup | IQR | range | pairs | capacity before/after |\n\
+         |---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in rows {
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.2}–{:.2} | {:.2}–{:.2} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.2}–{:.2} | {:.2}–{:.2} | {} | {} |\n",
             r.workload,
             r.baseline,
             r.strategy,
@@ -137,12 +152,14 @@ pub(crate) fn table(rows: &[PairedRow], capacity: Option<f64>) -> String {
             r.n,
             format_ns(r.baseline_seconds * 1e9),
             format_ns(r.strategy_seconds * 1e9),
-            speedup_cell(r.median, r.jobs, capacity),
+            speedup_cell(r.median, r.jobs, r.capacity_around(capacity)),
             r.q1,
             r.q3,
             r.min,
             r.max,
             r.pairs,
+            r.capacity
+                .map_or("–".into(), |(b, a)| format!("{b:.2}× / {a:.2}×")),
         ));
     }
     out
@@ -166,6 +183,7 @@ pub(crate) fn to_json(rows: &[PairedRow], capacity: Option<f64>) -> Value {
                 "baseline_median_ns": r.baseline_seconds * 1e9,
                 "strategy_median_ns": r.strategy_seconds * 1e9,
                 "above_capacity": r.exceeds(capacity),
+                "capacity_before_after": r.capacity.map(|(b, a)| [b, a]),
             })
         })
         .collect();
@@ -198,6 +216,7 @@ mod tests {
             max: median * 1.2,
             baseline_seconds: 0.05,
             strategy_seconds: 0.05 / median,
+            capacity: None,
         }
     }
 
@@ -219,6 +238,13 @@ mod tests {
             !table(&[row(2, 2.55)], None).contains("⚠ 2.55"),
             "no capacity, no flag"
         );
+        // The capacity measured around the pair wins over the run's.
+        let mut around = row(2, 1.7);
+        around.capacity = Some((1.2, 1.4));
+        let shown = table(&[around.clone()], Some(1.9));
+        assert!(shown.contains("⚠ 1.70× > capacity 1.40×"), "{shown}");
+        around.capacity = Some((1.9, 1.8));
+        assert!(table(&[around], Some(1.2)).contains("| 1.70× |"));
     }
 
     #[test]
@@ -228,10 +254,12 @@ mod tests {
         let good = r#"[{"title": "paired/driver/rayon/jobs=2,n=8", "group": "paired/driver",
             "workload": "driver", "strategy": "rayon", "baseline": "serial", "jobs": 2,
             "n": 8, "equal": true, "pairs": 11, "median": 1.8, "q1": 1.7, "q3": 1.9,
-            "min": 1.5, "max": 2.0, "baseline_seconds": 0.002, "strategy_seconds": 0.0011}]"#;
+            "min": 1.5, "max": 2.0, "baseline_seconds": 0.002, "strategy_seconds": 0.0011,
+            "capacity_before": 1.9, "capacity_after": 1.8}]"#;
         fs::write(&path, good).unwrap();
         let rows = read(&path).unwrap();
         assert_eq!((rows[0].jobs, rows[0].n, rows[0].median), (2, 8, 1.8));
+        assert_eq!(rows[0].capacity, Some((1.9, 1.8)));
         fs::write(&path, good.replace("\"equal\": true", "\"equal\": false"))
             .unwrap();
         let err = format!("{:#}", read(&path).unwrap_err());
