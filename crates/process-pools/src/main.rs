@@ -5,6 +5,7 @@
 //! ```text
 //! cargo run --release -p process-pools -- --workload pi --size 16 --jobs 2
 //! cargo run --release -p process-pools -- --workload files --size 32 --json
+//! cargo run --release -p process-pools -- --workload sleep --size 8 --progress
 //! ```
 //! The workers are this same program, re-executed: the first line of `main`
 //! lets a worker serve tasks instead of running the demo. Ctrl-C stops the
@@ -21,6 +22,7 @@ use process_pools::{ProcessPool, by_hand};
 use rayon::prelude::*;
 use workloads::TaskResult;
 use workloads::cli::CommonArgs;
+use workloads::progress::Progress;
 use workloads::report::Report;
 
 #[derive(Parser)]
@@ -34,6 +36,10 @@ struct Args {
     /// Per-task timeout of the robust pool, in seconds (default: none).
     #[arg(long, value_parser = parse_timeout, allow_hyphen_values = true)]
     timeout: Option<Duration>,
+    /// Show the robust pool's progress on stderr: a bar on a terminal,
+    /// plain lines every few seconds otherwise (a log, a batch job).
+    #[arg(long)]
+    progress: bool,
 }
 
 /// Longest `--timeout` accepted: a week. More is surely a typo.
@@ -92,7 +98,8 @@ fn main() -> anyhow::Result<ExitCode> {
     report.check("ProcessPool (incl. start-up)", jobs, &wanted, || {
         let mut pool = ProcessPool::builder()
             .workers(jobs)
-            .chunksize(args.chunksize as usize);
+            .chunksize(args.chunksize as usize)
+            .progress(Progress::auto_if(args.progress, "ProcessPool"));
         if let Some(timeout) = args.timeout {
             pool = pool.timeout(timeout);
         }

@@ -57,6 +57,25 @@ fn prints_json_on_request() {
 }
 
 #[test]
+fn progress_reaches_a_log_when_asked_for_and_only_then() {
+    bounded(120, || {
+        let args = ["--workload", "pi", "--size", "4", "--trials", "1000"];
+        let quiet = run(WORKER, &args);
+        assert!(quiet.status.success());
+        let stderr = String::from_utf8_lossy(&quiet.stderr);
+        assert!(!stderr.contains("[ProcessPool]"), "{stderr}");
+        // stderr is a pipe here, as in a log: plain lines, the last at the end.
+        let noisy = run(WORKER, &[&args[..], &["--progress"]].concat());
+        assert_verified_table(&noisy, STRATEGIES);
+        let stderr = String::from_utf8_lossy(&noisy.stderr);
+        let last = stderr.lines().rfind(|l| l.starts_with("[ProcessPool]"));
+        let last = last.unwrap_or_else(|| panic!("no progress: {stderr}"));
+        assert!(last.starts_with("[ProcessPool] 4/4 done (100%)"), "{last}");
+        assert!(last.ends_with("finished"), "{last}");
+    });
+}
+
+#[test]
 fn bad_flags_exit_with_status_2_and_a_message() {
     assert_usage_errors(
         WORKER,
