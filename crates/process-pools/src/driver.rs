@@ -297,17 +297,15 @@ impl Driver {
                     }
                 }
                 Some(wire::RESULT) if front.started == front.reported + 1 => {
-                    let task = front.chunk.first + front.reported;
+                    let (k, chunk) = (front.reported, &front.chunk);
                     front.reported += 1;
                     self.running_since = None;
-                    let retrying = retries > 0;
-                    match crate::retry::failure_in(frame, retrying) {
-                        Some(kind) => again.extend(front.chunk.failed(
-                            task - front.chunk.first,
-                            kind,
-                            retries,
-                        )),
-                        None => batch.push(&front.chunk.call, task, &frame[1..]),
+                    // With opt-in retries a failed task may run again.
+                    match crate::retry::failure_in(frame, retries > 0) {
+                        Some(kind) => again.extend(chunk.failed(k, kind, retries)),
+                        None => {
+                            batch.push(&chunk.call, chunk.first + k, &frame[1..])
+                        }
                     }
                     if front.reported == front.chunk.len() {
                         self.fast = self.chunk_since.elapsed() < PREFETCH_BELOW;
