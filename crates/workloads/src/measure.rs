@@ -230,10 +230,10 @@ pub fn parallel_capacity(cores: usize, work: Duration) -> f64 {
 /// fold the add of a constant away. Good to about ±10 %; used only to state
 /// costs in cycles.
 pub fn clock_ghz() -> f64 {
-    // Many short chains (about a millisecond each), and the fastest: on a
-    // shared machine a long chain is almost always interrupted, a short one
-    // often runs whole.
-    const STEPS: u64 = 1_000_000;
+    // Many short chains (about 0.1 ms each), and the fastest: on a shared
+    // machine a long chain is almost always interrupted, a short one often
+    // runs whole.
+    const STEPS: u64 = 100_000;
     const CYCLES_PER_STEP: f64 = 4.0;
     let chain = || {
         let mut x = std::hint::black_box(3u64);
@@ -242,7 +242,7 @@ pub fn clock_ghz() -> f64 {
         }
         std::hint::black_box(x);
     };
-    let seconds = (0..200)
+    let seconds = (0..2000)
         .map(|_| {
             let start = Instant::now();
             chain();
