@@ -5,7 +5,8 @@
 //! These pairs cannot.
 //!
 //! `cargo bench -p benches --bench paired` (or `-- --list`, or `-- pi_mc` to
-//! select by substring). Writes `paired.json` to `$CRITERION_HOME` (set by
+//! select by substring). Under `cargo test --benches` it runs every pair at
+//! tiny sizes and writes nothing. Writes `paired.json` to `$CRITERION_HOME` (set by
 //! `cargo xtask bench`, which puts the pairs into its report) and prints a
 //! summary.
 //!
@@ -129,6 +130,12 @@ fn main() {
     // criterion's command line: options (ignored here) and one filter.
     let args: Vec<String> = std::env::args().skip(1).collect();
     let list = args.iter().any(|a| a == "--list");
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not: then
+    // run every pair once at tiny sizes, check the results, write nothing.
+    let test_mode = !list && !args.iter().any(|a| a == "--bench");
+    if test_mode {
+        benches::force_tiny();
+    }
     let mut filter = None;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
@@ -175,7 +182,9 @@ fn main() {
         );
         results.push(result);
     }
-    if !list {
+    if test_mode {
+        eprintln!("paired: {} pairs checked (test mode)", results.len());
+    } else if !list {
         let path = write_paired(&results).expect("writing paired.json");
         eprintln!("paired: {} results in {}", results.len(), path.display());
     }

@@ -7,6 +7,8 @@
 //! Use [`group`] and [`id`] rather than naming benchmarks by hand.
 #![warn(missing_docs)]
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion};
 
@@ -28,9 +30,18 @@ pub fn id(strategy: &str, jobs: usize, n: u64) -> BenchmarkId {
 /// with tiny sizes, so the whole pipeline is exercised in seconds.
 pub const SMOKE_ENV: &str = "PPR_BENCH_SMOKE";
 
-/// Whether this is a smoke run (see [`SMOKE_ENV`]).
+/// Whether this is a smoke run (see [`SMOKE_ENV`]), or tiny sizes were
+/// forced ([`force_tiny`]).
 pub fn smoke() -> bool {
-    std::env::var_os(SMOKE_ENV).is_some()
+    std::env::var_os(SMOKE_ENV).is_some() || TINY.load(Ordering::Relaxed)
+}
+
+static TINY: AtomicBool = AtomicBool::new(false);
+
+/// Tiny sizes from now on, as in a smoke run: for a `harness = false` bench
+/// run by `cargo test --benches` (test mode, where only "does it run" counts).
+pub fn force_tiny() {
+    TINY.store(true, Ordering::Relaxed);
 }
 
 /// `full` normally, `tiny` in a smoke run. Use it for every size a bench sweeps.
