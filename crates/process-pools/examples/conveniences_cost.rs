@@ -3,7 +3,7 @@
 //! `map` against lazy `imap` (default window, and 32 chunks in flight), on
 //! `driver` (4^10 tasks, chunks of 64, 2 workers). A ratio of 1.00 means no cost; 0.95 means 5 % slower.
 //!
-//! `cargo run --release -p process-pools --example overhead`
+//! `cargo run --release -p process-pools --example conveniences_cost`
 
 use std::time::Duration;
 

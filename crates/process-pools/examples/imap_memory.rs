@@ -1,6 +1,6 @@
 //! Peak memory of a lazy `imap` against an eager `map`, over 10^7 tasks.
 //!
-//! `cargo run --release -p process-pools --example lazy_memory [-- TASKS]`
+//! `cargo run --release -p process-pools --example imap_memory [-- TASKS]`
 //!
 //! Both sum `square(i)` for `i` in `0..TASKS` on 2 workers, chunksize 1000.
 //! `imap` pulls inputs from the range as results are taken (at most

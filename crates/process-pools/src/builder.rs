@@ -112,7 +112,7 @@ pub(crate) struct Config {
     pub(crate) max_tasks: usize,
     pub(crate) max_message: usize,
     pub(crate) retries: usize,
-    /// Run in every new worker before its first task.
+    /// Run in every new worker before its first task ([`crate::init`]).
     pub(crate) init: Option<InitCall>,
     /// Identifies this pool's workers (sent in the marker, echoed in hello).
     pub(crate) nonce: u64,

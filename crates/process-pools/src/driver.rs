@@ -143,7 +143,7 @@ impl Driver {
 
     /// Starts a worker for this slot.
     fn spawn(&mut self) -> Result<(), SpawnError> {
-        let worker = process::spawn(&self.config).inspect_err(|e| {
+        let worker = process::spawn(&self.config, &self.stop).inspect_err(|e| {
             if let SpawnError::InitFailed(detail) = e {
                 self.init_failures.record(detail);
             }

@@ -15,6 +15,9 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
+use crossbeam_channel::{Receiver, select};
+
+use crate::builder::Config;
 use crate::process::{Event, Worker};
 use crate::wire::{self, MAX_FRAME};
 use crate::{PoolBuilder, Task, TaskErrorKind};
@@ -28,7 +31,9 @@ impl PoolBuilder {
     /// (default: nothing). `T` must be in the worker's registry like any
     /// task. Return `Err(reason)` (or panic) to say the worker cannot work:
     /// `build` then fails with [`crate::PoolError::Initializer`]. The pool's
-    /// [`PoolBuilder::timeout`] applies to it as well.
+    /// [`PoolBuilder::timeout`] applies to it as well; without one, an
+    /// initializer that never returns makes `build` wait for it (dropping
+    /// the pool, later, never waits for an initializer).
     ///
     /// What it sets up lives in the worker process: keep it in a static
     /// (`OnceLock`) that your tasks read.
@@ -113,27 +118,35 @@ impl InitError {
 }
 
 /// Runs the initializer in a worker that has just said hello, and waits for
-/// its result (up to `timeout`, if any).
+/// its result: up to the pool's timeout, if any, and never past the end of
+/// the pool (`stop`), so dropping a pool never waits for an initializer.
 pub(crate) fn run(
     worker: &mut Worker,
     init: &InitCall,
-    timeout: Option<Duration>,
-    limit: usize,
+    config: &Config,
+    stop: &Receiver<()>,
 ) -> Result<(), InitError> {
     let header = wire::chunk_header(1, init.fingerprint, init.name);
     let stdin = worker.stdin.as_mut().ok_or(InitError::Died)?;
     let parts = [&header[..], &init.payload];
-    wire::write_frame(stdin, &parts, limit)
+    wire::write_frame(stdin, &parts, config.max_message)
         .and_then(|()| stdin.flush())
         .map_err(|e| InitError::Failed(format!("cannot be sent: {e}")))?;
-    let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+    let timeout = config.timeout;
+    let timer = match timeout.and_then(|t| Instant::now().checked_add(t)) {
+        Some(deadline) => crossbeam_channel::at(deadline),
+        None => crossbeam_channel::never(),
+    };
     loop {
-        let event = match deadline {
-            Some(deadline) => worker
-                .events
-                .recv_deadline(deadline)
-                .map_err(|_| InitError::TimedOut(timeout.unwrap_or_default()))?,
-            None => worker.events.recv().map_err(|_| InitError::Died)?,
+        let event = select! {
+            recv(worker.events) -> event => event.map_err(|_| InitError::Died)?,
+            recv(timer) -> _ => {
+                return Err(InitError::TimedOut(timeout.unwrap_or_default()));
+            }
+            recv(stop) -> _ => {
+                let why = "was cut short: the pool was dropped";
+                return Err(InitError::Failed(why.to_owned()));
+            }
         };
         let bytes = match event {
             Event::Frames(bytes) => bytes,

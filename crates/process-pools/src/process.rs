@@ -58,7 +58,12 @@ pub(crate) struct Worker {
 // ANCHOR: spawn
 /// Starts a worker process and the threads that watch it, and waits for its
 /// hello.
-pub(crate) fn spawn(config: &Config) -> Result<Worker, SpawnError> {
+/// `stop` ends with the pool: a start that waits for a worker's initializer
+/// gives up then.
+pub(crate) fn spawn(
+    config: &Config,
+    stop: &Receiver<()>,
+) -> Result<Worker, SpawnError> {
     let failed = |e: std::io::Error| SpawnError::Failed(e.to_string());
     let parent = std::process::id() as i32;
     let marker = Marker {
@@ -107,7 +112,7 @@ pub(crate) fn spawn(config: &Config) -> Result<Worker, SpawnError> {
         return Err(failed(e));
     }
     match handshake(&mut worker, config.nonce) {
-        Ok(()) => initialize(worker, config),
+        Ok(()) => initialize(worker, config, stop),
         Err(SpawnError::NotHooked(detail)) => {
             worker.stop(Duration::from_secs(1));
             Err(SpawnError::NotHooked(detail))
@@ -149,11 +154,15 @@ fn handshake(worker: &mut Worker, nonce: u64) -> Result<(), SpawnError> {
 // ANCHOR_END: spawn
 
 /// Runs the pool's initializer, if any, in a worker that said hello.
-fn initialize(mut worker: Worker, config: &Config) -> Result<Worker, SpawnError> {
+fn initialize(
+    mut worker: Worker,
+    config: &Config,
+    stop: &Receiver<()>,
+) -> Result<Worker, SpawnError> {
     let Some(init) = &config.init else {
         return Ok(worker);
     };
-    match crate::init::run(&mut worker, init, config.timeout, config.max_message) {
+    match crate::init::run(&mut worker, init, config, stop) {
         Ok(()) => Ok(worker),
         Err(e) => {
             let status = worker.stop(Duration::from_millis(100));

@@ -138,6 +138,31 @@ fn an_unregistered_initializer_is_named() {
 }
 
 #[test]
+fn dropping_the_pool_never_waits_for_a_hung_initializer() {
+    let _serial = common::one_at_a_time();
+    bounded(30, || {
+        let dir = tempfile::tempdir().unwrap();
+        // No timeout; the first run succeeds, a replacement's hangs.
+        let pool = pool(1)
+            .initializer::<Setup>(setup(&dir, 2, 1, Behaviour::Sleep(600_000)))
+            .build()
+            .unwrap();
+        let crashed = pool.map::<Misbehave>([Behaviour::Abort]);
+        assert!(crashed[0].is_err());
+        // The replacement is now in its initializer, which never returns.
+        assert!(common::eventually(10, || executions(dir.path(), 0).len() == 2));
+        let start = std::time::Instant::now();
+        drop(pool);
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
+    });
+    assert_no_children_left();
+}
+
+#[test]
 fn failing_in_a_replacement_fails_its_tasks_without_a_worker_per_task() {
     let _serial = common::one_at_a_time();
     bounded(60, || {
