@@ -15,10 +15,13 @@ const PI_TRIALS: (f64, f64) = (1e6, 1e3);
 /// `(group, unit, whether time per task is per element already)`.
 const KERNELS: &[(&str, &str, bool)] = &[
     ("thread_pools/driver", "element", true),
-    ("python/driver", "element", true),
+    ("python/driver (numpy)", "element", true),
+    ("python/driver (numba)", "element", true),
     ("thread_pools/pi_mc", "trial", false),
     ("thread_pools/pi_mc_streams", "trial", false),
-    ("python/pi_mc", "trial", false),
+    ("python/pi_mc (numpy)", "trial", false),
+    ("python/pi_mc (numba)", "trial", false),
+    ("python/pi_mc (numba lanes)", "trial", false),
 ];
 
 /// One line of the table.

@@ -184,3 +184,60 @@ fn the_best_numpy_and_numba_rows_are_compared_by_kind() {
     );
     assert!(table.contains("numpy, 1 jobs: 6.00 ms | 2.0× |"), "{table}");
 }
+
+#[test]
+fn numpy_and_numba_rows_get_their_own_groups_and_baselines() {
+    let row = |strategy: &str, jobs: u64, median: f64| {
+        serde_json::json!({"workload": "pi_mc", "strategy": strategy, "jobs": jobs,
+            "n": 16, "median_ns": median, "median_low_ns": median,
+            "median_high_ns": median, "mean_ns": median})
+    };
+    let json = serde_json::json!({"measurements": [
+        row("serial", 1, 4e9),
+        row("numba", 1, 3e8),
+        row("numba prange", 2, 1.5e8),
+        row("numba xoshiro lanes", 1, 6e7),
+        row("joblib threading + numba xoshiro lanes", 2, 3e7),
+        row("numpy", 1, 3e8),
+    ]});
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("python.json");
+    fs::write(&path, json.to_string()).unwrap();
+    let rows = python::read(&path).unwrap();
+    let groups: Vec<&str> = rows.iter().map(|r| r.group.as_str()).collect();
+    assert_eq!(
+        groups,
+        [
+            "python/pi_mc",
+            "python/pi_mc (numba)",
+            "python/pi_mc (numba)",
+            "python/pi_mc (numba lanes)",
+            "python/pi_mc (numba lanes)",
+            "python/pi_mc (numpy)"
+        ]
+    );
+    let mut machine = machine();
+    machine.capacity = Some((1.9, 1.9));
+    let report = Report::build(machine, "quick", None, &rows).unwrap();
+    let numba = report
+        .groups
+        .iter()
+        .find(|g| g.name == "python/pi_mc (numba)")
+        .unwrap();
+    let prange = numba.rows.iter().find(|r| r.jobs == 2).unwrap();
+    assert_eq!(prange.speedup, Some(2.0), "against numba on one thread");
+    assert!(!report.tables(None).contains('⚠'), "nothing above capacity");
+    // The comparison still sees every kind of Python.
+    let mut all = rows.clone();
+    all.push(rust_row(
+        "thread_pools/pi_mc_streams",
+        "serial",
+        1,
+        16,
+        1.2e7,
+    ));
+    all.push(rust_row("thread_pools/pi_mc_streams", "rayon", 2, 16, 6e6));
+    let report = Report::build(report.machine.clone(), "quick", None, &all).unwrap();
+    let c = &python::compare(&report)[0];
+    assert_eq!(c.python.2, 3e7, "the fastest of all Python rows");
+}

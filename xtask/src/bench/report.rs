@@ -23,10 +23,20 @@ use super::machine::Machine;
 /// - chapter 1 compares serial strategies only, against the plain `for` loop;
 /// - chapter 4's `sleep` group cannot run 10^4 sleeps serially: its baseline
 ///   is one thread (`gather current_thread`), so the speedup shows what more
-///   threads add to waiting (nothing).
+///   threads add to waiting (nothing);
+/// - the Python numpy and numba families, against their own one-thread rows.
 pub(crate) const BASELINES: &[(&str, &str)] = &[
     ("serial_map", "for loop"),
     ("async_gather/sleep", "gather current_thread"),
+    // The Python numpy/numba families (`python.rs`): each against its own
+    // one-thread row, so a speedup is parallel scaling, not a new algorithm.
+    ("python/driver (numpy)", "numpy"),
+    ("python/driver (numba)", "numba"),
+    ("python/square (numpy)", "numpy"),
+    ("python/square (numba)", "numba"),
+    ("python/pi_mc (numpy)", "numpy"),
+    ("python/pi_mc (numba)", "numba"),
+    ("python/pi_mc (numba lanes)", "numba xoshiro lanes"),
 ];
 
 /// The name of the baseline strategy of group `group` of bench `bench`.
