@@ -13,9 +13,11 @@ use crossbeam_channel::{Receiver, Sender, never, select};
 use crate::TaskErrorKind;
 use crate::builder::Config;
 use crate::init::InitFailures;
-use crate::process::{self, Event, SpawnError, Worker};
+use crate::process::{Event, SpawnError, Worker};
 use crate::stream::{Batch, Chunk};
 use crate::wire::{self, MAX_FRAME};
+
+mod restart; // starting this slot's worker, and replacing it
 
 /// How many chunks a busy worker may be sent ahead of time (only while its
 /// chunks finish quickly, see [`PREFETCH_BELOW`]), so that small messages
@@ -139,55 +141,6 @@ impl Driver {
     /// timeout, or a timeout so long that it never comes (`Duration::MAX`).
     fn deadline(&self) -> Option<Instant> {
         self.running_since?.checked_add(self.config.timeout?)
-    }
-
-    /// Starts a worker for this slot.
-    fn spawn(&mut self) -> Result<(), SpawnError> {
-        let worker = process::spawn(&self.config, &self.stop).inspect_err(|e| {
-            if let SpawnError::InitFailed(detail) = e {
-                self.init_failures.record(detail);
-            }
-        })?;
-        if let Ok(mut pids) = self.pids.lock() {
-            pids[self.slot] = worker.pid;
-        }
-        self.worker = Some(worker);
-        self.tasks_sent = 0;
-        Ok(())
-    }
-
-    /// Starts a replacement worker. If that fails, it waits for work and
-    /// tries again (so that an error is about now, not about when the last
-    /// worker died); if that fails too, the chunk fails with the reason, and
-    /// the next chunk will try again. Returns whether the pool goes on.
-    fn restart(&mut self) -> bool {
-        if self.init_failures.recent().is_none() && self.spawn().is_ok() {
-            return true;
-        }
-        let chunk = match self.backlog.pop_front() {
-            Some(chunk) => chunk,
-            None => select! {
-                recv(self.jobs) -> job => match job {
-                    Ok(chunk) => chunk,
-                    Err(_) => return false,
-                },
-                recv(self.stop) -> _ => return false,
-            },
-        };
-        if let Some(failed) = self.init_failures.recent() {
-            chunk.fail_from(0, &failed); // no worker per task while it fails
-            return true;
-        }
-        match self.spawn() {
-            Ok(()) => self.backlog.push_front(chunk),
-            Err(SpawnError::Failed(detail) | SpawnError::NotHooked(detail)) => {
-                chunk.fail_from(0, &TaskErrorKind::WorkerUnavailable { detail });
-            }
-            Err(SpawnError::InitFailed(detail)) => {
-                chunk.fail_from(0, &TaskErrorKind::InitializerFailed { detail });
-            }
-        }
-        true
     }
 
     /// Sends chunks while the worker has room: one chunk if it is idle, a few

@@ -1,0 +1,60 @@
+//! Starting the worker of a [`Driver`]'s slot, and replacing it when it is
+//! lost: a replacement that cannot start (or whose initializer fails) costs
+//! the chunks it was to run, with the reason, never a hang or a loop.
+
+use crossbeam_channel::select;
+
+use super::Driver;
+use crate::TaskErrorKind;
+use crate::process::{self, SpawnError};
+
+impl Driver {
+    /// Starts a worker for this slot.
+    pub(super) fn spawn(&mut self) -> Result<(), SpawnError> {
+        let worker = process::spawn(&self.config, &self.stop).inspect_err(|e| {
+            if let SpawnError::InitFailed(detail) = e {
+                self.init_failures.record(detail);
+            }
+        })?;
+        if let Ok(mut pids) = self.pids.lock() {
+            pids[self.slot] = worker.pid;
+        }
+        self.worker = Some(worker);
+        self.tasks_sent = 0;
+        Ok(())
+    }
+
+    /// Starts a replacement worker. If that fails, it waits for work and
+    /// tries again (so that an error is about now, not about when the last
+    /// worker died); if that fails too, the chunk fails with the reason, and
+    /// the next chunk will try again. Returns whether the pool goes on.
+    pub(super) fn restart(&mut self) -> bool {
+        if self.init_failures.recent().is_none() && self.spawn().is_ok() {
+            return true;
+        }
+        let chunk = match self.backlog.pop_front() {
+            Some(chunk) => chunk,
+            None => select! {
+                recv(self.jobs) -> job => match job {
+                    Ok(chunk) => chunk,
+                    Err(_) => return false,
+                },
+                recv(self.stop) -> _ => return false,
+            },
+        };
+        if let Some(failed) = self.init_failures.recent() {
+            chunk.fail_from(0, &failed); // no worker per task while it fails
+            return true;
+        }
+        match self.spawn() {
+            Ok(()) => self.backlog.push_front(chunk),
+            Err(SpawnError::Failed(detail) | SpawnError::NotHooked(detail)) => {
+                chunk.fail_from(0, &TaskErrorKind::WorkerUnavailable { detail });
+            }
+            Err(SpawnError::InitFailed(detail)) => {
+                chunk.fail_from(0, &TaskErrorKind::InitializerFailed { detail });
+            }
+        }
+        true
+    }
+}
