@@ -14,6 +14,7 @@
 //! because that is what one call of them costs.
 
 use std::hint::black_box;
+use std::time::Duration;
 
 use benches::{group, id, jobs_sweep, sized};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -202,5 +203,48 @@ fn overhead(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(thread_pools, pi, pi_streams, tiny_tasks, overhead);
+/// What progress reporting costs: `Pool.map` of `driver` (4^10 tasks, the
+/// default chunks) with progress off and on (plain lines into a sink: the
+/// same counting as in a log), and the worst case, one `record` per task on
+/// rayon with `with_min_len`.
+fn progress(c: &mut Criterion) {
+    use workloads::progress::Progress;
+    let n = sized(1 << 20, 1 << 10); // 4^10
+    let inputs: Vec<f64> = (0..n).map(|i| i as f64).collect();
+    let jobs = default_jobs();
+    let lines =
+        || Progress::lines_to("bench", Duration::from_secs(3600), std::io::sink());
+    let off = Pool::new(jobs).expect("a pool");
+    let on = Pool::builder()
+        .jobs(jobs)
+        .progress(lines())
+        .build()
+        .expect("a pool");
+    let rayon_jobs = rayon_pool(jobs).expect("a rayon pool");
+    let chunk = default_chunk(inputs.len(), jobs);
+    let mut g = group(c, "thread_pools", "progress");
+    g.throughput(Throughput::Elements(n));
+    g.bench_function(id("Pool.map, progress off", jobs, n), |b| {
+        b.iter(|| off.map(0..n, |i| driver_task(&(i as f64))))
+    });
+    g.bench_function(id("Pool.map, progress on", jobs, n), |b| {
+        b.iter(|| on.map(0..n, |i| driver_task(&(i as f64))))
+    });
+    g.bench_function(id("rayon with_min_len, no progress", jobs, n), |b| {
+        b.iter(|| rayon_map_min_len(&rayon_jobs, &inputs, chunk, driver_task))
+    });
+    g.bench_function(id("rayon with_min_len, record per task", jobs, n), |b| {
+        b.iter(|| {
+            let tracker = lines().start(Some(n));
+            rayon_map_min_len(&rayon_jobs, &inputs, chunk, |x| {
+                let y = driver_task(x);
+                tracker.add(1, 0);
+                y
+            })
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(thread_pools, pi, pi_streams, tiny_tasks, overhead, progress);
 criterion_main!(thread_pools);

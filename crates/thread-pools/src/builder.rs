@@ -83,7 +83,7 @@ impl PoolBuilder {
 
     /// Runs a task that panics up to `retries` more times (default 0:
     /// never). A task that fails every attempt gets a [`crate::TaskError`]
-    /// whose `earlier_attempts` holds the messages of the attempts before
+    /// whose `earlier_attempts()` holds the messages of the attempts before
     /// the last. Each attempt gets a clone of the input.
     pub fn retries(mut self, retries: u32) -> Self {
         self.settings.retries = retries;

@@ -47,15 +47,17 @@ impl<F> Runner<F> {
             if cancelled.load(Ordering::Relaxed) {
                 return; // nobody waits for these results any more
             }
+            let mut failed = 0;
             let results: Vec<_> = part
                 .into_iter()
                 .enumerate()
-                .map(|(k, input)| run_attempts(first + k, retries, input, &*f))
+                .map(|(k, input)| {
+                    let result = run_attempts(first + k, retries, input, &*f);
+                    failed += u64::from(result.is_err());
+                    result
+                })
                 .collect();
-            if tracker.is_on() {
-                let failed = results.iter().filter(|r| r.is_err()).count();
-                tracker.add(results.len() as u64, failed as u64);
-            }
+            tracker.add(results.len() as u64, failed); // once per chunk
             reply.send(results);
         })
     }
@@ -77,10 +79,7 @@ pub(crate) fn run_attempts<T: Clone, U>(
             Err(failed) => earlier.push(failed.message),
         }
     }
-    run_task(index, || f(input)).map_err(|last| TaskError {
-        earlier_attempts: earlier,
-        ..last
-    })
+    run_task(index, || f(input)).map_err(|last| last.after(earlier))
 }
 // ANCHOR_END: run_job
 
@@ -123,9 +122,5 @@ impl<U> Drop for Reply<U> {
 /// happen with [`crate::Pool`]'s workers; it keeps `wait` from ever hanging or
 /// returning fewer results than inputs.
 pub(crate) fn lost(index: usize) -> TaskError {
-    TaskError {
-        index,
-        message: "lost: no worker ran this task".to_owned(),
-        earlier_attempts: Vec::new(),
-    }
+    TaskError::new(index, "lost: no worker ran this task")
 }

@@ -40,11 +40,16 @@ where
         parameters
             .par_iter()
             .enumerate()
-            .map(|(index, parameter)| {
-                let result = run_task(index, || step(parameter));
-                progress.record(&result); // after the step: completed work
-                result
-            })
+            // A batch per piece of work: threads do not share one counter
+            // for every step.
+            .map_init(
+                || progress.batch(),
+                |batch, (index, parameter)| {
+                    let result = run_task(index, || step(parameter));
+                    batch.record(&result); // after the step: completed work
+                    result
+                },
+            )
             .collect()
     });
     progress.finish();

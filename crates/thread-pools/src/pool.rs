@@ -174,7 +174,8 @@ impl Pool {
             self.submit(run.job(first, part, reply));
         }
         MapHandle {
-            slots: (0..len).map(|_| None).collect(),
+            parts: Vec::new(),
+            len,
             received: 0,
             results: results_rx,
             tracker: run.tracker.clone(),
@@ -283,7 +284,9 @@ impl Drop for Pool {
 /// The pending results of [`Pool::map_async`] (Python's `AsyncResult`).
 /// Dropping it without waiting skips the tasks not started yet.
 pub struct MapHandle<U> {
-    slots: Vec<Option<Result<U, TaskError>>>,
+    /// The chunks received so far; put in order once, at the end.
+    parts: Vec<Part<U>>,
+    len: usize,
     received: usize,
     results: Receiver<Part<U>>,
     tracker: Tracker,
@@ -293,7 +296,7 @@ pub struct MapHandle<U> {
 impl<U> MapHandle<U> {
     /// Blocks until every task is done and returns the results in input order.
     pub fn wait(mut self) -> Vec<Result<U, TaskError>> {
-        while self.received < self.slots.len() {
+        while self.received < self.len {
             match self.results.recv() {
                 Ok(part) => self.store(part),
                 Err(_) => break, // every sender gone: report the rest as lost
@@ -312,7 +315,7 @@ impl<U> MapHandle<U> {
         let Some(deadline) = Instant::now().checked_add(timeout) else {
             return Ok(self.wait()); // no deadline this side of the end of time
         };
-        while self.received < self.slots.len() {
+        while self.received < self.len {
             match self.results.recv_deadline(deadline) {
                 Ok(part) => self.store(part),
                 Err(RecvTimeoutError::Timeout) => {
@@ -332,22 +335,31 @@ impl<U> MapHandle<U> {
         while let Ok(part) = self.results.try_recv() {
             self.store(part);
         }
-        self.received == self.slots.len()
+        self.received == self.len
     }
 
-    fn store(&mut self, (first, results): Part<U>) {
-        self.received += results.len();
-        for (k, result) in results.into_iter().enumerate() {
-            self.slots[first + k] = Some(result);
-        }
+    fn store(&mut self, part: Part<U>) {
+        self.received += part.1.len();
+        self.parts.push(part);
     }
 
+    /// The results in input order: the chunks sorted by their first index
+    /// and moved into one `Vec` (a task never received is reported lost).
     fn take(&mut self) -> Vec<Result<U, TaskError>> {
         self.tracker.finish();
-        let slots = std::mem::take(&mut self.slots).into_iter().enumerate();
-        slots
-            .map(|(i, slot)| slot.unwrap_or_else(|| Err(lost(i))))
-            .collect()
+        let mut parts = std::mem::take(&mut self.parts);
+        parts.sort_unstable_by_key(|(first, _)| *first);
+        let mut results = Vec::with_capacity(self.len);
+        for (first, part) in parts {
+            while results.len() < first {
+                results.push(Err(lost(results.len())));
+            }
+            results.extend(part);
+        }
+        while results.len() < self.len {
+            results.push(Err(lost(results.len())));
+        }
+        results
     }
 }
 // ANCHOR_END: map_handle
@@ -361,7 +373,7 @@ impl<U> Drop for MapHandle<U> {
 impl<U> fmt::Debug for MapHandle<U> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MapHandle")
-            .field("tasks", &self.slots.len())
+            .field("tasks", &self.len)
             .field("received", &self.received)
             .finish()
     }
@@ -386,7 +398,7 @@ impl<U> fmt::Debug for NotReady<U> {
 
 impl<U> fmt::Display for NotReady<U> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (done, total) = (self.handle.received, self.handle.slots.len());
+        let (done, total) = (self.handle.received, self.handle.len);
         write!(
             f,
             "results not ready after {:?}: {done} of {total} tasks done",

@@ -103,7 +103,7 @@ fn tasks_are_never_retried_by_default() {
         assert_eq!(attempts.lock().unwrap().len(), 4, "each task ran once");
         for (i, result) in results.into_iter().enumerate() {
             let err = result.unwrap_err();
-            assert_eq!((err.index, err.earlier_attempts.len()), (i, 0));
+            assert_eq!((err.index, err.earlier_attempts().len()), (i, 0));
         }
     });
 }
@@ -123,7 +123,7 @@ fn retries_rerun_a_failed_task_and_report_every_attempt() {
         let err = results[0].clone().unwrap_err();
         assert_eq!(err.message, "attempt 3 of 7 failed");
         assert_eq!(
-            err.earlier_attempts,
+            err.earlier_attempts(),
             ["attempt 1 of 7 failed", "attempt 2 of 7 failed"]
         );
         assert!(

@@ -273,6 +273,22 @@ impl Tracker {
         self.add(1, u64::from(result.is_err()));
     }
 
+    /// A local counter for one worker, passed on to this tracker when
+    /// dropped and every few tasks: for runners that count task by task
+    /// (rayon's `map_init`), so that threads do not all update one shared
+    /// counter for every tiny task. The batch grows (up to [`BATCH`]) while
+    /// tasks are quick and shrinks back to one when they are slow, so slow
+    /// tasks are still counted as each one ends.
+    pub fn batch(&self) -> Batch {
+        Batch {
+            tracker: self.clone(),
+            done: 0,
+            failed: 0,
+            limit: 1,
+            passed: Instant::now(),
+        }
+    }
+
     /// Sets the number of tasks once it is known (a lazy input ran out).
     pub fn set_total(&self, total: u64) {
         let Some(shared) = &self.0 else { return };
@@ -319,6 +335,60 @@ impl Tracker {
         if let Some(shared) = &self.0 {
             shared.finish();
         }
+    }
+}
+
+/// The most tasks a [`Batch`] counts before it passes them on.
+pub const BATCH: u64 = 256;
+
+/// A batch passed on sooner than this after the last one grows; later, it
+/// shrinks.
+const BATCH_EVERY: Duration = Duration::from_millis(10);
+
+/// A worker's own count of finished tasks; see [`Tracker::batch`].
+#[derive(Debug)]
+pub struct Batch {
+    tracker: Tracker,
+    done: u64,
+    failed: u64,
+    /// Tasks counted before they are passed on (1 to [`BATCH`]).
+    limit: u64,
+    /// When they were last passed on.
+    passed: Instant,
+}
+
+impl Batch {
+    /// One task finished, failed if `result` is an error.
+    pub fn record<T, E>(&mut self, result: &Result<T, E>) {
+        if self.tracker.0.is_none() {
+            return;
+        }
+        self.done += 1;
+        self.failed += u64::from(result.is_err());
+        if self.done >= self.limit {
+            let now = Instant::now();
+            self.limit = if now.duration_since(self.passed) < BATCH_EVERY {
+                (self.limit * 2).min(BATCH)
+            } else {
+                (self.limit / 2).max(1)
+            };
+            self.passed = now;
+            self.flush();
+        }
+    }
+
+    /// Passes the tasks counted so far on to the tracker.
+    pub fn flush(&mut self) {
+        if self.done > 0 {
+            self.tracker.add(self.done, self.failed);
+            (self.done, self.failed) = (0, 0);
+        }
+    }
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        self.flush();
     }
 }
 
@@ -520,6 +590,29 @@ mod tests {
         assert!(last.ends_with("finished"), "{lines}");
         std::thread::sleep(Duration::from_millis(50));
         assert_eq!(buffer.text(), lines, "nothing after the last line");
+    }
+
+    #[test]
+    fn batches_pass_every_count_on_by_the_time_they_are_dropped() {
+        let tracker = Progress::lines_to("b", AUTO_EVERY.1, Vec::new()).start(None);
+        let mut batch = tracker.batch();
+        batch.record(&Ok::<(), ()>(()));
+        assert_eq!(tracker.counts().done, 1, "the first task is passed on");
+        for k in 1..10_000 {
+            batch.record(&if k % 10 == 0 { Err(()) } else { Ok(()) });
+        }
+        let passed = tracker.counts().done;
+        assert!(passed > 10_000 - BATCH, "{passed}: at most a batch behind");
+        drop(batch);
+        let counts = tracker.counts();
+        assert_eq!((counts.done, counts.failed), (10_000, 999));
+        let mut slow = tracker.batch();
+        for _ in 0..3 {
+            std::thread::sleep(BATCH_EVERY * 2);
+            let before = tracker.counts().done;
+            slow.record(&Ok::<(), ()>(()));
+            assert_eq!(tracker.counts().done, before + 1, "slow tasks one by one");
+        }
     }
 
     #[test]
