@@ -15,6 +15,16 @@
 //! - [`sweep`]: the chapter's cached sweeps (serial, rayon, and the
 //!   thread-pools chapter's pool) and the resumable sweep.
 //!
+//! # Where things are
+//! The lesson, which chapter 5 walks through: `memory.rs` (`Memory`,
+//! `CachedFn`: key → lookup → compute → store), `key.rs`, `store.rs` (the
+//! entry format, atomic writes), `fingerprint.rs` and `cached.rs` (the
+//! macro, which calls `CachedFn`), `sweep.rs`. Around it, which the chapter
+//! points to: `history.rs` (code versions, tombstones, damage notes: why a
+//! miss missed), `stats.rs` (counters, verbose logging), `housekeeping.rs`
+//! (`clear`, `reduce_size`, stale temporary files, `CACHEDIR.TAG`),
+//! `import.rs` (merging caches), `error.rs`.
+//!
 //! # Use without the macro
 //! For closures, generic code, or code that stores results it computed
 //! elsewhere, name the function and give it a version:
@@ -50,19 +60,28 @@
 //! `cargo run --release -p caching -- --workload sleep --size 10 --jobs 2`.
 #![warn(missing_docs)]
 
+// The lesson: the book walks through these.
+mod cached;
 mod fingerprint;
+mod key;
 mod memory;
 mod store;
 pub mod sweep;
 
+// Around the lesson: the book points to these.
+mod error;
+mod history;
+mod housekeeping;
+mod import;
+mod stats;
+
+pub use error::CacheError;
 pub use fingerprint::{
     CodeVersion, FunctionId, SharedId, fingerprint_of, normalise_tokens,
 };
-pub use memory::{
-    CacheError, CacheKey, CachedFn, EntryInfo, Imported, Limits, Lookup, Memory,
-    MissReason, Reduced, Stats,
-};
+pub use housekeeping::{EntryInfo, Limits, Reduced};
+pub use import::Imported;
+pub use key::CacheKey;
+pub use memory::{CachedFn, Lookup, Memory, MissReason};
+pub use stats::Stats;
 pub use store::Durability;
-
-#[doc(hidden)]
-pub use memory::not_cached as __not_cached;
