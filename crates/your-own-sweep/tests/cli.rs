@@ -1,0 +1,72 @@
+//! The binary as a user runs it: every backend prints the same table, a
+//! second run is served from the cache, bad flags are usage errors (exit
+//! code 2) and nothing is left running.
+
+use std::process::{Command, Output};
+
+const EXE: &str = env!("CARGO_BIN_EXE_your-own-sweep");
+
+fn run(args: &[&str]) -> Output {
+    // `timeout` bounds the run: a hang fails the test.
+    let output = Command::new("timeout")
+        .arg("60")
+        .arg(EXE)
+        .args(args)
+        .output()
+        .unwrap();
+    assert_ne!(output.status.code(), Some(124), "timed out: {args:?}");
+    output
+}
+
+#[test]
+fn every_backend_prints_the_same_table() {
+    let cache = tempfile::tempdir().unwrap();
+    let table = |backend: &str| {
+        let dir = cache.path().join(backend);
+        let dir = dir.to_str().unwrap();
+        let args = [
+            "--backend",
+            backend,
+            "--rates",
+            "6",
+            "--cache",
+            dir,
+            "--progress",
+        ];
+        let out = run(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let log = String::from_utf8(out.stderr).unwrap();
+        (String::from_utf8(out.stdout).unwrap(), log)
+    };
+    let (serial, _) = table("serial");
+    assert_eq!(serial.lines().count(), 1 + 12, "a header and 6 × 2 points");
+    let (threads, log) = table("threads");
+    assert_eq!(threads, serial);
+    assert!(log.contains("[sweep] 12/12 done (100%)"), "progress: {log}");
+    let (processes, _) = table("processes");
+    assert_eq!(processes, serial);
+    let (again, _) = table("processes"); // from the cache this time
+    assert_eq!(again, serial);
+}
+
+#[test]
+fn bad_flags_are_usage_errors() {
+    for bad in [
+        &["--backend", "gpu"][..],
+        &["--jobs", "0"],
+        &["--rates", "many"],
+        &["--jobs"],
+        &["--nope"],
+        &["--cache", "/dev/null"],
+    ] {
+        let out = run(bad);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.starts_with("your-own-sweep: "), "{bad:?}: {err}");
+        assert!(out.stdout.is_empty(), "nothing half written: {bad:?}");
+    }
+}
