@@ -4,10 +4,10 @@
 
 use std::io::Read;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use caching::{Limits, Memory};
-use workloads::testing::bounded;
+use workloads::testing::{bounded, wait_bounded};
 
 const KEYS: u64 = 50;
 const ROUNDS: usize = 4;
@@ -77,17 +77,7 @@ fn two_processes_write_the_same_keys() {
         .spawn()
         .unwrap();
     hammer(&memory, 0);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the child process did not finish in 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = wait_bounded(&mut child, Duration::from_secs(60));
     let mut out = String::new();
     child
         .stdout

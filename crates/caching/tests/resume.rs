@@ -6,10 +6,11 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use caching::Memory;
 use caching::sweep::resumable_sweep;
+use workloads::testing::wait_bounded;
 use workloads::{TaskSpec, WorkloadKind};
 
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -31,25 +32,13 @@ fn example() -> PathBuf {
             build.arg("--release");
         }
         let mut child = build.spawn().unwrap();
-        assert!(wait_bounded(&mut child).success(), "building the example");
+        assert!(
+            wait_bounded(&mut child, TIMEOUT).success(),
+            "building the example"
+        );
     }
     assert!(path.exists(), "{} is missing", path.display());
     path
-}
-
-/// Waits for `child` with a deadline; kills it and panics past the deadline.
-fn wait_bounded(child: &mut Child) -> std::process::ExitStatus {
-    let deadline = Instant::now() + TIMEOUT;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the child did not finish within {TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// The child's stdout lines, as they come.
@@ -73,7 +62,7 @@ fn the_example_drives_the_whole_scenario() {
         .spawn()
         .unwrap();
     let rx = lines(&mut child);
-    let status = wait_bounded(&mut child);
+    let status = wait_bounded(&mut child, TIMEOUT);
     let out: Vec<String> = rx.try_iter().collect();
     let out = out.join("\n");
     assert!(status.success(), "{out}");
@@ -111,7 +100,7 @@ fn kill_the_child_rerun_and_compare() {
         }
     }
     child.kill().unwrap();
-    let status = wait_bounded(&mut child);
+    let status = wait_bounded(&mut child, TIMEOUT);
     assert!(!status.success(), "killed, not finished");
     assert_eq!(stored, 12);
 

@@ -1,5 +1,6 @@
 //! Test helpers shared by every chapter's tests: [`bounded`], which turns a
-//! hang into a failure, and the demo checks of `tests/cli.rs` — run the demo
+//! hang into a failure, [`wait_bounded`], which does the same for a child
+//! process, and the demo checks of `tests/cli.rs` — run the demo
 //! binary and assert what [`crate::report::Report`] promises: every strategy
 //! listed and equal to serial, JSON on request, exit code 2 on bad flags.
 //!
@@ -11,8 +12,8 @@
 //! assert_usage_errors(exe, &[&["--size", "0"]]);
 //! ```
 
-use std::process::{Command, Output};
-use std::time::Duration;
+use std::process::{Child, Command, ExitStatus, Output};
+use std::time::{Duration, Instant};
 
 /// Flags every demo must refuse with exit code 2 (see [`crate::cli`]).
 pub const BAD_COMMON_FLAGS: &[&[&str]] = &[
@@ -106,6 +107,27 @@ pub fn bounded<T: Send + 'static>(
         Ok(Ok(value)) => value,
         Ok(Err(panic)) => std::panic::resume_unwind(panic),
         Err(_) => panic!("the test hung: no result after {limit:?}"),
+    }
+}
+
+/// Waits for `child` to exit, for at most `limit`: a child that hangs fails
+/// the test instead of hanging it. Past the limit the child is killed and
+/// reaped (nothing outlives the test), then this panics.
+///
+/// # Panics
+/// If the child is still running after `limit`, or cannot be waited for.
+pub fn wait_bounded(child: &mut Child, limit: Duration) -> ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("waiting for the child") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("child {} still running after {limit:?}", child.id());
+        }
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
