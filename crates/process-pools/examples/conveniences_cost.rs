@@ -1,7 +1,9 @@
 //! What the conveniences cost, paired (each pair runs both sides back to
-//! back, so a busy machine slows both): progress off against on, and eager
+//! back, so a busy machine slows both): progress off against on (next to
+//! an A/A pair of two pools without it: the noise floor), and eager
 //! `map` against lazy `imap` (default window, and 32 chunks in flight), on
-//! `driver` (4^10 tasks, chunks of 64, 2 workers). A ratio of 1.00 means no cost; 0.95 means 5 % slower.
+//! `driver` (4^10 tasks, chunks of 64, 2 workers). A ratio of 1.00 means
+//! no cost; 0.95 means 5 % slower.
 //!
 //! `cargo run --release -p process-pools --example conveniences_cost`
 
@@ -31,6 +33,9 @@ fn main() -> anyhow::Result<()> {
     let (progress, a, b) =
         paired(Budget::bench(), || map(&quiet), || map(&reporting));
     anyhow::ensure!(a == b, "progress changed the results");
+    // The noise floor: two pools alike, neither reporting (an A/A pair).
+    let twin = ProcessPool::builder().workers(2).chunksize(64).build()?;
+    let (floor, _, _) = paired(Budget::bench(), || map(&quiet), || map(&twin));
     let imap = |pool: &ProcessPool| {
         let lazy = pool.imap::<Driver, _>(inputs.iter().copied());
         lazy.map(Result::unwrap).sum::<f64>()
@@ -45,6 +50,12 @@ fn main() -> anyhow::Result<()> {
     let (deeper, a, b) = paired(Budget::bench(), || map(&quiet), || imap(&deep));
     anyhow::ensure!(a == b, "imap changed the results");
     println!("driver, 4^10 tasks, 2 workers, chunksize 64 (speed ratio, paired):");
+    println!(
+        "  A/A, two quiet pools : {}  ({:.1} ms vs {:.1} ms)",
+        floor.display(None),
+        floor.strategy_seconds * 1e3,
+        floor.baseline_seconds * 1e3
+    );
     println!(
         "  progress on / off : {}  ({:.1} ms vs {:.1} ms)",
         progress.display(None),
