@@ -98,6 +98,7 @@ macro_rules! cached {
                 handle(memory).key(&($($crate::__key_arg!($($marker)? $arg),)*))
             }
 
+            // ANCHOR: cached_call
             /// Returns the stored result for these arguments, or computes,
             /// stores and returns it.
             pub fn call(memory: &$crate::Memory, $($arg: $ty),*) -> $ret {
@@ -107,6 +108,7 @@ macro_rules! cached {
                 let key = cached.key(&($($crate::__key_arg!($($marker)? $arg),)*));
                 cached.call_with_key(key, || super::$name($($arg),*))
             }
+            // ANCHOR_END: cached_call
 
             /// The stored result for these arguments, or why there is none.
             pub fn lookup(
