@@ -57,4 +57,22 @@ fn warnings_and_verbose_lookups_go_through_log() {
     assert_eq!(records.len(), 1, "{records:?}");
     assert_eq!(records[0].0, log::Level::Info);
     assert_eq!(records[0].2, "logged2: hit", "name, arguments, outcome");
+
+    // Arguments that cannot be serialised: computed, not cached, one warning.
+    assert_eq!(f.call(&Unserialisable, || 30), 30);
+    let records = std::mem::take(&mut *RECORDS.lock().unwrap());
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0].0, log::Level::Warn);
+    assert!(records[0].2.ends_with("; not cached"), "{records:?}");
+}
+
+/// An argument that refuses to be serialised.
+struct Unserialisable;
+
+impl serde::Serialize for Unserialisable {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        Err(serde::ser::Error::custom(
+            "this argument cannot be serialised",
+        ))
+    }
 }

@@ -1,6 +1,6 @@
 //! `Memory` and `CachedFn`: hits, misses and their reasons, ignored
 //! arguments, code versions, damaged entries, bad directories, `clear`,
-//! `reduce_size` and `import`.
+//! `reduce_size`, `import`, and arguments that cannot be serialised.
 
 use std::fs;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -324,4 +324,56 @@ fn import_merges_another_cache_and_skips_damage() {
     let g = merged.function::<u64>("task", 0);
     let found = (0..4u64).filter(|i| g.get(i) == Some(i * i)).count();
     assert_eq!(found, 3);
+}
+
+/// An argument that refuses to be serialised.
+struct Unserialisable;
+
+impl serde::Serialize for Unserialisable {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        Err(serde::ser::Error::custom(
+            "this argument cannot be serialised",
+        ))
+    }
+}
+
+static ODD_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+cached! {
+    fn odd(x: u64, odd: Unserialisable) -> u64 {
+        let _ = odd;
+        ODD_CALLS.fetch_add(1, Ordering::SeqCst);
+        x + 1
+    }
+}
+
+#[test]
+fn arguments_that_cannot_be_serialised_run_uncached_through_call_and_cached() {
+    let (_dir, memory) = memory();
+    let f = memory.function::<u64>("odd", 0);
+    let mut runs = 0;
+    for _ in 0..2 {
+        assert_eq!(
+            f.call(&Unserialisable, || {
+                runs += 1;
+                7
+            }),
+            7
+        );
+    }
+    assert_eq!(runs, 2, "computed every time, never loaded");
+    let before = ODD_CALLS.load(Ordering::SeqCst);
+    assert_eq!(odd::call(&memory, 1, Unserialisable), 2);
+    assert_eq!(odd::call(&memory, 1, Unserialisable), 2);
+    assert_eq!(ODD_CALLS.load(Ordering::SeqCst) - before, 2);
+    assert!(matches!(
+        odd::key(&memory, &1, &Unserialisable),
+        Err(CacheError::Encode {
+            what: "arguments",
+            ..
+        })
+    ));
+    let stats = memory.stats();
+    assert_eq!((stats.hits, stats.misses, stats.stores), (0, 0, 0));
+    assert_eq!(memory.usage().unwrap().0, 0, "nothing stored");
 }
