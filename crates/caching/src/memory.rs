@@ -242,9 +242,10 @@ impl<R: Serialize + DeserializeOwned> CachedFn<R> {
         self.call_with_key(self.key(args), compute)
     }
 
-    /// [`call`](Self::call), given the key [`key`](Self::key) made: what
-    /// `cached!` uses, since it moves the arguments into `compute` once the
-    /// key is made. Arguments that could not be serialised run uncached.
+    /// [`call`](Self::call) with the key already made by [`key`](Self::key)
+    /// (or the error it returned: arguments that cannot be serialised run
+    /// uncached). `cached!` uses it: it moves the arguments into `compute`
+    /// once the key no longer borrows them.
     pub fn call_with_key(
         &self,
         key: Result<CacheKey, CacheError>,
@@ -385,7 +386,7 @@ impl<R: Serialize + DeserializeOwned> CachedFn<R> {
             }
         })?;
         let path = self.entry_path(&key.hash);
-        self.write_entry(&path, &bytes)?; // store::write_atomic
+        self.write_entry(&path, &bytes)?; // atomically: store::write_atomic
         history::forget_absence(&path, reason); // a tombstone or damage note
         self.count_store(true);
         Ok(())
