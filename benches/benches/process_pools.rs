@@ -19,7 +19,7 @@ use criterion::{Criterion, Throughput, criterion_group};
 use process_pools::ProcessPool;
 use process_pools::demo::{Driver, PiMc, Square};
 use workloads::progress::Progress;
-use workloads::{pi_mc, square};
+use workloads::{driver, pi_mc, square};
 
 fn pool(jobs: usize, chunksize: usize) -> ProcessPool {
     ProcessPool::builder()
@@ -143,7 +143,7 @@ fn pi(c: &mut Criterion) {
 /// The cost of progress reporting and of lazy submission on `driver`, 4^10
 /// tasks in chunks of 64: `map` with progress off, with progress on (plain
 /// lines into a sink, as in a log; the drivers count each batch), and the
-/// lazy `imap`.
+/// lazy `imap`, next to serial.
 fn conveniences(c: &mut Criterion) {
     let n = sized(4u64.pow(10), 256);
     let inputs: Vec<(f64, f64, f64)> =
@@ -151,6 +151,16 @@ fn conveniences(c: &mut Criterion) {
     let (jobs, chunksize) = (2, 64);
     let mut g = group(c, "process_pools", "driver");
     g.throughput(Throughput::Elements(n));
+    // Every group with parallel rows needs its serial baseline (the report
+    // computes speedups against it).
+    g.bench_function(id("serial", 1, n), |b| {
+        b.iter(|| {
+            inputs
+                .iter()
+                .map(|&(x, num, den)| driver(black_box(x), num, den))
+                .sum::<f64>()
+        })
+    });
     let quiet = pool(jobs, chunksize);
     g.bench_function(id("ProcessPool chunked", jobs, n), |b| {
         b.iter(|| quiet.map::<Driver>(inputs.iter().copied()))
