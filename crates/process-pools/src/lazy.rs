@@ -153,6 +153,9 @@ impl<T: Task, I: Iterator<Item = T::Input>> Imap<'_, T, I> {
         match self.rx.recv_timeout(LOST_CHECK) {
             Ok(delivery) => self.file(delivery),
             Err(RecvTimeoutError::Timeout) if Arc::strong_count(&self.call) == 1 => {
+                // Every chunk is gone; what it sent before it went is in the
+                // channel (the fence pairs with the release of its drop).
+                std::sync::atomic::fence(Ordering::Acquire);
                 while let Ok(delivery) = self.rx.try_recv() {
                     self.file(delivery);
                 }
