@@ -43,8 +43,16 @@ fn main() -> anyhow::Result<ExitCode> {
     let spec = Arc::new(workload.spec().clone());
     let inputs = workload.inputs();
 
+    let sleep = args.common.workload == WorkloadKind::Sleep;
+    // The serial baseline, then 3 latency rows or every scheduler and the cluster.
+    let rows = if sleep {
+        4
+    } else {
+        2 + Scheduler::ALL.len() as u64
+    };
     let mut report =
-        Report::new("async-gather", args.common.workload.name(), workload.size());
+        Report::new("async-gather", args.common.workload.name(), workload.size())
+            .with_progress(rows);
     let expected: Results =
         Ok(report
             .baseline("serial", || iterator_map(&inputs, |&i| workload.run(i))));

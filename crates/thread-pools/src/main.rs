@@ -64,8 +64,9 @@ fn main() -> anyhow::Result<ExitCode> {
     let pool = Pool::new(jobs).context("starting the pool")?;
     let spec = Arc::new(workload.spec().clone());
 
-    let mut report =
-        Report::new("thread-pools", args.common.workload.name(), n).with_capacity();
+    let mut report = Report::new("thread-pools", args.common.workload.name(), n)
+        .with_capacity()
+        .with_progress(13); // the baseline and 12 strategies
     let serial = || serial_map::iterator_map(&inputs, task);
     let expected = report.baseline("serial", serial);
     let expected_ok: Checked = Ok(expected.clone());

@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::measure::{Budget, Paired, paired, parallel_capacity};
+use crate::progress::{Progress, Tracker};
 
 /// Baselines slower than this are not paired in [`Report::compare`]: rerunning
 /// them for every pair would make the demo take minutes.
@@ -65,6 +66,10 @@ pub struct Report {
     pub capacity: Option<f64>,
     /// The measurements, baseline first.
     pub rows: Vec<Row>,
+    /// The demo's progress on stderr (rows measured), off unless
+    /// [`Report::with_progress`] turns it on.
+    #[serde(skip)]
+    progress: Tracker,
 }
 
 /// Repeat a quick strategy until it has run this long (or [`MAX_RUNS`] times),
@@ -83,7 +88,17 @@ impl Report {
             cores: crate::cli::default_jobs(),
             capacity: None,
             rows: Vec::new(),
+            progress: Tracker::off(),
         }
+    }
+
+    /// Shows the demo's progress on stderr while it measures `rows`
+    /// strategies (the baseline included): a bar on a terminal, plain lines
+    /// in a log (see [`crate::progress`]). A wrong result counts as failed.
+    pub fn with_progress(mut self, rows: u64) -> Self {
+        let label = format!("{} demo", self.chapter);
+        self.progress = Progress::auto(label).start(Some(rows));
+        self
     }
 
     /// Measures the machine's parallel capacity now (about half a second:
@@ -184,6 +199,7 @@ impl Report {
             verified: ok,
             paired: None,
         });
+        self.progress.add(1, u64::from(!ok));
     }
 
     /// Whether every strategy's result equalled the baseline's.
@@ -270,6 +286,7 @@ impl Report {
     /// Prints the table (or JSON) to stdout and returns the process exit code:
     /// failure, with a message on stderr, if any strategy disagreed with serial.
     pub fn finish(&self, json: bool) -> ExitCode {
+        self.progress.finish();
         if json {
             println!("{}", self.json());
         } else {
