@@ -37,6 +37,57 @@ impl PoolBuilder {
     ///
     /// What it sets up lives in the worker process: keep it in a static
     /// (`OnceLock`) that your tasks read.
+    ///
+    /// ```rust,standalone_crate
+    /// use std::sync::OnceLock;
+    /// use process_pools::{ProcessPool, Registry, Task};
+    ///
+    /// /// Built once in each worker, read by every task there.
+    /// static TABLE: OnceLock<Vec<u64>> = OnceLock::new();
+    ///
+    /// struct LoadTable;
+    /// impl Task for LoadTable {
+    ///     const NAME: &'static str = "load_table";
+    ///     type Input = u64;
+    ///     type Output = Result<(), String>;
+    ///     fn run(size: u64) -> Result<(), String> {
+    ///         if size == 0 {
+    ///             return Err("an empty table".into());
+    ///         }
+    ///         let _ = TABLE.set((0..size).map(|i| i * i).collect());
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// struct Lookup;
+    /// impl Task for Lookup {
+    ///     const NAME: &'static str = "lookup";
+    ///     type Input = usize;
+    ///     type Output = u64;
+    ///     fn run(i: usize) -> u64 {
+    ///         TABLE.get().expect("the initializer ran")[i]
+    ///     }
+    /// }
+    ///
+    /// fn main() -> Result<(), Box<dyn std::error::Error>> {
+    ///     let registry = Registry::new().with::<LoadTable>().with::<Lookup>();
+    ///     process_pools::worker_main_if_requested_with(&registry);
+    ///     let pool = ProcessPool::builder()
+    ///         .workers(2)
+    ///         .initializer::<LoadTable>(100)
+    ///         .build()?;
+    ///     let found = pool.map::<Lookup>([3, 7]);
+    ///     assert_eq!(found, [Ok(9), Ok(49)]);
+    ///     // An initializer that fails is an error from `build`.
+    ///     let failed = ProcessPool::builder()
+    ///         .workers(1)
+    ///         .initializer::<LoadTable>(0)
+    ///         .build()
+    ///         .unwrap_err();
+    ///     assert!(failed.to_string().contains("an empty table"), "{failed}");
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn initializer<T>(mut self, args: T::Input) -> Self
     where
         T: Task<Output = Result<(), String>>,
