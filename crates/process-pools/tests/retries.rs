@@ -153,3 +153,25 @@ fn an_error_a_retry_cannot_fix_is_not_retried() {
     });
     assert_no_children_left();
 }
+
+#[test]
+fn retries_work_in_the_lazy_imap_too() {
+    let _serial = one_at_a_time();
+    bounded(60, || {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().display().to_string();
+        let pool = pool(2).chunksize(3).retries(1).build().unwrap();
+        // Tasks 4 and 9 abort once; the retry (on a fresh worker) succeeds.
+        let inputs = (0..15).map(|i| {
+            let fails = u64::from(i == 4 || i == 9);
+            (path.clone(), i, fails, Behaviour::Abort)
+        });
+        let results: Vec<_> = pool.imap::<Flaky, _>(inputs).collect();
+        assert_eq!(results, (0..15).map(Ok).collect::<Vec<_>>());
+        for i in 0..15 {
+            let expected = if i == 4 || i == 9 { 2 } else { 1 };
+            assert_eq!(executions(dir.path(), i).len(), expected, "task {i}");
+        }
+    });
+    assert_no_children_left();
+}
