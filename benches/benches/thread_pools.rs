@@ -205,8 +205,9 @@ fn overhead(c: &mut Criterion) {
 
 /// What progress reporting costs: `Pool.map` of `driver` (4^10 tasks, the
 /// default chunks) with progress off and on (plain lines into a sink: the
-/// same counting as in a log), and the worst case, one `record` per task on
-/// rayon with `with_min_len`.
+/// same counting as in a log), and the worst case, one shared count per task
+/// on rayon with `with_min_len`. Paired figures, steadier on a busy machine:
+/// `cargo run --release -p thread-pools --example overhead`.
 fn progress(c: &mut Criterion) {
     use workloads::progress::Progress;
     let n = sized(1 << 20, 1 << 10); // 4^10
@@ -224,6 +225,10 @@ fn progress(c: &mut Criterion) {
     let chunk = default_chunk(inputs.len(), jobs);
     let mut g = group(c, "thread_pools", "progress");
     g.throughput(Throughput::Elements(n));
+    // The report needs the group's serial baseline.
+    g.bench_function(id("serial", 1, n), |b| {
+        b.iter(|| inputs.iter().map(driver_task).collect::<Vec<f64>>())
+    });
     g.bench_function(id("Pool.map, progress off", jobs, n), |b| {
         b.iter(|| off.map(0..n, |i| driver_task(&(i as f64))))
     });
