@@ -169,6 +169,19 @@ fn imap_keeps_input_order_whatever_the_completion_order() {
             .collect();
         assert_eq!(ordered, (0..100u64).map(|x| x * x).collect::<Vec<_>>());
         assert_eq!(pool.imap(Vec::<u64>::new(), |x| x).count(), 0);
+        let fragile = |x: u64| {
+            assert!(x != 5, "no five");
+            x
+        };
+        let results: Vec<_> = pool.imap(0..10u64, fragile).collect();
+        assert_eq!(results.len(), 10, "a panic costs its own slot only");
+        assert_eq!(results[5].clone().unwrap_err().message, "no five");
+        assert!(
+            results
+                .iter()
+                .enumerate()
+                .all(|(i, r)| i == 5 || r == &Ok(i as u64))
+        );
         let mut unordered: Vec<usize> = pool
             .imap_unordered(0..100u64, slow_first)
             .map(|(i, _)| i)
