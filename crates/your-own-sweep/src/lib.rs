@@ -4,7 +4,7 @@
 //! it is done, so a killed sweep resumes where it stopped.
 //!
 //! # What is here
-//! - [`logistic_mean`]: the model (the long-run mean of the logistic map
+//! - [`logistic_mean()`]: the model (the long-run mean of the logistic map
 //!   `x ← r x (1 − x)`), cached with `caching::cached!`.
 //! - [`Point`] and [`grid`]: one run of the model, and the grid of runs.
 //! - [`Simulate`]: the model as a named task, so any backend can run it,
