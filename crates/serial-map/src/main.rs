@@ -41,7 +41,8 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
 
     let mut report =
         Report::new("serial-map", args.common.workload.name(), workload.size())
-            .with_capacity();
+            .with_capacity()
+            .with_progress(4); // the for loop and 3 strategies
     let baseline = || for_loop(&inputs, task);
     let expected = report.baseline("for loop", baseline);
     report.compare("my_map", 1, &expected, baseline, || my_map(&inputs, task));
