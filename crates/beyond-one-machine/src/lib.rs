@@ -21,10 +21,14 @@
 //! - [`launch`]: run a group of processes with a deadline, killing them on
 //!   drop or when this process dies: how the demo (and the tests) simulate a
 //!   cluster on one machine.
-//! - [`commands`]: the `shard` and `worker` subcommands a cluster runs.
-//! - [`local`]: both routes as child processes of this program
-//!   ([`local::launch_array`], [`local::launch_cluster`]), which serves them
-//!   once its `main` calls [`local::child_main_if_requested`].
+//! - `commands`: the `shard` and `worker` subcommands a cluster runs.
+//! - `local`: both routes as child processes of this program
+//!   (`local::launch_array`, `local::launch_cluster`), which serves them
+//!   once its `main` calls `local::child_main_if_requested`.
+//!
+//! `commands` and `local` parse command lines with clap, so they need the
+//! `cli` feature (on by default, with the demo binary); the library alone
+//! (`default-features = false`) does not depend on clap.
 //!
 //! # Your own sweep, sharded
 //! ```
@@ -40,9 +44,11 @@
 
 pub mod array;
 pub mod cluster;
+#[cfg(feature = "cli")]
 pub mod commands;
 pub mod connect;
 pub mod launch;
+#[cfg(feature = "cli")]
 pub mod local;
 pub mod results;
 pub mod shard;
