@@ -8,6 +8,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
+use workloads::progress::Progress;
 
 use crate::results::{Entry, Results, ResultsError, SweepRecord};
 use crate::shard::{Shard, ShardError, check_count};
@@ -134,12 +135,25 @@ pub fn run_tasks<S: Sweep>(
 /// Runs `shard` of `sweep` on `jobs` threads, storing every result in the
 /// results directory `dir`. Tasks whose results are stored intact are not
 /// run again, so a resubmitted shard does only the work that is missing
-/// (damaged entries included).
+/// (damaged entries included). Quiet; [`run_shard_with_progress`] reports.
 pub fn run_shard<S: Sweep>(
     sweep: &S,
     shard: Shard,
     jobs: usize,
     dir: &Path,
+) -> Result<ShardSummary, ArrayError> {
+    run_shard_with_progress(sweep, shard, jobs, dir, &Progress::Off)
+}
+
+/// [`run_shard`], counting each task computed now (stored, or failed) on
+/// `progress`: in a Slurm job's log, plain lines such as
+/// `[shard 1/4] 300/1024 done (29%), 4.1 s elapsed, ETA 10.0 s`.
+pub fn run_shard_with_progress<S: Sweep>(
+    sweep: &S,
+    shard: Shard,
+    jobs: usize,
+    dir: &Path,
+    progress: &Progress,
 ) -> Result<ShardSummary, ArrayError> {
     let started = Instant::now();
     let results = Results::create(dir, &record(sweep, shard.count)?)?;
@@ -148,14 +162,22 @@ pub fn run_shard<S: Sweep>(
         .clone()
         .filter(|&task| !matches!(results.get::<S::Output>(task), Entry::Present(_)))
         .collect();
+    let tracker = progress.start(Some(todo.len() as u64));
     // Compute and store each missing result; a result that cannot be stored
     // fails the shard, so the array task is seen to fail and is re-run.
     let stored = thread_pools::run_parallel_step(
-        |&task| results.put(task, &sweep.run(task)),
+        |&task| {
+            let stored = results.put(task, &sweep.run(task));
+            tracker.record(&stored); // completed: stored, or failed to
+            stored
+        },
         &todo,
         jobs,
         false,
     );
+    let panicked = stored.iter().filter(|outcome| outcome.is_err()).count() as u64;
+    tracker.add(panicked, panicked); // a panic skipped `record`
+    tracker.finish();
     for (&task, outcome) in todo.iter().zip(stored) {
         outcome.map_err(|e| ArrayError::TaskPanicked {
             task,

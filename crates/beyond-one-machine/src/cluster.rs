@@ -23,6 +23,7 @@ use timely::dataflow::InputHandle;
 use timely::dataflow::operators::vec::Map;
 use timely::dataflow::operators::{Exchange, Inspect, Probe};
 use timely::worker::Worker;
+use workloads::progress::{Progress, Tracker};
 
 use crate::connect::{Heartbeat, Identity, connect_peers};
 use crate::sweep::Sweep;
@@ -133,6 +134,9 @@ pub struct ClusterOptions {
     /// should print the error and exit: the cluster cannot finish, and the
     /// worker threads may be busy in a long task.
     pub on_lost: Arc<dyn Fn(&ClusterError) + Send + Sync>,
+    /// Progress of the results gathered at worker 0, shown by the process
+    /// that hosts it. Off by default.
+    pub progress: Progress,
 }
 
 impl std::fmt::Debug for ClusterOptions {
@@ -154,6 +158,7 @@ impl ClusterOptions {
             peer_timeout,
             job,
             on_lost: Arc::new(|_| {}),
+            progress: Progress::Off,
         }
     }
 }
@@ -168,11 +173,18 @@ fn sweep_worker<S: Sweep>(
     worker: &mut Worker,
     sweep: &Arc<S>,
     stop: &dyn Fn() -> bool,
+    progress: &Progress,
 ) -> Option<Vec<(u64, S::Output)>> {
     let gathered = Rc::new(RefCell::new(Vec::new()));
     let sink = Rc::clone(&gathered);
     let sweep = Arc::clone(sweep);
     let size = sweep.size();
+    // Worker 0 counts the results as they arrive: completions, not sends.
+    let tracker = match worker.index() {
+        0 => progress.start(Some(size)),
+        _ => Tracker::off(),
+    };
+    let counter = tracker.clone();
     let mut input = InputHandle::new();
     let probe = worker.dataflow::<u64, _, _>(|scope| {
         input
@@ -181,7 +193,10 @@ fn sweep_worker<S: Sweep>(
             .exchange(|&task| task) // scatter
             .map(move |task| (task, sweep.run(task))) // compute
             .exchange(|_| 0) // gather to worker 0
-            .inspect(move |pair| sink.borrow_mut().push(pair.clone()))
+            .inspect(move |pair| {
+                counter.add(1, 0);
+                sink.borrow_mut().push(pair.clone());
+            })
             .probe()
             .0
     });
@@ -197,6 +212,7 @@ fn sweep_worker<S: Sweep>(
         }
         worker.step();
     }
+    tracker.finish();
     let mut results = gathered.take();
     results.sort_by_key(|(task, _)| *task);
     (worker.index() == 0).then_some(results)
@@ -217,10 +233,12 @@ pub fn run_cluster<S: Sweep>(
     let (builders, comms, heartbeat) =
         build_communication(config.communication, options)?;
     let stop = heartbeat.as_ref().map(Heartbeat::lost_flag);
+    let progress = options.progress.clone();
     let guards =
         timely::execute::execute_from(builders, comms, config.worker, move |w| {
             let stop = stop.as_ref();
-            sweep_worker(w, &sweep, &|| stop.is_some_and(|lost| lost()))
+            let stop = || stop.is_some_and(|lost| lost());
+            sweep_worker(w, &sweep, &stop, &progress)
         })
         .map_err(ClusterError::Timely)?;
     let joined: Vec<_> = guards.join();

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use workloads::TaskResult;
 use workloads::cli::CommonArgs;
+use workloads::progress::Progress;
 
 use crate::array::{self, ShardSummary};
 use crate::cluster::{ClusterOptions, run_cluster};
@@ -42,9 +43,38 @@ pub struct ShardArgs {
     /// Results directory shared by all shards.
     #[arg(long)]
     pub results: PathBuf,
+    /// Progress on stderr (counts of tasks done, failed, ETA): a bar on a
+    /// terminal, plain lines in a log. `auto`: on in a Slurm job (its
+    /// stderr is the job's log), off otherwise.
+    #[arg(long, value_enum, default_value_t = ShowProgress::Auto)]
+    pub progress: ShowProgress,
     /// The sweep, and `--jobs` threads for this shard.
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// When the `shard` subcommand shows its progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ShowProgress {
+    /// In a Slurm job (`SLURM_JOB_ID` is set), where stderr is the log.
+    Auto,
+    /// Always.
+    On,
+    /// Never.
+    Off,
+}
+
+impl ShowProgress {
+    /// The reporter labelled `label`, given the environment variable
+    /// `SLURM_JOB_ID`.
+    fn progress(self, label: String, slurm_job: Option<String>) -> Progress {
+        let on = match self {
+            ShowProgress::Auto => slurm_job.is_some(),
+            ShowProgress::On => true,
+            ShowProgress::Off => false,
+        };
+        Progress::auto_if(on, label)
+    }
 }
 
 impl ShardArgs {
@@ -54,7 +84,16 @@ impl ShardArgs {
         let shard = resolve_shard(self.shard, self.shards, self.common.size)?;
         let sweep = DemoSweep::from_args(&self.common)?;
         let jobs = self.common.jobs();
-        let summary = array::run_shard(&sweep, shard, jobs, &self.results)?;
+        let progress = self
+            .progress
+            .progress(format!("shard {shard}"), std::env::var("SLURM_JOB_ID").ok());
+        let summary = array::run_shard_with_progress(
+            &sweep,
+            shard,
+            jobs,
+            &self.results,
+            &progress,
+        )?;
         let line = serde_json::to_string(&summary)
             .map_err(json_error("writing the summary"))?;
         println!("{line}");
@@ -84,6 +123,10 @@ pub struct WorkerArgs {
     /// run is refused. Default: Slurm's job and step id, else 0.
     #[arg(long)]
     pub job: Option<u64>,
+    /// Progress of the results gathered (shown by the process with worker
+    /// 0): `auto` is on in a Slurm job, off otherwise.
+    #[arg(long, value_enum, default_value_t = ShowProgress::Auto)]
+    pub progress: ShowProgress,
     /// The sweep (`--jobs` is ignored: timely's `-w` sets the threads).
     #[command(flatten)]
     pub common: CommonArgs,
@@ -164,6 +207,9 @@ impl WorkerArgs {
         let sweep = Arc::new(DemoSweep::from_args(&self.common)?);
         let mut options =
             ClusterOptions::new(self.connect_timeout, self.peer_timeout, job);
+        options.progress = self
+            .progress
+            .progress("timely".into(), std::env::var("SLURM_JOB_ID").ok());
         options.on_lost = Arc::new(|error| {
             eprintln!("error: {error}");
             std::process::exit(1);

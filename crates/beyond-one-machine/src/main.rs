@@ -189,7 +189,8 @@ fn demo_array(
         "beyond-one-machine (job array)",
         common.workload.name(),
         common.size,
-    );
+    )
+    .with_progress(4); // serial, 1 process, the array, its rerun
     let expected = report.baseline("serial", || serial(&sweep));
     let expected = Ok(expected);
     report.check("thread pool, 1 process", jobs, &expected, || {
@@ -310,11 +311,13 @@ fn demo_timely(
 ) -> anyhow::Result<ExitCode> {
     let sweep = Arc::new(prepare(common)?);
     let total = (processes * workers) as usize;
+    let rows = if processes > 1 { 4 } else { 3 }; // serial and the runs below
     let mut report = Report::new(
         "beyond-one-machine (timely)",
         common.workload.name(),
         common.size,
-    );
+    )
+    .with_progress(rows);
     let expected = Ok(report.baseline("serial", || serial(&sweep)));
     let in_process = timely::Config::process(total);
     let options = ClusterOptions::new(connect_timeout, connect_timeout, 0);
