@@ -127,8 +127,7 @@ impl LocalCluster {
         // Counted before they start, so a quick shutdown cannot miss one.
         threads.add(jobs);
         let exited = threads.clone();
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(jobs)
+        let pool = workloads::jobs::rayon_builder(jobs)?
             .thread_name(|i| format!("cluster-cpu-{i}"))
             .exit_handler(move |_| exited.sub())
             .build();

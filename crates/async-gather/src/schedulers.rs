@@ -9,6 +9,8 @@ use std::sync::Arc;
 use tokio::runtime::{Builder, Runtime};
 use tokio::sync::oneshot;
 
+use workloads::jobs::JobsError;
+
 use crate::{Gather, TaskError, gather, panic_message};
 
 /// A runtime or pool could not be started.
@@ -25,18 +27,19 @@ pub enum BuildError {
     Pool(#[from] rayon::ThreadPoolBuildError),
 }
 
-// ANCHOR: rayon_pool
-/// A dedicated rayon pool of `jobs` threads for CPU work: the same kind of
-/// pool as the thread-pools chapter's.
-pub fn rayon_pool(jobs: usize) -> Result<rayon::ThreadPool, BuildError> {
-    if jobs == 0 {
-        return Err(BuildError::NoJobs);
+impl From<JobsError> for BuildError {
+    fn from(error: JobsError) -> Self {
+        match error {
+            JobsError::Zero => BuildError::NoJobs,
+            JobsError::Build { source, .. } => BuildError::Pool(source),
+        }
     }
-    Ok(rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .thread_name(|i| format!("cpu-{i}"))
-        .build()?)
 }
+
+// ANCHOR: rayon_pool
+/// A dedicated rayon pool of `jobs` threads for CPU work: the thread-pools
+/// chapter's own (`workloads::jobs::rayon_pool`, shared by every chapter).
+pub use workloads::jobs::rayon_pool;
 // ANCHOR_END: rayon_pool
 
 // ANCHOR: hand_off

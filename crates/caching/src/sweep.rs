@@ -7,6 +7,7 @@
 use rayon::prelude::*;
 use serde::Serialize;
 use thread_pools::{TaskError, run_parallel_step};
+use workloads::jobs::{JobsError, rayon_pool};
 use workloads::progress::{Progress, Tracker};
 use workloads::{TaskResult, TaskSpec, WorkloadError, WorkloadKind};
 
@@ -97,14 +98,14 @@ pub fn cached_serial(
 // ANCHOR: cached_rayon
 /// joblib's `Parallel(n_jobs)(delayed(cached_f)(x) for x in inputs)`: every
 /// task through the cache, on a dedicated rayon pool of `jobs` threads.
-/// Results in input order.
+/// Results in input order. `jobs = 0` is an error, not every core.
 pub fn cached_rayon(
     memory: &Memory,
     spec: &TaskSpec,
     inputs: &[u64],
     jobs: usize,
-) -> Result<Vec<TaskResult>, rayon::ThreadPoolBuildError> {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
+) -> Result<Vec<TaskResult>, JobsError> {
+    let pool = rayon_pool(jobs)?;
     Ok(pool.install(|| {
         inputs
             .par_iter()
@@ -179,7 +180,7 @@ pub fn resumable_sweep(
 /// let results = CachedSweep::new(&memory, &spec)
 ///     .progress(Progress::auto("sweep")) // a bar, or lines in a log
 ///     .rayon(&inputs, 4)?;
-/// # Ok::<(), rayon::ThreadPoolBuildError>(())
+/// # Ok::<(), workloads::jobs::JobsError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct CachedSweep<'a> {
@@ -219,13 +220,14 @@ impl<'a> CachedSweep<'a> {
         results
     }
 
-    /// Every task on a rayon pool of `jobs` threads; results in input order.
+    /// Every task on a rayon pool of `jobs` threads; results in input order
+    /// (`jobs = 0` is an error, not every core).
     pub fn rayon(
         &self,
         inputs: &[u64],
         jobs: usize,
-    ) -> Result<Vec<TaskResult>, rayon::ThreadPoolBuildError> {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
+    ) -> Result<Vec<TaskResult>, JobsError> {
+        let pool = rayon_pool(jobs)?;
         let tracker = self.progress.start(Some(inputs.len() as u64));
         let results = pool
             .install(|| inputs.par_iter().map(|&i| self.run(&tracker, i)).collect());
@@ -253,3 +255,24 @@ impl<'a> CachedSweep<'a> {
     }
 }
 // ANCHOR_END: cached_sweep
+
+#[cfg(test)]
+mod tests {
+    use workloads::Workload;
+
+    use super::*;
+
+    /// rayon reads `num_threads(0)` as "every core"; the sweeps refuse it.
+    #[test]
+    fn zero_jobs_is_an_error_not_every_core() {
+        let dir = tempfile::tempdir().unwrap();
+        let memory = Memory::new(dir.path()).unwrap();
+        let workload = Workload::prepare(WorkloadKind::Pi, 2, 10, 1.0).unwrap();
+        let (spec, inputs) = (workload.spec(), &workload.inputs());
+        let zero = cached_rayon(&memory, spec, inputs, 0);
+        assert!(matches!(zero, Err(JobsError::Zero)), "{zero:?}");
+        let zero = CachedSweep::new(&memory, spec).rayon(inputs, 0);
+        assert!(matches!(zero, Err(JobsError::Zero)), "{zero:?}");
+        assert_eq!(cached_rayon(&memory, spec, inputs, 1).unwrap().len(), 2);
+    }
+}

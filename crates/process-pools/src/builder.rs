@@ -121,7 +121,7 @@ pub(crate) struct Config {
 impl PoolBuilder {
     pub(crate) fn defaults() -> Self {
         PoolBuilder {
-            workers: workloads::cli::default_jobs(),
+            workers: workloads::jobs::default_jobs(),
             exe: None,
             env: Vec::new(),
             chunksize: 1,

@@ -116,10 +116,7 @@ fn main() -> anyhow::Result<ExitCode> {
             }
         }
     });
-    let threads = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .context("starting rayon")?;
+    let threads = workloads::jobs::rayon_pool(jobs).context("starting rayon")?;
     report.check("rayon threads", jobs, &expected, || {
         threads.install(|| inputs.par_iter().map(|&i| workload.run(i)).collect())
     });

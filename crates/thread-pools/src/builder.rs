@@ -136,7 +136,7 @@ impl PoolBuilder {
 impl PoolBuilder {
     pub(crate) fn defaults() -> Self {
         PoolBuilder {
-            jobs: workloads::cli::default_jobs(),
+            jobs: workloads::jobs::default_jobs(),
             initializer: None,
             settings: Settings::default(),
         }

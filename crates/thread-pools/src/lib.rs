@@ -66,6 +66,7 @@ pub use rayon_ways::{
     rayon_map_min_len, rayon_map_results, rayon_pool,
 };
 pub use scoped::scoped_map;
+pub use workloads::jobs::JobsError;
 // What a program using this crate needs from `workloads`, so that it does
 // not have to depend on it: the progress switch and the backend traits.
 pub use workloads::executor::{Executor, Serial, Task, TaskFailure};

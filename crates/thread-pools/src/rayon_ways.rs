@@ -1,9 +1,9 @@
 //! rayon: the thread pool you actually use. `iter()` becomes `par_iter()`.
 
+use rayon::ThreadPool;
 use rayon::prelude::*;
-use rayon::{ThreadPool, ThreadPoolBuilder};
 
-use crate::{PoolError, TaskError, panic_message, run_task};
+use crate::{TaskError, panic_message, run_task};
 
 // ANCHOR: rayon_map
 /// `par_iter().map(f).collect()` on rayon's global pool (one thread per core,
@@ -20,16 +20,10 @@ where
 
 // ANCHOR: rayon_pool
 /// A dedicated rayon pool of exactly `jobs` threads: joblib's `n_jobs`.
-/// Build it once and reuse it; building starts `jobs` threads.
-pub fn rayon_pool(jobs: usize) -> Result<ThreadPool, PoolError> {
-    if jobs == 0 {
-        return Err(PoolError::ZeroJobs); // rayon would read 0 as "all cores"
-    }
-    Ok(ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .thread_name(|k| format!("rayon-worker-{k}"))
-        .build()?)
-}
+/// Build it once and reuse it; building starts `jobs` threads. `jobs = 0`
+/// is an error (rayon would read 0 as "all cores"). Every chapter builds
+/// its pools with this one function, from `workloads::jobs`.
+pub use workloads::jobs::rayon_pool;
 
 /// [`rayon_map`] run inside `pool` instead of the global pool: every
 /// `par_iter` called within `install` uses `pool`'s threads.

@@ -236,7 +236,7 @@ fn jobs_is_respected() {
 #[test]
 fn zero_jobs_is_an_error() {
     assert!(matches!(Pool::new(0), Err(PoolError::ZeroJobs)));
-    assert!(matches!(rayon_pool(0), Err(PoolError::ZeroJobs)));
+    assert!(matches!(rayon_pool(0), Err(thread_pools::JobsError::Zero)));
     assert_eq!(
         Pool::new(0).unwrap_err().to_string(),
         "a pool needs at least one worker, got jobs = 0"

@@ -10,8 +10,6 @@
 //! on); without it, [`CommonArgs`], [`default_jobs`] and [`max_size`] remain,
 //! so a library can take a `CommonArgs` without depending on clap.
 
-use std::num::NonZeroUsize;
-
 #[cfg(feature = "cli")]
 use clap::builder::{RangedU64ValueParser, TypedValueParser};
 #[cfg(feature = "cli")]
@@ -153,10 +151,8 @@ impl CommonArgs {
     }
 }
 
-/// The default `--jobs`: `std::thread::available_parallelism()`, or 1 if unknown.
-pub fn default_jobs() -> usize {
-    std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
-}
+/// The default `--jobs` (defined in [`crate::jobs`], which libraries use).
+pub use crate::jobs::default_jobs;
 
 /// Upper bound on `--jobs`: more is surely a typo, and would exhaust the machine.
 pub const MAX_JOBS: u64 = 1024;

@@ -16,6 +16,8 @@
 //!   chapter's demo (`cargo run -p <chapter>`) shares (the clap parsing needs
 //!   the `cli` feature; libraries leave it off and never pull in clap);
 //!   [`testing`]: the helpers every chapter's tests share.
+//! - [`jobs`]: the default number of workers and a rayon pool of exactly
+//!   `jobs` threads (`jobs = 0` is an error), for every chapter.
 //! - [`progress`]: the progress reporter every runner shares (a bar on a
 //!   terminal, plain lines in a log; off unless switched on).
 //! - [`executor`]: a named [`executor::Task`] and the [`executor::Executor`]
@@ -26,6 +28,7 @@ pub mod cli;
 mod corpus;
 pub mod executor;
 mod fast;
+pub mod jobs;
 pub mod measure;
 pub mod progress;
 pub mod report;

@@ -85,7 +85,7 @@ impl Report {
             chapter: chapter.to_owned(),
             workload: workload.to_owned(),
             size,
-            cores: crate::cli::default_jobs(),
+            cores: crate::jobs::default_jobs(),
             capacity: None,
             rows: Vec::new(),
             progress: Tracker::off(),
