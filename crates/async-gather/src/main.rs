@@ -20,7 +20,6 @@ use async_gather::{
     run_task,
 };
 use clap::Parser;
-use serial_map::iterator_map;
 use tokio::runtime::Builder;
 use workloads::cli::CommonArgs;
 use workloads::progress::Progress;
@@ -53,9 +52,9 @@ fn main() -> anyhow::Result<ExitCode> {
     let mut report =
         Report::new("async-gather", args.common.workload.name(), workload.size())
             .with_progress(rows);
-    let expected: Results =
-        Ok(report
-            .baseline("serial", || iterator_map(&inputs, |&i| workload.run(i))));
+    let expected: Results = Ok(report.baseline("serial", || {
+        inputs.iter().map(|&i| workload.run(i)).collect()
+    }));
     if args.common.workload == WorkloadKind::Sleep {
         latency(&mut report, &expected, &spec, &inputs, jobs)?;
     } else {

@@ -67,7 +67,7 @@ fn main() -> anyhow::Result<ExitCode> {
     let mut report = Report::new("thread-pools", args.common.workload.name(), n)
         .with_capacity()
         .with_progress(13); // the baseline and 12 strategies
-    let serial = || serial_map::iterator_map(&inputs, task);
+    let serial = || inputs.iter().map(task).collect::<Vec<_>>();
     let expected = report.baseline("serial", serial);
     let expected_ok: Checked = Ok(expected.clone());
     // The baseline of the pool strategies, whose results are per-task Results.

@@ -10,7 +10,9 @@
 use std::hint::black_box;
 
 use workloads::measure::{Budget, clock_ghz, paired};
-use workloads::{DRIVER_DEN, DRIVER_NUM, driver, driver_into, pi_mc, pi_mc_streams};
+use workloads::{
+    DRIVER_DEN, DRIVER_NUM, WorkloadKind, driver, driver_into, pi_mc, pi_mc_streams,
+};
 
 fn main() {
     let ghz = clock_ghz();
@@ -31,14 +33,14 @@ fn main() {
         },
     );
     assert_eq!(a, b, "driver_into must equal driver");
-    report("driver", "element", n as f64, ghz, &p);
+    report(WorkloadKind::Driver.name(), "element", n as f64, ghz, &p);
     let trials = 1_000_000u64;
     let (p, _, _) = paired(
         Budget::quick(),
         || pi_mc(black_box(1), trials),
         || pi_mc_streams(black_box(1), trials),
     );
-    report("pi_mc", "trial", trials as f64, ghz, &p);
+    report(WorkloadKind::Pi.name(), "trial", trials as f64, ghz, &p);
 }
 
 fn report(
