@@ -22,6 +22,8 @@
 //! `cargo run --release -p async-gather -- --workload sleep --size 5 --jobs 2`.
 #![warn(missing_docs)]
 
+pub mod names;
+
 mod cluster;
 mod gather;
 mod schedulers;

@@ -15,12 +15,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use async_gather::names::{
+    ASYNC_ALL_AT_ONCE, ASYNC_BOUNDED, LOCAL_CLUSTER, THREADS_SPAWN_BLOCKING,
+};
 use async_gather::{
     Executor, Gather, LocalCluster, Scheduler, TaskError, all_ok, gather_bounded,
     run_task,
 };
 use clap::Parser;
 use tokio::runtime::Builder;
+use workloads::SERIAL;
 use workloads::cli::CommonArgs;
 use workloads::progress::Progress;
 use workloads::report::Report;
@@ -52,9 +56,8 @@ fn main() -> anyhow::Result<ExitCode> {
     let mut report =
         Report::new("async-gather", args.common.workload.name(), workload.size())
             .with_progress(rows);
-    let expected: Results = Ok(report.baseline("serial", || {
-        inputs.iter().map(|&i| workload.run(i)).collect()
-    }));
+    let expected: Results = Ok(report
+        .baseline(SERIAL, || inputs.iter().map(|&i| workload.run(i)).collect()));
     if args.common.workload == WorkloadKind::Sleep {
         latency(&mut report, &expected, &spec, &inputs, jobs)?;
     } else {
@@ -72,7 +75,7 @@ fn latency(
     jobs: usize,
 ) -> anyhow::Result<()> {
     let threads = Executor::new(Scheduler::SpawnBlocking, jobs)?;
-    report.check("threads (spawn_blocking)", jobs, expected, || {
+    report.check(THREADS_SPAWN_BLOCKING, jobs, expected, || {
         let spec = Arc::clone(spec);
         all_ok(threads.map(inputs.to_vec(), move |i| spec.run(i)))
     });
@@ -83,10 +86,10 @@ fn latency(
             async move { run_task(&spec, i).await }
         })
     };
-    report.check(&format!("async, {jobs} at a time"), jobs, expected, || {
+    report.check(ASYNC_BOUNDED, jobs, expected, || {
         all_ok(one_thread.block_on(gather_bounded(tasks(), jobs)))
     });
-    report.check("async, all at once (1 thread)", 1, expected, || {
+    report.check(ASYNC_ALL_AT_ONCE, 1, expected, || {
         // Progress on stderr: a bar on a terminal, lines in a log.
         let progress = Progress::auto("async, all at once");
         all_ok(one_thread.block_on(async {
@@ -116,7 +119,7 @@ fn schedulers(
         });
     }
     let cluster = LocalCluster::new(jobs)?;
-    report.check("LocalCluster map+gather", jobs, expected, || {
+    report.check(LOCAL_CLUSTER, jobs, expected, || {
         let spec = Arc::clone(spec);
         all_ok(cluster.gather(cluster.map(move |i| spec.run(i), inputs.to_vec())))
     });

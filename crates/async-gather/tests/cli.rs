@@ -1,6 +1,7 @@
 //! The demo binary: a verified table for the latency example and for the
 //! scheduler comparison, JSON on request, exit code 2 on bad flags.
 
+use async_gather::names;
 use workloads::testing::{
     assert_usage_errors, assert_verified_json, assert_verified_table, run,
 };
@@ -31,9 +32,9 @@ fn latency_example_is_verified() {
             "0.01",
         ],
         &[
-            "threads (spawn_blocking)",
-            "async, 2 at a time",
-            "async, all at once",
+            names::THREADS_SPAWN_BLOCKING,
+            names::ASYNC_BOUNDED,
+            names::ASYNC_ALL_AT_ONCE,
         ],
     );
 }
@@ -56,7 +57,7 @@ fn scheduler_comparison_is_verified() {
             "multi_thread",
             "spawn_blocking",
             "rayon hand-off",
-            "LocalCluster map+gather",
+            names::LOCAL_CLUSTER,
         ],
     );
 }

@@ -42,6 +42,8 @@
 //! The Slurm scripts are in `slurm/`.
 #![warn(missing_docs)]
 
+pub mod names;
+
 pub mod array;
 pub mod cluster;
 #[cfg(feature = "cli")]

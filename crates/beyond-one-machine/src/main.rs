@@ -27,12 +27,15 @@ use beyond_one_machine::cluster::{ClusterOptions, run_cluster};
 use beyond_one_machine::commands::{self, ShardArgs, WorkerArgs};
 use beyond_one_machine::launch::Finished;
 use beyond_one_machine::local::{self, LocalError};
+use beyond_one_machine::names::{
+    self, JOB_ARRAY, JOB_ARRAY_RERUN, THREAD_POOL, TimelyRoute,
+};
 use beyond_one_machine::shard::check_count;
 use beyond_one_machine::{DemoSweep, array};
 use clap::{Parser, Subcommand};
-use workloads::TaskResult;
 use workloads::cli::CommonArgs;
 use workloads::report::{Report, format_seconds};
+use workloads::{SERIAL, TaskResult};
 
 #[derive(Parser)]
 #[command(
@@ -191,9 +194,9 @@ fn demo_array(
         common.size,
     )
     .with_progress(4); // serial, 1 process, the array, its rerun
-    let expected = report.baseline("serial", || serial(&sweep));
+    let expected = report.baseline(SERIAL, || serial(&sweep));
     let expected = Ok(expected);
-    report.check("thread pool, 1 process", jobs, &expected, || {
+    report.check(THREAD_POOL, jobs, &expected, || {
         array::run_tasks(&sweep, 0..common.size, jobs).map_err(|e| e.to_string())
     });
 
@@ -208,28 +211,23 @@ fn demo_array(
     };
     let mut startup = Vec::new();
     let mut failure = None;
-    report.check(
-        &format!("job array: {shards} shard processes + merge"),
-        array_jobs,
-        &expected,
-        || {
-            let fresh = tempdir("ppr-results-").map_err(|e| e.to_string())?;
-            let outcome = simulate(keep.unwrap_or(fresh.path()));
-            match outcome {
-                Ok((shards_run, merged)) => {
-                    startup.extend(shards_run.iter().filter_map(startup_cost));
-                    Ok(merged)
-                }
-                Err(e) => Err(failure.insert(e).clone()),
+    report.check(JOB_ARRAY, array_jobs, &expected, || {
+        let fresh = tempdir("ppr-results-").map_err(|e| e.to_string())?;
+        let outcome = simulate(keep.unwrap_or(fresh.path()));
+        match outcome {
+            Ok((shards_run, merged)) => {
+                startup.extend(shards_run.iter().filter_map(startup_cost));
+                Ok(merged)
             }
-        },
-    );
+            Err(e) => Err(failure.insert(e).clone()),
+        }
+    });
     // Resubmitting the whole array over a complete results directory: every
     // shard finds its results and only the start-up cost remains.
     let complete = tempdir("ppr-results-")?;
     let complete = keep.unwrap_or(complete.path());
     let filled = simulate(complete);
-    report.check("job array rerun, all stored", array_jobs, &expected, || {
+    report.check(JOB_ARRAY_RERUN, array_jobs, &expected, || {
         filled.as_ref().map_err(Clone::clone)?;
         simulate(complete).map(|(_, merged)| merged)
     });
@@ -248,15 +246,6 @@ fn demo_array(
         );
     }
     Ok(code)
-}
-
-/// `1 process`, `2 processes`.
-fn plural(n: u64, word: &str) -> String {
-    match (n, word.ends_with('s')) {
-        (1, _) => format!("{n} {word}"),
-        (_, true) => format!("{n} {word}es"),
-        (_, false) => format!("{n} {word}s"),
-    }
 }
 
 fn tempdir(prefix: &str) -> std::io::Result<tempfile::TempDir> {
@@ -318,11 +307,11 @@ fn demo_timely(
         common.size,
     )
     .with_progress(rows);
-    let expected = Ok(report.baseline("serial", || serial(&sweep)));
+    let expected = Ok(report.baseline(SERIAL, || serial(&sweep)));
     let in_process = timely::Config::process(total);
     let options = ClusterOptions::new(connect_timeout, connect_timeout, 0);
     report.check(
-        &format!("timely 1 process x {total} workers, in this process"),
+        &names::timely(1, total as u64, TimelyRoute::InProcess),
         total,
         &expected,
         || {
@@ -335,28 +324,16 @@ fn demo_timely(
         },
     );
     let mut failure = None;
-    let mut spawned = |p: u64, w: u64, label: String| {
-        report.check(&label, total, &expected, || {
+    let mut spawned = |p: u64, w: u64, route| {
+        report.check(&names::timely(p, w, route), total, &expected, || {
             local::launch_cluster(&sweep, p, w, timeout, connect_timeout)
                 .map_err(|e| failure.insert(format!("{e:#}")).clone())
         });
     };
     if processes > 1 {
-        spawned(
-            1,
-            total as u64,
-            format!("timely 1 process x {total} workers, spawned"),
-        );
+        spawned(1, total as u64, TimelyRoute::Spawned);
     }
-    spawned(
-        processes,
-        workers,
-        format!(
-            "timely {} x {}, TCP",
-            plural(processes, "process"),
-            plural(workers, "worker")
-        ),
-    );
+    spawned(processes, workers, TimelyRoute::Tcp);
     let code = report.finish(common.json);
     if let Some(failure) = failure {
         eprintln!("error: {failure}");

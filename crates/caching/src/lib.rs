@@ -60,6 +60,8 @@
 //! `cargo run --release -p caching -- --workload sleep --size 10 --jobs 2`.
 #![warn(missing_docs)]
 
+pub mod names;
+
 // The lesson: the book walks through these.
 mod cached;
 mod fingerprint;

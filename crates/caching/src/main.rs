@@ -19,6 +19,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use caching::Memory;
+use caching::names::{CACHED_RAYON, CACHED_SERIAL, CACHED_THREAD_POOLS};
 use caching::sweep::{CachedSweep, cached_rayon, cached_serial, cached_thread_pool};
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
@@ -136,13 +137,13 @@ fn main() -> anyhow::Result<ExitCode> {
     report.push(&label, 1, first, 1, true);
 
     // Second pass: everything comes from the cache.
-    report.check("serial, from cache", 1, &expected, || {
+    report.check(CACHED_SERIAL, 1, &expected, || {
         cached_serial(&memory, spec, &inputs)
     });
-    report.check("rayon, from cache", jobs, &expected, || {
+    report.check(CACHED_RAYON, jobs, &expected, || {
         cached_rayon(&memory, spec, &inputs, jobs).expect("a rayon pool")
     });
-    report.check("thread-pools, from cache", jobs, &expected, || {
+    report.check(CACHED_THREAD_POOLS, jobs, &expected, || {
         cached_thread_pool(&memory, spec, &inputs, jobs).expect("no task panics")
     });
     // ANCHOR_END: demo

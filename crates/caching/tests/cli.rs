@@ -3,6 +3,8 @@
 
 use std::process::{Command, Output};
 
+use caching::names::{CACHED_RAYON, CACHED_SERIAL, CACHED_THREAD_POOLS};
+
 fn demo(cache: &std::path::Path, extra: &[&str]) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_caching"))
         .args(["--workload", "sleep", "--size", "3", "--jobs", "2"])
@@ -29,7 +31,7 @@ fn second_run_is_served_from_the_cache() {
     let cache = dir.path().join("cache");
     let first = table(&demo(&cache, &[]));
     assert!(first.contains("1st pass (3 computed, 0 loaded)"), "{first}");
-    for strategy in ["serial, from cache", "rayon, from cache", "thread-pools"] {
+    for strategy in [CACHED_SERIAL, CACHED_RAYON, CACHED_THREAD_POOLS] {
         assert!(first.contains(strategy), "{first}");
     }
     assert_eq!(first.matches("= serial").count(), 4, "{first}");

@@ -39,6 +39,8 @@
 //! `cargo run --release -p process-pools -- --workload pi --size 16 --jobs 2`.
 #![warn(missing_docs)]
 
+pub mod names;
+
 #[cfg(not(target_os = "linux"))]
 compile_error!(
     "process-pools supports Linux only: its no-orphan and no-recursion \

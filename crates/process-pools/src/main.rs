@@ -18,8 +18,10 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use process_pools::demo::RunWorkload;
+use process_pools::names::{BY_HAND, PROCESS_POOL, RAYON_THREADS};
 use process_pools::{ProcessPool, by_hand};
 use rayon::prelude::*;
+use workloads::SERIAL;
 use workloads::TaskResult;
 use workloads::cli::CommonArgs;
 use workloads::progress::Progress;
@@ -77,25 +79,21 @@ fn main() -> anyhow::Result<ExitCode> {
         args.common.workload.name(),
         workload.size(),
     );
-    let expected: Vec<TaskResult> = report.baseline("serial", || {
-        inputs.iter().map(|&i| workload.run(i)).collect()
-    });
+    let expected: Vec<TaskResult> = report
+        .baseline(SERIAL, || inputs.iter().map(|&i| workload.run(i)).collect());
     let wanted: Vec<Option<TaskResult>> =
         expected.iter().cloned().map(Some).collect();
 
-    report.check(
-        "by hand (JSON lines)",
-        jobs,
-        &wanted,
-        || match by_hand::map::<RunWorkload>(&exe, &tasks, jobs) {
+    report.check(BY_HAND, jobs, &wanted, || {
+        match by_hand::map::<RunWorkload>(&exe, &tasks, jobs) {
             Ok(done) => done.into_iter().map(|d| Some(d.output)).collect(),
             Err(e) => {
                 eprintln!("by hand: {e}");
                 Vec::new()
             }
-        },
-    );
-    report.check("ProcessPool (incl. start-up)", jobs, &wanted, || {
+        }
+    });
+    report.check(PROCESS_POOL, jobs, &wanted, || {
         let mut pool = ProcessPool::builder()
             .workers(jobs)
             .chunksize(args.chunksize as usize)
@@ -117,7 +115,7 @@ fn main() -> anyhow::Result<ExitCode> {
         }
     });
     let threads = workloads::jobs::rayon_pool(jobs).context("starting rayon")?;
-    report.check("rayon threads", jobs, &expected, || {
+    report.check(RAYON_THREADS, jobs, &expected, || {
         threads.install(|| inputs.par_iter().map(|&i| workload.run(i)).collect())
     });
     Ok(report.finish(args.common.json))

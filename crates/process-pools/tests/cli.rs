@@ -5,6 +5,7 @@ mod common;
 
 use std::process::{Command, Stdio};
 
+use process_pools::names;
 use workloads::testing::{
     assert_usage_errors, assert_verified_json, assert_verified_table, run,
 };
@@ -12,10 +13,10 @@ use workloads::testing::{
 use common::{WORKER, alive, bounded, eventually, live_children};
 
 const STRATEGIES: &[&str] = &[
-    "serial",
-    "by hand (JSON lines)",
-    "ProcessPool",
-    "rayon threads",
+    workloads::SERIAL,
+    names::BY_HAND,
+    names::PROCESS_POOL,
+    names::RAYON_THREADS,
 ];
 
 #[test]

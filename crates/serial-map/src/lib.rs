@@ -11,6 +11,8 @@
 //! `cargo run --release -p serial-map -- --workload driver --size 1048576`.
 #![warn(missing_docs)]
 
+pub mod names;
+
 // ANCHOR: for_loop
 /// Applies `f` to each input with a plain `for` loop.
 pub fn for_loop<T, U>(inputs: &[T], f: impl Fn(&T) -> U) -> Vec<U> {

@@ -15,6 +15,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
+use serial_map::names::{FOLD_SUM, FOR_LOOP, ITERATOR_MAP, MY_MAP};
 use serial_map::{fold_sum, for_loop, iterator_map, my_map};
 use workloads::cli::CommonArgs;
 use workloads::report::Report;
@@ -44,9 +45,9 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
             .with_capacity()
             .with_progress(4); // the for loop and 3 strategies
     let baseline = || for_loop(&inputs, task);
-    let expected = report.baseline("for loop", baseline);
-    report.compare("my_map", 1, &expected, baseline, || my_map(&inputs, task));
-    report.compare("iterator map+collect", 1, &expected, baseline, || {
+    let expected = report.baseline(FOR_LOOP, baseline);
+    report.compare(MY_MAP, 1, &expected, baseline, || my_map(&inputs, task));
+    report.compare(ITERATOR_MAP, 1, &expected, baseline, || {
         iterator_map(&inputs, task)
     });
 
@@ -61,7 +62,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
             .map(|r| r.map(|out| out.value()))
             .sum::<Result<f64, _>>()
     };
-    report.compare("fold (sum only)", 1, &expected_sum, sum_of_loop, || {
+    report.compare(FOLD_SUM, 1, &expected_sum, sum_of_loop, || {
         fold_sum(&inputs, |&i| workload.run(i).map(|out| out.value()))
     });
     Ok(report.finish(args.common.json))

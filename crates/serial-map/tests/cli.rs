@@ -1,15 +1,16 @@
 //! The demo binary: a verified table on good flags, exit code 2 on bad ones.
 
+use serial_map::names;
 use workloads::testing::{
     assert_usage_errors, assert_verified_json, assert_verified_table, run,
 };
 
 const DEMO: &str = env!("CARGO_BIN_EXE_serial-map");
 const STRATEGIES: &[&str] = &[
-    "for loop",
-    "my_map",
-    "iterator map+collect",
-    "fold (sum only)",
+    names::FOR_LOOP,
+    names::MY_MAP,
+    names::ITERATOR_MAP,
+    names::FOLD_SUM,
 ];
 
 #[test]

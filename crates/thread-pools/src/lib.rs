@@ -41,6 +41,8 @@
 //! `cargo run --release -p thread-pools -- --workload pi --size 16 --jobs 2`.
 #![warn(missing_docs)]
 
+pub mod names;
+
 mod backend;
 mod builder;
 mod channel;

@@ -18,11 +18,13 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
+use thread_pools::names::*;
 use thread_pools::{
     Pool, TaskError, channel_map, channel_map_chunked, default_chunk, rayon_map,
     rayon_map_in, rayon_map_init, rayon_map_min_len, rayon_pool, run_parallel_step,
     scoped_map,
 };
+use workloads::SERIAL;
 use workloads::cli::CommonArgs;
 use workloads::report::Report;
 use workloads::{TaskResult, TaskSpec};
@@ -68,51 +70,51 @@ fn main() -> anyhow::Result<ExitCode> {
         .with_capacity()
         .with_progress(13); // the baseline and 12 strategies
     let serial = || inputs.iter().map(task).collect::<Vec<_>>();
-    let expected = report.baseline("serial", serial);
+    let expected = report.baseline(SERIAL, serial);
     let expected_ok: Checked = Ok(expected.clone());
     // The baseline of the pool strategies, whose results are per-task Results.
     let serial_ok = || Ok(serial());
 
-    report.compare("scoped threads", jobs, &expected, serial, || {
+    report.compare(SCOPED, jobs, &expected, serial, || {
         scoped_map(&inputs, jobs, task)
     });
-    report.compare("crossbeam, 1 msg/task", jobs, &expected, serial, || {
+    report.compare(CROSSBEAM, jobs, &expected, serial, || {
         channel_map(&inputs, jobs, task)
     });
-    report.compare("crossbeam, chunked", jobs, &expected, serial, || {
+    report.compare(CROSSBEAM_CHUNKED, jobs, &expected, serial, || {
         channel_map_chunked(&inputs, jobs, chunk, task)
     });
     report.compare(
-        "rayon par_iter (global)",
+        RAYON_GLOBAL,
         rayon::current_num_threads(),
         &expected,
         serial,
         || rayon_map(&inputs, task),
     );
-    report.compare("rayon pool(jobs)", jobs, &expected, serial, || {
+    report.compare(RAYON, jobs, &expected, serial, || {
         rayon_map_in(&rayon_jobs, &inputs, task)
     });
-    report.compare("rayon with_min_len", jobs, &expected, serial, || {
+    report.compare(RAYON_MIN_LEN, jobs, &expected, serial, || {
         rayon_map_min_len(&rayon_jobs, &inputs, chunk, task)
     });
-    report.compare("rayon map_init", jobs, &expected, serial, || {
+    report.compare(RAYON_MAP_INIT, jobs, &expected, serial, || {
         let init = || workload.spec().clone(); // one copy per piece of work
         rayon_map_init(&rayon_jobs, &inputs, init, |spec, &i| spec.run(i))
     });
-    report.compare("Pool.map", jobs, &expected_ok, serial_ok, || {
+    report.compare(POOL_MAP, jobs, &expected_ok, serial_ok, || {
         let spec = Arc::clone(&spec);
         checked(pool.map(0..n, move |i| spec.run(i)))
     });
-    report.compare("Pool.map_async+wait", jobs, &expected_ok, serial_ok, || {
+    report.compare(POOL_MAP_ASYNC, jobs, &expected_ok, serial_ok, || {
         let spec = Arc::clone(&spec);
         let handle = pool.map_async(0..n, move |i| spec.run(i));
         checked(handle.wait())
     });
-    report.compare("Pool.starmap", jobs, &expected_ok, serial_ok, || {
+    report.compare(POOL_STARMAP, jobs, &expected_ok, serial_ok, || {
         let tuples = (0..n).map(|i| (Arc::clone(&spec), i));
         checked(pool.starmap(tuples, run_star))
     });
-    report.compare("Pool.imap_unordered", jobs, &expected_ok, serial_ok, || {
+    report.compare(POOL_IMAP_UNORDERED, jobs, &expected_ok, serial_ok, || {
         let spec = Arc::clone(&spec);
         let mut slots: Vec<Option<_>> = (0..n).map(|_| None).collect();
         for (index, result) in pool.imap_unordered(0..n, move |i| spec.run(i)) {
@@ -120,7 +122,7 @@ fn main() -> anyhow::Result<ExitCode> {
         }
         checked(slots.into_iter().map(Option::unwrap).collect())
     });
-    report.compare("run_parallel_step", jobs, &expected_ok, serial_ok, || {
+    report.compare(RUN_PARALLEL_STEP, jobs, &expected_ok, serial_ok, || {
         checked(run_parallel_step(task, &inputs, jobs, args.verbose))
     });
     Ok(report.finish(args.common.json))

@@ -1,6 +1,7 @@
 //! The demo binary: a verified table on good flags, JSON on request, exit code 2
 //! on bad ones.
 
+use thread_pools::names;
 use workloads::testing::{
     assert_usage_errors, assert_verified_json, assert_verified_table, run,
 };
@@ -8,19 +9,19 @@ use workloads::testing::{
 const DEMO: &str = env!("CARGO_BIN_EXE_thread-pools");
 
 const STRATEGIES: [&str; 13] = [
-    "serial",
-    "scoped threads",
-    "crossbeam, 1 msg/task",
-    "crossbeam, chunked",
-    "rayon par_iter (global)",
-    "rayon pool(jobs)",
-    "rayon with_min_len",
-    "rayon map_init",
-    "Pool.map",
-    "Pool.map_async+wait",
-    "Pool.starmap",
-    "Pool.imap_unordered",
-    "run_parallel_step",
+    workloads::SERIAL,
+    names::SCOPED,
+    names::CROSSBEAM,
+    names::CROSSBEAM_CHUNKED,
+    names::RAYON_GLOBAL,
+    names::RAYON,
+    names::RAYON_MIN_LEN,
+    names::RAYON_MAP_INIT,
+    names::POOL_MAP,
+    names::POOL_MAP_ASYNC,
+    names::POOL_STARMAP,
+    names::POOL_IMAP_UNORDERED,
+    names::RUN_PARALLEL_STEP,
 ];
 
 #[test]

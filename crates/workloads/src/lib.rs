@@ -46,6 +46,9 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+/// The name of the serial baseline in every chapter's demo and benchmarks.
+pub const SERIAL: &str = "serial";
+
 /// `num` used by the demos' `driver` tasks (the notebook's default argument).
 pub const DRIVER_NUM: f64 = 1.0;
 /// `den` used by the demos' `driver` tasks (the notebook's default argument).
