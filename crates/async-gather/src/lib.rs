@@ -18,6 +18,9 @@
 //! - [`measure_stall`]: how late a ticker task runs while CPU work runs inside
 //!   async tasks or on the rayon pool.
 //!
+//! [`names`]: the name of each strategy, one for the demo, the benchmarks and
+//! the book.
+//!
 //! Run the chapter's demo with
 //! `cargo run --release -p async-gather -- --workload sleep --size 5 --jobs 2`.
 #![warn(missing_docs)]

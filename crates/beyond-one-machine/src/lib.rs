@@ -35,6 +35,9 @@
 #![doc = include_str!("../examples/own_sweep.rs")]
 //! ```
 //!
+//! [`names`]: the name of each strategy, one for the demo, the benchmarks and
+//! the book.
+//!
 //! Run the chapter's demos with
 //! `cargo run --release -p beyond-one-machine -- array --shards 4 --workload pi --size 64`
 //! and

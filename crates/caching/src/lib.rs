@@ -56,6 +56,9 @@
 //! [`verbose`](Memory::verbose) handle, every lookup go to the [`log`]
 //! facade (target `caching`): install any logger to see them.
 //!
+//! [`names`]: the name of each strategy, one for the demo, the benchmarks and
+//! the book.
+//!
 //! Run the chapter's demo twice (the second run is served from the cache):
 //! `cargo run --release -p caching -- --workload sleep --size 10 --jobs 2`.
 #![warn(missing_docs)]

@@ -35,6 +35,9 @@
 //! `process` (starting, watching and killing a worker), `worker` (the worker
 //! side), `wire` (the protocol), `error`.
 //!
+//! [`names`]: the name of each strategy, one for the demo, the benchmarks and
+//! the book.
+//!
 //! Run the chapter's demo with
 //! `cargo run --release -p process-pools -- --workload pi --size 16 --jobs 2`.
 #![warn(missing_docs)]

@@ -7,6 +7,9 @@
 //! - [`iterator_map`]: `Iterator::map(..).collect()`, what you write in Rust.
 //! - [`fold_sum`]: a fold that reduces as it goes and keeps no `Vec` at all.
 //!
+//! [`names`]: the name of each strategy, one for the demo, the benchmarks and
+//! the book.
+//!
 //! Run the chapter's demo with
 //! `cargo run --release -p serial-map -- --workload driver --size 1048576`.
 #![warn(missing_docs)]

@@ -37,6 +37,9 @@
 //! and rayon: a panic in a task is re-raised in the caller once every thread
 //! has stopped.
 //!
+//! [`names`]: the name of each strategy, one for the demo, the benchmarks and
+//! the book.
+//!
 //! Run the chapter's demo with
 //! `cargo run --release -p thread-pools -- --workload pi --size 16 --jobs 2`.
 #![warn(missing_docs)]
