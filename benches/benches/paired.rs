@@ -151,6 +151,7 @@ fn main() {
     let pool = rayon_pool(JOBS).expect("a rayon pool");
     let seeds: Vec<u64> = (0..sized(16, 4)).collect();
     let xs: Vec<f64> = (0..sized(1 << 20, 1 << 10)).map(|i| i as f64).collect();
+    let clock = (!list).then(workloads::measure::clock_ghz);
     let mut results = Vec::new();
     for (title, measure) in pairs(&pool, &seeds, &xs) {
         if !selected(&title, filter.as_deref()) {
@@ -160,7 +161,8 @@ fn main() {
             println!("{title}: benchmark");
             continue;
         }
-        let result = measure();
+        let mut result = measure();
+        result.clock_ghz = clock;
         let p = &result.speedup;
         eprintln!(
             "{title}: {:.3}× vs {} (IQR {:.3}–{:.3}, range {:.3}–{:.3}, {} pairs; \

@@ -152,6 +152,9 @@ pub struct PairedResult {
     /// The machine's parallel capacity for `jobs` threads, measured just
     /// before and just after the pairs.
     pub capacity: (f64, f64),
+    /// [`workloads::measure::clock_ghz`], measured by the bench (an optimised
+    /// build: the xtask's debug build would measure its own slowness).
+    pub clock_ghz: Option<f64>,
 }
 
 /// A [`PairedResult`] for one pair of runs: times `baseline` and `strategy`
@@ -193,6 +196,7 @@ pub fn paired_result<T: PartialEq>(
         speedup,
         equal: a == b,
         capacity: (before, after),
+        clock_ghz: None,
     }
 }
 
@@ -208,7 +212,7 @@ impl PairedResult {
              \"baseline\": {}, \"jobs\": {}, \"n\": {}, \"equal\": {}, \
              \"pairs\": {}, \"median\": {:?}, \"q1\": {:?}, \"q3\": {:?}, \
              \"min\": {:?}, \"max\": {:?}, \"baseline_seconds\": {:?}, \
-             \"strategy_seconds\": {:?}, \"capacity_before\": {:?}, \"capacity_after\": {:?}}}",
+             \"strategy_seconds\": {:?}, \"capacity_before\": {:?}, \"capacity_after\": {:?}, \"clock_ghz\": {}}}",
             text(&self.title),
             text(&self.group),
             text(&self.workload),
@@ -227,6 +231,8 @@ impl PairedResult {
             p.strategy_seconds,
             self.capacity.0,
             self.capacity.1,
+            self.clock_ghz
+                .map_or("null".to_string(), |c| format!("{c:?}")),
         )
     }
 }

@@ -37,6 +37,8 @@ pub(crate) struct PairedRow {
     /// The capacity for `jobs` threads measured just before and after the
     /// pairs, when the bench measured it.
     pub(crate) capacity: Option<(f64, f64)>,
+    /// The clock rate the bench measured (an optimised build), in GHz.
+    pub(crate) clock_ghz: Option<f64>,
 }
 
 impl PairedRow {
@@ -111,6 +113,7 @@ fn row_of(row: &Value) -> anyhow::Result<PairedRow> {
         capacity: row["capacity_before"]
             .as_f64()
             .zip(row["capacity_after"].as_f64()),
+        clock_ghz: row["clock_ghz"].as_f64(),
     })
 }
 
@@ -217,6 +220,7 @@ mod tests {
             baseline_seconds: 0.05,
             strategy_seconds: 0.05 / median,
             capacity: None,
+            clock_ghz: None,
         }
     }
 
