@@ -11,7 +11,7 @@ use async_gather::{Executor, Scheduler, gather};
 use benches::{group, id, jobs_sweep, sized};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tokio::runtime::{Builder, Runtime};
-use workloads::{pi_mc, square};
+use workloads::{SERIAL, WorkloadKind, pi_mc, square};
 
 fn runtime(jobs: usize) -> Runtime {
     Builder::new_multi_thread()
@@ -34,7 +34,7 @@ fn spawn_overhead(c: &mut Criterion) {
     let inputs: Vec<u64> = (0..n).collect();
     let mut g = group(c, "async_gather", "square");
     g.throughput(Throughput::Elements(n));
-    g.bench_function(id("serial", 1, n), |b| {
+    g.bench_function(id(SERIAL, 1, n), |b| {
         b.iter(|| {
             inputs
                 .iter()
@@ -59,7 +59,7 @@ fn spawn_overhead(c: &mut Criterion) {
     }
     // Gathering from outside the runtime: every spawn and every wake-up
     // crosses threads.
-    let jobs = workloads::cli::default_jobs();
+    let jobs = workloads::jobs::default_jobs();
     let rt = runtime(jobs);
     g.bench_function(id("spawn+join from outside", jobs, n), |b| {
         b.iter(|| rt.block_on(gather(tasks())))
@@ -71,10 +71,10 @@ fn spawn_overhead(c: &mut Criterion) {
 fn schedulers(c: &mut Criterion) {
     let n = 16u64;
     let trials = sized(1_000_000, 1_000);
-    let mut g = group(c, "async_gather", "pi");
+    let mut g = group(c, "async_gather", WorkloadKind::Pi.name());
     g.throughput(Throughput::Elements(n));
     benches::slow_group(&mut g);
-    g.bench_function(id("serial", 1, n), |b| {
+    g.bench_function(id(SERIAL, 1, n), |b| {
         b.iter(|| (0..n).map(|i| pi_mc(i, trials)).collect::<Vec<_>>())
     });
     for scheduler in Scheduler::ALL {
@@ -96,7 +96,7 @@ fn schedulers(c: &mut Criterion) {
 fn concurrent_sleeps(c: &mut Criterion) {
     let n = sized(10_000, 100);
     let nap = Duration::from_millis(sized(100, 1));
-    let mut g = group(c, "async_gather", "sleep");
+    let mut g = group(c, "async_gather", WorkloadKind::Sleep.name());
     g.throughput(Throughput::Elements(n));
     benches::slow_group(&mut g);
     let sleeps = |rt: &Runtime| {

@@ -24,9 +24,10 @@ use beyond_one_machine::DemoSweep;
 use beyond_one_machine::array;
 use beyond_one_machine::cluster::{ClusterOptions, run_cluster};
 use beyond_one_machine::local::{launch_array, launch_cluster};
+use beyond_one_machine::names::{JOB_ARRAY, THREAD_POOL, TimelyRoute, timely};
 use beyond_one_machine::shard::Shard;
 use criterion::{Criterion, Throughput, criterion_group};
-use workloads::{TaskResult, WorkloadKind};
+use workloads::{SERIAL, TaskResult, WorkloadKind};
 
 /// Threads in the node: the thread pool, and timely's workers in total.
 const JOBS: usize = 2;
@@ -124,14 +125,14 @@ fn routes(c: &mut Criterion) {
     assert_eq!(timely_spawned(&sweep, 1, 2), expected, "timely 1x2 spawned");
     assert_eq!(timely_spawned(&sweep, 2, 1), expected, "timely 2x1");
 
-    let mut g = group(c, "beyond_one_machine", "pi");
+    let mut g = group(c, "beyond_one_machine", WorkloadKind::Pi.name());
     slow_group(&mut g);
     g.throughput(Throughput::Elements(n));
-    g.bench_function(id("serial", 1, n), |b| b.iter(|| serial(&sweep)));
-    g.bench_function(id("thread pool", JOBS, n), |b| b.iter(|| pool(JOBS)));
+    g.bench_function(id(SERIAL, 1, n), |b| b.iter(|| serial(&sweep)));
+    g.bench_function(id(THREAD_POOL, JOBS, n), |b| b.iter(|| pool(JOBS)));
     for shards in shard_counts {
         // One thread per shard: `jobs` is the number of shard processes.
-        g.bench_function(id("job array + merge", shards as usize, n), |b| {
+        g.bench_function(id(JOB_ARRAY, shards as usize, n), |b| {
             b.iter_custom(|iters| {
                 time_fresh(iters, |dir| {
                     job_array(&sweep, shards, dir);
@@ -139,13 +140,13 @@ fn routes(c: &mut Criterion) {
             })
         });
     }
-    g.bench_function(id("timely 1 process x 2 workers", JOBS, n), |b| {
+    g.bench_function(id(&timely(1, 2, TimelyRoute::InProcess), JOBS, n), |b| {
         b.iter(|| timely_in_process(&sweep))
     });
-    g.bench_function(id("timely 1 process x 2 workers, spawned", JOBS, n), |b| {
+    g.bench_function(id(&timely(1, 2, TimelyRoute::Spawned), JOBS, n), |b| {
         b.iter(|| timely_spawned(&sweep, 1, 2))
     });
-    g.bench_function(id("timely 2 processes x 1 worker, TCP", JOBS, n), |b| {
+    g.bench_function(id(&timely(2, 1, TimelyRoute::Tcp), JOBS, n), |b| {
         b.iter(|| timely_spawned(&sweep, 2, 1))
     });
     g.finish();
@@ -169,7 +170,7 @@ fn startup(c: &mut Criterion) {
     let mut g = group(c, "beyond_one_machine", "startup");
     slow_group(&mut g);
     g.throughput(Throughput::Elements(1));
-    g.bench_function(id("serial", 1, 1), |b| b.iter(|| serial(&sweep)));
+    g.bench_function(id(SERIAL, 1, 1), |b| b.iter(|| serial(&sweep)));
     g.bench_function(id("shard in this process (open + store)", 1, 1), |b| {
         b.iter_custom(|iters| time_fresh(iters, in_process))
     });

@@ -9,12 +9,13 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use benches::{group, id, jobs_sweep, sized};
+use caching::names::{CACHED_RAYON, CACHED_SERIAL, CACHED_THREAD_POOLS};
 use caching::sweep::{cached_rayon, cached_serial, cached_thread_pool};
 use caching::{CachedFn, Durability, Memory};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use workloads::{TaskSpec, WorkloadKind, square};
+use workloads::{SERIAL, TaskSpec, WorkloadKind, square};
 
 /// A fresh cache directory under cargo's target directory, where a project
 /// would keep its cache (file creation costs differ a lot between file
@@ -50,7 +51,7 @@ fn small_value(c: &mut Criterion) {
     f.call(&key, || square(key));
     let mut g = group(c, "caching", "square");
     g.throughput(Throughput::Elements(1));
-    g.bench_function(id("serial", 1, 1), |b| b.iter(|| square(black_box(key))));
+    g.bench_function(id(SERIAL, 1, 1), |b| b.iter(|| square(black_box(key))));
     g.bench_function(id("hit", 1, 1), |b| {
         b.iter(|| f.call(black_box(&key), || unreachable!()))
     });
@@ -79,7 +80,7 @@ fn one_mib_value(c: &mut Criterion) {
     let mut g = group(c, "caching", "1MiB");
     g.throughput(Throughput::Elements(1));
     g.sample_size(20);
-    g.bench_function(id("serial", 1, 1), |b| b.iter(|| value.clone()));
+    g.bench_function(id(SERIAL, 1, 1), |b| b.iter(|| value.clone()));
     g.bench_function(id("hit", 1, 1), |b| {
         b.iter(|| f.call(black_box(&0u64), || unreachable!()))
     });
@@ -102,20 +103,20 @@ fn cached_sweep(c: &mut Criterion) {
     let dir = cache_dir();
     let memory = Memory::new(dir.path()).unwrap();
     let expected = cached_serial(&memory, &spec, &inputs); // fills the cache
-    let mut g = group(c, "caching", "pi");
+    let mut g = group(c, "caching", WorkloadKind::Pi.name());
     g.throughput(Throughput::Elements(n));
     g.sample_size(20);
-    g.bench_function(id("serial", 1, n), |b| {
+    g.bench_function(id(SERIAL, 1, n), |b| {
         b.iter(|| inputs.iter().map(|&i| spec.run(i)).collect::<Vec<_>>())
     });
-    g.bench_function(id("cached rerun, serial", 1, n), |b| {
+    g.bench_function(id(CACHED_SERIAL, 1, n), |b| {
         b.iter(|| cached_serial(&memory, &spec, &inputs))
     });
     for jobs in jobs_sweep() {
-        g.bench_function(id("cached rerun, rayon", jobs, n), |b| {
+        g.bench_function(id(CACHED_RAYON, jobs, n), |b| {
             b.iter(|| cached_rayon(&memory, &spec, &inputs, jobs).unwrap())
         });
-        g.bench_function(id("cached rerun, thread-pools", jobs, n), |b| {
+        g.bench_function(id(CACHED_THREAD_POOLS, jobs, n), |b| {
             b.iter(|| cached_thread_pool(&memory, &spec, &inputs, jobs).unwrap())
         });
     }

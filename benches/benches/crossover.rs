@@ -25,8 +25,8 @@ use criterion::{Criterion, Throughput, criterion_group};
 use process_pools::ProcessPool;
 use process_pools::demo::PiMc;
 use rayon::prelude::*;
-use workloads::cli::default_jobs;
-use workloads::pi_mc;
+use workloads::jobs::{default_jobs, rayon_pool};
+use workloads::{SERIAL, pi_mc};
 
 /// Tasks per batch: a few per core, as in a small parameter sweep.
 const TASKS: u64 = 16;
@@ -82,10 +82,7 @@ fn run_async(runtime: &Executor, n: u64, trials: u64) -> Vec<f64> {
 fn crossover(c: &mut Criterion) {
     let jobs = default_jobs();
     let n = sized(TASKS, 4);
-    let rayon_pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .expect("a rayon pool");
+    let threads_pool = rayon_pool(jobs).expect("a rayon pool");
     let process_pool = ProcessPool::builder()
         .workers(jobs)
         .build()
@@ -96,14 +93,14 @@ fn crossover(c: &mut Criterion) {
     g.throughput(Throughput::Elements(n));
     for trials in trial_sizes() {
         let expected = serial(n, trials);
-        assert_eq!(threads(&rayon_pool, n, trials), expected, "threads");
+        assert_eq!(threads(&threads_pool, n, trials), expected, "threads");
         assert_eq!(processes(&process_pool, n, trials), expected, "processes");
         assert_eq!(run_async(&runtime, n, trials), expected, "async");
-        g.bench_function(sized_id("serial", 1, n, "trials", trials), |b| {
+        g.bench_function(sized_id(SERIAL, 1, n, "trials", trials), |b| {
             b.iter(|| serial(n, trials))
         });
         g.bench_function(sized_id("threads", jobs, n, "trials", trials), |b| {
-            b.iter(|| threads(&rayon_pool, n, trials))
+            b.iter(|| threads(&threads_pool, n, trials))
         });
         g.bench_function(sized_id("processes", jobs, n, "trials", trials), |b| {
             b.iter(|| processes(&process_pool, n, trials))

@@ -23,9 +23,13 @@ use std::hint::black_box;
 use benches::{
     PairedResult, paired_result, paired_title, selected, sized, write_paired,
 };
+use serial_map::names::{FOR_LOOP, MY_MAP};
 use serial_map::{for_loop, my_map};
+use thread_pools::names::{RAYON, RAYON_PAR_CHUNKS};
 use thread_pools::{driver_par_chunks, pi_streams_map, rayon_map_in, rayon_pool};
-use workloads::{DRIVER_DEN, DRIVER_NUM, driver, pi_mc, pi_mc_streams};
+use workloads::{
+    DRIVER_DEN, DRIVER_NUM, SERIAL, WorkloadKind, driver, pi_mc, pi_mc_streams,
+};
 
 /// The jobs of every pair: the headline "2 jobs".
 const JOBS: usize = 2;
@@ -48,57 +52,58 @@ fn pairs<'a>(
     let pi_task = move |&s: &u64| pi_mc(black_box(s), trials);
     vec![
         (
-            paired_title("pi_mc", "rayon", JOBS, n_pi),
+            paired_title("pi_mc", RAYON, JOBS, n_pi),
             Box::new(move || {
                 paired_result(
                     "pi_mc",
-                    ("serial", || seeds.iter().map(pi_task).collect::<Vec<f64>>()),
-                    ("rayon", || rayon_map_in(pool, seeds, pi_task)),
+                    (SERIAL, || seeds.iter().map(pi_task).collect::<Vec<f64>>()),
+                    (RAYON, || rayon_map_in(pool, seeds, pi_task)),
                     JOBS,
                     n_pi,
                 )
             }),
         ),
         (
-            paired_title("pi_mc_streams", "rayon", JOBS, n_pi),
+            paired_title("pi_mc_streams", RAYON, JOBS, n_pi),
             Box::new(move || {
                 paired_result(
                     "pi_mc_streams",
-                    ("serial", || {
+                    (SERIAL, || {
                         seeds
                             .iter()
                             .map(|&s| pi_mc_streams(black_box(s), trials))
                             .collect::<Vec<f64>>()
                     }),
-                    ("rayon", || pi_streams_map(pool, seeds, trials)),
+                    (RAYON, || pi_streams_map(pool, seeds, trials)),
                     JOBS,
                     n_pi,
                 )
             }),
         ),
         (
-            paired_title("driver", "rayon", JOBS, n_driver),
+            paired_title(WorkloadKind::Driver.name(), RAYON, JOBS, n_driver),
             Box::new(move || {
                 paired_result(
-                    "driver",
-                    ("serial", || {
-                        xs.iter().map(driver_task).collect::<Vec<f64>>()
-                    }),
-                    ("rayon", || rayon_map_in(pool, xs, driver_task)),
+                    WorkloadKind::Driver.name(),
+                    (SERIAL, || xs.iter().map(driver_task).collect::<Vec<f64>>()),
+                    (RAYON, || rayon_map_in(pool, xs, driver_task)),
                     JOBS,
                     n_driver,
                 )
             }),
         ),
         (
-            paired_title("driver", "rayon par_chunks", JOBS, n_driver),
+            paired_title(
+                WorkloadKind::Driver.name(),
+                RAYON_PAR_CHUNKS,
+                JOBS,
+                n_driver,
+            ),
             Box::new(move || {
                 paired_result(
-                    "driver",
-                    ("serial", || {
-                        xs.iter().map(driver_task).collect::<Vec<f64>>()
-                    }),
-                    ("rayon par_chunks", || {
+                    WorkloadKind::Driver.name(),
+                    (SERIAL, || xs.iter().map(driver_task).collect::<Vec<f64>>()),
+                    (RAYON_PAR_CHUNKS, || {
                         driver_par_chunks(
                             pool,
                             black_box(xs),
@@ -112,12 +117,12 @@ fn pairs<'a>(
             }),
         ),
         (
-            paired_title("serial_map", "my_map", 1, n_driver),
+            paired_title("serial_map", MY_MAP, 1, n_driver),
             Box::new(move || {
                 paired_result(
                     "serial_map",
-                    ("for loop", || for_loop(xs, driver_task)),
-                    ("my_map", || my_map(xs, driver_task)),
+                    (FOR_LOOP, || for_loop(xs, driver_task)),
+                    (MY_MAP, || my_map(xs, driver_task)),
                     1,
                     n_driver,
                 )

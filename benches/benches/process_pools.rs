@@ -18,8 +18,10 @@ use benches::{group, id, jobs_sweep, sized};
 use criterion::{Criterion, Throughput, criterion_group};
 use process_pools::ProcessPool;
 use process_pools::demo::{Driver, PiMc, Square};
+use process_pools::names::{PROCESS_POOL, RAYON_THREADS};
+use workloads::jobs::rayon_pool;
 use workloads::progress::Progress;
-use workloads::{driver, pi_mc, square};
+use workloads::{SERIAL, WorkloadKind, driver, pi_mc, square};
 
 fn pool(jobs: usize, chunksize: usize) -> ProcessPool {
     ProcessPool::builder()
@@ -34,9 +36,9 @@ fn pool(jobs: usize, chunksize: usize) -> ProcessPool {
 fn startup(c: &mut Criterion) {
     let mut g = group(c, "process_pools", "startup");
     g.throughput(Throughput::Elements(1));
-    g.bench_function(id("serial", 1, 1), |b| b.iter(|| square(black_box(3))));
+    g.bench_function(id(SERIAL, 1, 1), |b| b.iter(|| square(black_box(3))));
     let jobs = 2;
-    g.bench_function(id("ProcessPool", jobs, 1), |b| {
+    g.bench_function(id(PROCESS_POOL, jobs, 1), |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
@@ -50,15 +52,12 @@ fn startup(c: &mut Criterion) {
             total
         })
     });
-    g.bench_function(id("rayon threads", jobs, 1), |b| {
+    g.bench_function(id(RAYON_THREADS, jobs, 1), |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 let start = Instant::now();
-                let pool = rayon::ThreadPoolBuilder::new()
-                    .num_threads(jobs)
-                    .build()
-                    .unwrap();
+                let pool = rayon_pool(jobs).unwrap();
                 let first = pool.install(|| square(black_box(3)));
                 total += start.elapsed();
                 assert_eq!(first, 9);
@@ -76,7 +75,7 @@ fn round_trip(c: &mut Criterion) {
     let inputs: Vec<u64> = (0..n).collect();
     let mut g = group(c, "process_pools", "square");
     g.throughput(Throughput::Elements(n));
-    g.bench_function(id("serial", 1, n), |b| {
+    g.bench_function(id(SERIAL, 1, n), |b| {
         b.iter(|| {
             inputs
                 .iter()
@@ -108,7 +107,7 @@ fn pi(c: &mut Criterion) {
     let mut g = group(c, "process_pools", "pi_mc");
     g.sample_size(10);
     g.throughput(Throughput::Elements(n));
-    g.bench_function(id("serial", 1, n), |b| {
+    g.bench_function(id(SERIAL, 1, n), |b| {
         b.iter(|| {
             inputs
                 .iter()
@@ -117,16 +116,13 @@ fn pi(c: &mut Criterion) {
         })
     });
     for jobs in jobs_sweep() {
-        g.bench_function(id("ProcessPool", jobs, n), |b| {
+        g.bench_function(id(PROCESS_POOL, jobs, n), |b| {
             b.iter(|| pool(jobs, 1).map::<PiMc>(inputs.iter().copied()))
         });
     }
     let jobs = 2;
-    let threads = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .unwrap();
-    g.bench_function(id("rayon threads", jobs, n), |b| {
+    let threads = rayon_pool(jobs).unwrap();
+    g.bench_function(id(RAYON_THREADS, jobs, n), |b| {
         use rayon::prelude::*;
         b.iter(|| {
             threads.install(|| {
@@ -149,11 +145,11 @@ fn conveniences(c: &mut Criterion) {
     let inputs: Vec<(f64, f64, f64)> =
         (0..n).map(|i| (i as f64, 1.0, 2.0)).collect();
     let (jobs, chunksize) = (2, 64);
-    let mut g = group(c, "process_pools", "driver");
+    let mut g = group(c, "process_pools", WorkloadKind::Driver.name());
     g.throughput(Throughput::Elements(n));
     // Every group with parallel rows needs its serial baseline (the report
     // computes speedups against it).
-    g.bench_function(id("serial", 1, n), |b| {
+    g.bench_function(id(SERIAL, 1, n), |b| {
         b.iter(|| {
             inputs
                 .iter()

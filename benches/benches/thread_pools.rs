@@ -18,14 +18,19 @@ use std::time::Duration;
 
 use benches::{group, id, jobs_sweep, sized};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use thread_pools::names::{
+    CROSSBEAM, CROSSBEAM_CHUNKED, POOL_MAP, RAYON, RAYON_MIN_LEN, RAYON_PAR_CHUNKS,
+    RUN_PARALLEL_STEP, SCOPED,
+};
 use thread_pools::{
     Pool, channel_map, channel_map_chunked, default_chunk, driver_par_chunks,
     pi_streams_map, rayon_map_in, rayon_map_min_len, rayon_pool, run_parallel_step,
     scoped_map,
 };
-use workloads::cli::default_jobs;
+use workloads::jobs::default_jobs;
 use workloads::{
-    DRIVER_DEN, DRIVER_NUM, driver, driver_into, pi_mc, pi_mc_streams, square,
+    DRIVER_DEN, DRIVER_NUM, SERIAL, WorkloadKind, driver, driver_into, pi_mc,
+    pi_mc_streams, square,
 };
 
 /// Builds the dedicated rayon pool and the [`Pool`] for `jobs` workers.
@@ -50,34 +55,34 @@ fn pi(c: &mut Criterion) {
     let task = move |&seed: &u64| pi_mc(black_box(seed), trials);
     let mut g = group(c, "thread_pools", "pi_mc");
     g.throughput(Throughput::Elements(n));
-    g.bench_function(id("serial", 1, n), |b| {
+    g.bench_function(id(SERIAL, 1, n), |b| {
         b.iter(|| seeds.iter().map(task).collect::<Vec<f64>>())
     });
     for jobs in 1..=default_jobs() {
         let (rayon_jobs, pool) = pools(jobs);
-        g.bench_function(id("scoped", jobs, n), |b| {
+        g.bench_function(id(SCOPED, jobs, n), |b| {
             b.iter(|| scoped_map(&seeds, jobs, task))
         });
-        g.bench_function(id("crossbeam", jobs, n), |b| {
+        g.bench_function(id(CROSSBEAM, jobs, n), |b| {
             b.iter(|| channel_map(&seeds, jobs, task))
         });
         let chunk = default_chunk(seeds.len(), jobs);
-        g.bench_function(id("crossbeam chunked", jobs, n), |b| {
+        g.bench_function(id(CROSSBEAM_CHUNKED, jobs, n), |b| {
             b.iter(|| channel_map_chunked(&seeds, jobs, chunk, task))
         });
-        g.bench_function(id("rayon", jobs, n), |b| {
+        g.bench_function(id(RAYON, jobs, n), |b| {
             b.iter(|| rayon_map_in(&rayon_jobs, &seeds, task))
         });
-        g.bench_function(id("Pool.map", jobs, n), |b| {
+        g.bench_function(id(POOL_MAP, jobs, n), |b| {
             b.iter(|| pool.map(0..n, move |seed| pi_mc(black_box(seed), trials)))
         });
-        g.bench_function(id("run_parallel_step", jobs, n), |b| {
+        g.bench_function(id(RUN_PARALLEL_STEP, jobs, n), |b| {
             b.iter(|| run_parallel_step(task, &seeds, jobs, false))
         });
     }
     for jobs in oversubscribed() {
         let rayon_jobs = rayon_pool(jobs).expect("a rayon pool");
-        g.bench_function(id("rayon", jobs, n), |b| {
+        g.bench_function(id(RAYON, jobs, n), |b| {
             b.iter(|| rayon_map_in(&rayon_jobs, &seeds, task))
         });
     }
@@ -94,7 +99,7 @@ fn pi_streams(c: &mut Criterion) {
     let seeds: Vec<u64> = (0..n).collect();
     let mut g = group(c, "thread_pools", "pi_mc_streams");
     g.throughput(Throughput::Elements(n));
-    g.bench_function(id("serial", 1, n), |b| {
+    g.bench_function(id(SERIAL, 1, n), |b| {
         b.iter(|| {
             seeds
                 .iter()
@@ -104,7 +109,7 @@ fn pi_streams(c: &mut Criterion) {
     });
     for jobs in 1..=default_jobs() {
         let pool = rayon_pool(jobs).expect("a rayon pool");
-        g.bench_function(id("rayon", jobs, n), |b| {
+        g.bench_function(id(RAYON, jobs, n), |b| {
             b.iter(|| pi_streams_map(&pool, black_box(&seeds), trials))
         });
     }
@@ -118,9 +123,9 @@ fn driver_task(x: &f64) -> f64 {
 fn tiny_tasks(c: &mut Criterion) {
     let n = sized(1 << 20, 1 << 10); // 4^10
     let inputs: Vec<f64> = (0..n).map(|i| i as f64).collect();
-    let mut g = group(c, "thread_pools", "driver");
+    let mut g = group(c, "thread_pools", WorkloadKind::Driver.name());
     g.throughput(Throughput::Elements(n));
-    g.bench_function(id("serial", 1, n), |b| {
+    g.bench_function(id(SERIAL, 1, n), |b| {
         b.iter(|| inputs.iter().map(driver_task).collect::<Vec<f64>>())
     });
     g.bench_function(id("driver_into", 1, n), |b| {
@@ -133,7 +138,7 @@ fn tiny_tasks(c: &mut Criterion) {
     for jobs in 1..=default_jobs() {
         let (rayon_jobs, pool) = pools(jobs);
         let chunk = default_chunk(inputs.len(), jobs);
-        g.bench_function(id("rayon par_chunks", jobs, n), |b| {
+        g.bench_function(id(RAYON_PAR_CHUNKS, jobs, n), |b| {
             b.iter(|| {
                 driver_par_chunks(
                     &rayon_jobs,
@@ -143,31 +148,31 @@ fn tiny_tasks(c: &mut Criterion) {
                 )
             })
         });
-        g.bench_function(id("scoped", jobs, n), |b| {
+        g.bench_function(id(SCOPED, jobs, n), |b| {
             b.iter(|| scoped_map(&inputs, jobs, driver_task))
         });
-        g.bench_function(id("crossbeam", jobs, n), |b| {
+        g.bench_function(id(CROSSBEAM, jobs, n), |b| {
             b.iter(|| channel_map(&inputs, jobs, driver_task))
         });
-        g.bench_function(id("crossbeam chunked", jobs, n), |b| {
+        g.bench_function(id(CROSSBEAM_CHUNKED, jobs, n), |b| {
             b.iter(|| channel_map_chunked(&inputs, jobs, chunk, driver_task))
         });
-        g.bench_function(id("rayon", jobs, n), |b| {
+        g.bench_function(id(RAYON, jobs, n), |b| {
             b.iter(|| rayon_map_in(&rayon_jobs, &inputs, driver_task))
         });
-        g.bench_function(id("rayon with_min_len", jobs, n), |b| {
+        g.bench_function(id(RAYON_MIN_LEN, jobs, n), |b| {
             b.iter(|| rayon_map_min_len(&rayon_jobs, &inputs, chunk, driver_task))
         });
-        g.bench_function(id("Pool.map", jobs, n), |b| {
+        g.bench_function(id(POOL_MAP, jobs, n), |b| {
             b.iter(|| pool.map(0..n, |i| driver_task(&(i as f64))))
         });
-        g.bench_function(id("run_parallel_step", jobs, n), |b| {
+        g.bench_function(id(RUN_PARALLEL_STEP, jobs, n), |b| {
             b.iter(|| run_parallel_step(driver_task, &inputs, jobs, false))
         });
     }
     for jobs in oversubscribed() {
         let rayon_jobs = rayon_pool(jobs).expect("a rayon pool");
-        g.bench_function(id("rayon", jobs, n), |b| {
+        g.bench_function(id(RAYON, jobs, n), |b| {
             b.iter(|| rayon_map_in(&rayon_jobs, &inputs, driver_task))
         });
     }
@@ -183,17 +188,17 @@ fn overhead(c: &mut Criterion) {
     let inputs: Vec<u64> = (0..n).collect();
     let mut g = group(c, "thread_pools", "square");
     g.throughput(Throughput::Elements(n));
-    g.bench_function(id("serial", 1, n), |b| {
+    g.bench_function(id(SERIAL, 1, n), |b| {
         b.iter(|| inputs.iter().map(square_task).collect::<Vec<u64>>())
     });
     for jobs in jobs_sweep() {
         let rayon_jobs = rayon_pool(jobs).expect("a rayon pool");
-        g.bench_function(id("rayon", jobs, n), |b| {
+        g.bench_function(id(RAYON, jobs, n), |b| {
             b.iter(|| rayon_map_in(&rayon_jobs, &inputs, square_task))
         });
         if jobs <= default_jobs() {
             let chunk = default_chunk(inputs.len(), jobs);
-            g.bench_function(id("rayon with_min_len", jobs, n), |b| {
+            g.bench_function(id(RAYON_MIN_LEN, jobs, n), |b| {
                 b.iter(|| {
                     rayon_map_min_len(&rayon_jobs, &inputs, chunk, square_task)
                 })
@@ -226,7 +231,7 @@ fn progress(c: &mut Criterion) {
     let mut g = group(c, "thread_pools", "progress");
     g.throughput(Throughput::Elements(n));
     // The report needs the group's serial baseline.
-    g.bench_function(id("serial", 1, n), |b| {
+    g.bench_function(id(SERIAL, 1, n), |b| {
         b.iter(|| inputs.iter().map(driver_task).collect::<Vec<f64>>())
     });
     g.bench_function(id("Pool.map, progress off", jobs, n), |b| {

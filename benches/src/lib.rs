@@ -88,44 +88,6 @@ pub fn sized_parameter(jobs: usize, n: u64, size_name: &str, size: u64) -> Strin
     format!("jobs={jobs},n={n},{size_name}={size}")
 }
 
-/// A parameter written by [`id`] or [`sized_id`], parsed back.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Parameter {
-    /// Workers.
-    pub jobs: usize,
-    /// Tasks.
-    pub n: u64,
-    /// The task size and the name of its unit, for [`sized_id`].
-    pub size: Option<(String, u64)>,
-}
-
-/// Parses a parameter written by [`id`] or [`sized_id`].
-pub fn parse_sized_parameter(parameter: &str) -> Option<Parameter> {
-    let mut parts = parameter.split(',');
-    let jobs = parts.next()?.strip_prefix("jobs=")?.parse().ok()?;
-    let n = parts.next()?.strip_prefix("n=")?.parse().ok()?;
-    let size = match parts.next() {
-        None => None,
-        Some(part) => {
-            let (name, value) = part.split_once('=')?;
-            if name.is_empty() || name == "jobs" || name == "n" {
-                return None;
-            }
-            Some((name.to_string(), value.parse().ok()?))
-        }
-    };
-    if parts.next().is_some() {
-        return None;
-    }
-    Some(Parameter { jobs, n, size })
-}
-
-/// Parses the parameter written by [`id`] back into `(jobs, n)`.
-pub fn parse_parameter(parameter: &str) -> Option<(usize, u64)> {
-    let (jobs, n) = parameter.split_once(",n=")?;
-    Some((jobs.strip_prefix("jobs=")?.parse().ok()?, n.parse().ok()?))
-}
-
 /// One paired speedup measured by the `paired` bench target, as written to
 /// its JSON file (`paired.json` in the bench's `CRITERION_HOME`), which
 /// `cargo xtask bench` reads instead of criterion's output.
@@ -279,12 +241,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parameter_round_trips() {
-        assert_eq!(parse_parameter("jobs=2,n=16"), Some((2, 16)));
-        assert_eq!(parse_parameter("n=16"), None);
-    }
-
-    #[test]
     fn filters_select_titles_by_alternatives() {
         let title = paired_title("pi_mc", "rayon", 2, 16);
         assert_eq!(title, "paired/pi_mc/rayon/jobs=2,n=16");
@@ -304,27 +260,11 @@ mod tests {
     }
 
     #[test]
-    fn sized_parameter_round_trips() {
-        let parameter = sized_parameter(2, 16, "trials", 1000);
-        assert_eq!(parameter, "jobs=2,n=16,trials=1000");
+    fn parameters_read_as_xtask_parses_them() {
+        // xtask/src/bench/criterion.rs (`parse_parameter`) reads these back.
         assert_eq!(
-            parse_sized_parameter(&parameter),
-            Some(Parameter {
-                jobs: 2,
-                n: 16,
-                size: Some(("trials".into(), 1000))
-            })
+            sized_parameter(2, 16, "trials", 1000),
+            "jobs=2,n=16,trials=1000"
         );
-        assert_eq!(
-            parse_sized_parameter("jobs=1,n=8"),
-            Some(Parameter {
-                jobs: 1,
-                n: 8,
-                size: None
-            })
-        );
-        for bad in ["jobs=1", "jobs=1,n=8,x", "jobs=1,n=8,t=1,u=2", "n=8,jobs=1"] {
-            assert_eq!(parse_sized_parameter(bad), None, "{bad}");
-        }
     }
 }
