@@ -9,7 +9,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
-use serde_json::Value;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 /// One benchmark's result.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,8 +48,9 @@ pub(crate) struct Parameter {
     pub(crate) size: Option<(String, u64)>,
 }
 
-/// `jobs=J,n=N[,<size>=S]`, parsed (the xtask's copy of
-/// `benches::parse_sized_parameter`: the xtask does not depend on the benches).
+/// `jobs=J,n=N[,<size>=S]`, parsed: the one reader of the parameter that
+/// `benches::id` and `benches::sized_id` write (the xtask does not depend on
+/// the benches).
 pub(crate) fn parse_parameter(parameter: &str) -> Option<Parameter> {
     let mut parts = parameter.split(',');
     let jobs = parts.next()?.strip_prefix("jobs=")?.parse().ok()?;
@@ -113,26 +115,76 @@ fn new_dirs(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(found)
 }
 
-fn read_json(path: &Path) -> anyhow::Result<Value> {
+/// Criterion's `benchmark.json`: the ids of one benchmark.
+#[derive(Debug, Deserialize)]
+struct BenchmarkFile {
+    group_id: String,
+    function_id: Option<String>,
+    value_str: Option<String>,
+    title: String,
+    throughput: Option<Throughput>,
+}
+
+/// Criterion's throughput; only `Elements` (tasks) is part of the contract.
+#[derive(Debug, Deserialize)]
+struct Throughput {
+    #[serde(rename = "Elements")]
+    elements: Option<u64>,
+}
+
+/// Criterion's `estimates.json`: the statistics this report uses.
+#[derive(Debug, Deserialize)]
+struct EstimatesFile {
+    mean: Option<Estimate>,
+    median: Option<Estimate>,
+}
+
+/// One statistic: its point estimate and confidence interval, in ns.
+#[derive(Debug, Deserialize)]
+struct Estimate {
+    point_estimate: f64,
+    confidence_interval: ConfidenceInterval,
+}
+
+#[derive(Debug, Deserialize)]
+struct ConfidenceInterval {
+    lower_bound: f64,
+    upper_bound: f64,
+}
+
+fn read_json<T: DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
     let text = fs::read_to_string(path)
         .with_context(|| format!("missing or unreadable {}", path.display()))?;
     serde_json::from_str(&text)
         .with_context(|| format!("malformed {}", path.display()))
 }
 
+/// A statistic's (point, lower, upper) bounds, each finite and not negative.
+fn bounds(name: &str, estimate: Option<Estimate>) -> anyhow::Result<[f64; 3]> {
+    let estimate =
+        estimate.ok_or_else(|| anyhow!("estimates.json has no `{name}`"))?;
+    let values = [
+        ("point", estimate.point_estimate),
+        ("lower_bound", estimate.confidence_interval.lower_bound),
+        ("upper_bound", estimate.confidence_interval.upper_bound),
+    ];
+    for (field, value) in values {
+        if !(value.is_finite() && value >= 0.0) {
+            bail!("estimates.json: no valid `{name}` {field}");
+        }
+    }
+    Ok(values.map(|(_, value)| value))
+}
+
 fn read_one(bench: &str, new_dir: &Path) -> anyhow::Result<Measurement> {
-    let id = read_json(&new_dir.join("benchmark.json"))?;
-    let estimates = read_json(&new_dir.join("estimates.json"))?;
-    let text = |key: &str| -> anyhow::Result<String> {
-        id.get(key)
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| anyhow!("benchmark.json has no string `{key}`"))
+    let id: BenchmarkFile = read_json(&new_dir.join("benchmark.json"))?;
+    let estimates: EstimatesFile = read_json(&new_dir.join("estimates.json"))?;
+    let text = |key: &str, value: Option<String>| {
+        value.ok_or_else(|| anyhow!("benchmark.json has no string `{key}`"))
     };
-    let group = text("group_id")?;
-    let strategy = text("function_id")?;
-    let parameter = text("value_str")?;
-    let title = text("title")?;
+    let strategy = text("function_id", id.function_id)?;
+    let parameter = text("value_str", id.value_str)?;
+    let (group, title) = (id.group_id, id.title);
     let workload = group
         .strip_prefix(bench)
         .and_then(|rest| rest.strip_prefix('/'))
@@ -151,28 +203,14 @@ fn read_one(bench: &str, new_dir: &Path) -> anyhow::Result<Measurement> {
     if jobs == 0 || n == 0 {
         bail!("`{title}`: jobs and n must be at least 1");
     }
-    if let Some(elements) = id
-        .get("throughput")
-        .and_then(|t| t.get("Elements"))
-        .and_then(Value::as_u64)
+    if let Some(elements) = id.throughput.and_then(|t| t.elements)
         && elements != n
     {
         bail!("`{title}`: throughput is {elements} elements but n = {n}");
     }
-    let estimate = |statistic: &str, field: &str| -> anyhow::Result<f64> {
-        let stat = estimates
-            .get(statistic)
-            .ok_or_else(|| anyhow!("estimates.json has no `{statistic}`"))?;
-        let value = match field {
-            "point" => stat.get("point_estimate"),
-            bound => stat.get("confidence_interval").and_then(|ci| ci.get(bound)),
-        };
-        value
-            .and_then(Value::as_f64)
-            .filter(|v| v.is_finite() && *v >= 0.0)
-            .ok_or_else(|| anyhow!("estimates.json: no valid `{statistic}` {field}"))
-    };
-    let median_ns = estimate("median", "point")?;
+    let [median_ns, median_low_ns, median_high_ns] =
+        bounds("median", estimates.median)?;
+    let [mean_ns, ..] = bounds("mean", estimates.mean)?;
     if median_ns <= 0.0 {
         bail!("`{title}`: median time is zero");
     }
@@ -185,9 +223,9 @@ fn read_one(bench: &str, new_dir: &Path) -> anyhow::Result<Measurement> {
         n,
         size,
         median_ns,
-        median_low_ns: estimate("median", "lower_bound")?,
-        median_high_ns: estimate("median", "upper_bound")?,
-        mean_ns: estimate("mean", "point")?,
+        median_low_ns,
+        median_high_ns,
+        mean_ns,
         title,
     })
 }

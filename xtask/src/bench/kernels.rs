@@ -7,6 +7,7 @@
 //! with `--python`, the `python` ones); it adds no measurement of its own.
 
 use super::report::{Report, Row, format_ns};
+use super::run::Mode;
 
 /// Trials per π task in the benches (`benches/benches/thread_pools.rs`,
 /// `benches/python/pi_mc.py`), and in a smoke run.
@@ -39,7 +40,7 @@ pub(crate) struct Cost {
 
 /// The serial row and the fastest row of each kernel group, at its largest n.
 pub(crate) fn costs(report: &Report) -> Vec<Cost> {
-    let trials = if report.mode == "smoke" {
+    let trials = if report.mode == Mode::Smoke {
         PI_TRIALS.1
     } else {
         PI_TRIALS.0
@@ -184,7 +185,7 @@ mod tests {
             m("thread_pools/driver", "rayon", 2, 1000, 5000.0),
             m("thread_pools/pi_mc_streams", "serial", 1, 16, 16e6),
         ];
-        let report = Report::build(machine, "quick", None, &rows).unwrap();
+        let report = Report::build(machine, Mode::Quick, None, &rows).unwrap();
         let costs = costs(&report);
         assert_eq!(costs.len(), 3, "{costs:?}");
         assert_eq!((costs[0].ns, costs[0].bound_ns), (8.0, None));

@@ -8,6 +8,7 @@ use super::criterion::Measurement;
 use super::machine::Machine;
 use super::python;
 use super::report::Report;
+use super::run::Mode;
 
 fn fixture() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -90,7 +91,7 @@ fn the_comparison_takes_the_best_of_each_language_at_the_same_size() {
     ));
     // Not compared: a workload and size Python did not measure.
     all.push(rust_row("thread_pools/pi_mc", "serial", 1, 16, 7e7));
-    let report = Report::build(machine(), "quick", None, &all).unwrap();
+    let report = Report::build(machine(), Mode::Quick, None, &all).unwrap();
     let comparisons = python::compare(&report);
     assert_eq!(comparisons.len(), 1, "{comparisons:?}");
     let c = &comparisons[0];
@@ -131,7 +132,7 @@ fn startup_compares_pools_not_the_bare_task() {
         rust_row("process_pools/startup", "serial", 1, 1, 1.0),
         rust_row("process_pools/startup", "ProcessPool", 2, 1, 2e6),
     ];
-    let report = Report::build(machine(), "quick", None, &all).unwrap();
+    let report = Report::build(machine(), Mode::Quick, None, &all).unwrap();
     let comparisons = python::compare(&report);
     assert_eq!(comparisons.len(), 1);
     assert_eq!(comparisons[0].rust.0, "process_pools/startup: ProcessPool");
@@ -156,7 +157,7 @@ fn the_best_numpy_and_numba_rows_are_compared_by_kind() {
     ));
     all.push(rust_row("python/driver", "numpy", 1, n, 6e6));
     all.push(rust_row("python/driver", "numba prange", 2, n, 2.4e6));
-    let report = Report::build(machine(), "quick", None, &all).unwrap();
+    let report = Report::build(machine(), Mode::Quick, None, &all).unwrap();
     let comparisons = python::compare(&report);
     let c = &comparisons[0];
     assert_eq!(
@@ -218,7 +219,7 @@ fn numpy_and_numba_rows_get_their_own_groups_and_baselines() {
     );
     let mut machine = machine();
     machine.capacity = Some((1.9, 1.9));
-    let report = Report::build(machine, "quick", None, &rows).unwrap();
+    let report = Report::build(machine, Mode::Quick, None, &rows).unwrap();
     let numba = report
         .groups
         .iter()
@@ -237,7 +238,8 @@ fn numpy_and_numba_rows_get_their_own_groups_and_baselines() {
         1.2e7,
     ));
     all.push(rust_row("thread_pools/pi_mc_streams", "rayon", 2, 16, 6e6));
-    let report = Report::build(report.machine.clone(), "quick", None, &all).unwrap();
+    let report =
+        Report::build(report.machine.clone(), Mode::Quick, None, &all).unwrap();
     let c = &python::compare(&report)[0];
     assert_eq!(c.python.2, 3e7, "the fastest of all Python rows");
 }

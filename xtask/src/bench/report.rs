@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 
 use super::criterion::Measurement;
 use super::machine::Machine;
+use super::run::Mode;
 
 /// Benches (`bench`) and groups (`bench/workload`) whose baseline strategy is
 /// not called `serial`, the group entry winning over its bench's:
@@ -82,8 +83,7 @@ pub(crate) struct Group {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Report {
     pub(crate) machine: Machine,
-    /// `quick`, `full` or `smoke`.
-    pub(crate) mode: String,
+    pub(crate) mode: Mode,
     /// The `--filter` of the run, if any.
     pub(crate) filter: Option<String>,
     pub(crate) groups: Vec<Group>,
@@ -94,7 +94,7 @@ impl Report {
     /// without a baseline, or a group that mixes task-size units.
     pub(crate) fn build(
         machine: Machine,
-        mode: &str,
+        mode: Mode,
         filter: Option<String>,
         measurements: &[Measurement],
     ) -> anyhow::Result<Report> {
@@ -108,7 +108,7 @@ impl Report {
         }
         Ok(Report {
             machine,
-            mode: mode.to_string(),
+            mode,
             filter,
             groups,
         })
@@ -189,7 +189,7 @@ impl Report {
         json!({
             "label": self.label(),
             "machine": self.machine.to_json(),
-            "mode": self.mode,
+            "mode": self.mode.name(),
             "filter": self.filter,
             "units": {
                 "median_ns": "nanoseconds per iteration (all n tasks), criterion's median",

@@ -10,6 +10,7 @@ use super::criterion::{self, Measurement};
 use super::machine::Machine;
 use super::plots;
 use super::report::Report;
+use super::run::Mode;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bench/fixtures")
@@ -36,7 +37,7 @@ fn read(criterion_dir: &Path) -> anyhow::Result<Vec<Measurement>> {
 
 pub(super) fn fixture_report() -> Report {
     let measurements = read(&fixtures().join("criterion")).unwrap();
-    Report::build(machine(), "quick", None, &measurements).unwrap()
+    Report::build(machine(), Mode::Quick, None, &measurements).unwrap()
 }
 
 /// A copy of the fixture criterion directory to break.
@@ -130,7 +131,8 @@ fn a_group_with_parallel_rows_and_no_serial_baseline_is_an_error() {
     let dir = fixture_copy();
     fs::remove_dir_all(dir.path().join("pools/pi_serial")).unwrap();
     let measurements = read(dir.path()).unwrap();
-    let err = Report::build(machine(), "quick", None, &measurements).unwrap_err();
+    let err =
+        Report::build(machine(), Mode::Quick, None, &measurements).unwrap_err();
     let err = format!("{err:#}");
     assert!(err.contains("group `pools/pi`"), "{err}");
     assert!(err.contains("no `serial` baseline at n=8"), "{err}");
@@ -153,14 +155,14 @@ fn serial_map_compares_against_its_for_loop() {
         title: format!("serial_map/driver/{strategy}/jobs=1,n=10"),
     };
     let measurements = [measurement("for loop", 100.0), measurement("my_map", 50.0)];
-    let report = Report::build(machine(), "quick", None, &measurements).unwrap();
+    let report = Report::build(machine(), Mode::Quick, None, &measurements).unwrap();
     let group = &report.groups[0];
     assert_eq!(group.baseline, "for loop");
     assert_eq!(group.rows[0].strategy, "for loop");
     assert_eq!(group.rows[1].speedup, Some(2.0));
     // Without its baseline, jobs=1 rows are shown without a speedup.
     let report =
-        Report::build(machine(), "quick", None, &measurements[1..]).unwrap();
+        Report::build(machine(), Mode::Quick, None, &measurements[1..]).unwrap();
     assert_eq!(report.groups[0].rows[0].speedup, None);
     assert!(
         report.tables(None).contains("– |"),
@@ -185,7 +187,9 @@ fn a_malformed_or_missing_estimates_file_is_an_error_naming_the_bench() {
     assert!(err.contains("missing or unreadable"), "{err}");
     assert!(err.contains("estimates.json"), "{err}");
 
-    fs::write(&estimates, r#"{"mean": {"point_estimate": 1.0}}"#).unwrap();
+    let mean = r#"{"point_estimate": 1.0,
+        "confidence_interval": {"lower_bound": 0.9, "upper_bound": 1.1}}"#;
+    fs::write(&estimates, format!(r#"{{"mean": {mean}}}"#)).unwrap();
     let err = format!("{:#}", read(dir.path()).unwrap_err());
     assert!(err.contains("no `median`"), "{err}");
 }
@@ -272,7 +276,7 @@ fn without_the_data_a_plot_is_left_out_with_a_note() {
         .into_iter()
         .filter(|m| m.group == "pools/pi")
         .collect();
-    let report = Report::build(machine(), "quick", None, &only_pi).unwrap();
+    let report = Report::build(machine(), Mode::Quick, None, &only_pi).unwrap();
     let (plots, notes) = plots::draw_all(&report).unwrap();
     assert_eq!(plots.len(), 1);
     assert_eq!(notes.len(), 2, "{notes:?}");
@@ -285,7 +289,7 @@ fn a_single_bar_overhead_plot_draws() {
         .into_iter()
         .filter(|m| m.group == "pools/square" && m.strategy == "serial")
         .collect();
-    let report = Report::build(machine(), "quick", None, &one).unwrap();
+    let report = Report::build(machine(), Mode::Quick, None, &one).unwrap();
     let (plots, _) = plots::draw_all(&report).unwrap();
     assert_eq!(plots.len(), 1);
     assert_eq!(plots[0].file, "overhead.svg");
@@ -304,11 +308,15 @@ fn bench_targets_come_from_cargo_metadata() {
         ]}
     ]});
     assert_eq!(
-        super::bench_targets_of(&metadata).unwrap(),
+        super::run::bench_targets_of(&serde_json::from_value(metadata).unwrap())
+            .unwrap(),
         ["thread_pools", "crossover"]
     );
     let none = serde_json::json!({"packages": [{"name": "benches", "targets": []}]});
-    assert!(super::bench_targets_of(&none).is_err());
+    assert!(
+        super::run::bench_targets_of(&serde_json::from_value(none).unwrap())
+            .is_err()
+    );
 }
 
 #[test]
@@ -319,7 +327,7 @@ fn the_report_and_the_book_copies_are_written_and_labelled() {
     let out = dir.path().join("report");
     fs::create_dir_all(&out).unwrap();
     fs::write(out.join("stale.svg"), "old").unwrap();
-    super::write_report(&out, &report, &plots, &notes, &[], &[]).unwrap();
+    super::write::write_report(&out, &report, &plots, &notes, &[], &[]).unwrap();
     assert!(
         !out.join("stale.svg").exists(),
         "a previous run's plot survived"
@@ -337,7 +345,7 @@ fn the_report_and_the_book_copies_are_written_and_labelled() {
     assert!(pools.contains("**`pools/pi`**") && !pools.contains("crossover/pi_mc"));
 
     let book = dir.path().join("book");
-    super::write_book(&book, &report, &plots, &[], &[]).unwrap();
+    super::write::write_book(&book, &report, &plots, &[], &[]).unwrap();
     for file in [
         "machine.md",
         "tables.md",
@@ -365,9 +373,9 @@ fn a_listed_benchmark_without_estimates_is_an_error_naming_the_bench() {
     let dir = fixtures().join("criterion");
     let found = criterion::read_dir("pools", &dir.join("pools")).unwrap();
     let mut listed: Vec<String> = found.iter().map(|m| m.title.clone()).collect();
-    super::check_complete("pools", &listed, &found, &dir).unwrap();
+    super::run::check_complete("pools", &listed, &found, &dir).unwrap();
     listed.push("pools/pi/threads/jobs=8,n=8".into());
-    let err = super::check_complete("pools", &listed, &found, &dir)
+    let err = super::run::check_complete("pools", &listed, &found, &dir)
         .unwrap_err()
         .to_string();
     assert!(
@@ -397,12 +405,14 @@ fn a_filtered_run_keeps_the_last_full_report() {
     let (plots, notes) = plots::draw_all(&report).unwrap();
     fs::create_dir_all(full_dir.join("criterion")).unwrap();
     fs::write(full_dir.join("criterion").join("run.json"), "{}").unwrap();
-    super::write_report(&full_dir, &report, &plots, &notes, &[], &[]).unwrap();
+    super::write::write_report(&full_dir, &report, &plots, &notes, &[], &[])
+        .unwrap();
     let before = fs::read_to_string(full_dir.join("results.md")).unwrap();
     let filtered_criterion = filtered_dir.join("criterion");
     fs::create_dir_all(&filtered_criterion).unwrap();
     fs::remove_dir_all(&filtered_criterion).unwrap();
-    super::write_report(&filtered_dir, &report, &plots, &notes, &[], &[]).unwrap();
+    super::write::write_report(&filtered_dir, &report, &plots, &notes, &[], &[])
+        .unwrap();
     assert_eq!(
         fs::read_to_string(full_dir.join("results.md")).unwrap(),
         before
