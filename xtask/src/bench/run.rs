@@ -348,6 +348,7 @@ mod machine_json {
 }
 
 /// What the bench targets left: criterion measurements and paired speedups.
+#[derive(Debug)]
 pub(crate) struct Ran {
     /// The bench targets that ran.
     pub(crate) benches: Vec<String>,

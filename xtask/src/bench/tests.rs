@@ -505,3 +505,49 @@ fn plots_carry_the_capacity_keep_legends_off_the_data_and_log_tiny_speedups() {
         "{texts:?}"
     );
 }
+
+#[test]
+fn the_run_file_round_trips_and_report_only_reads_its_benches() {
+    let dir = fixture_copy();
+    let run = super::run::RunFile {
+        machine: Machine {
+            capacity: Some((1.9, 1.8)),
+            ..machine()
+        },
+        mode: Mode::Full,
+        filter: None,
+        benches: vec!["pools".into()],
+    };
+    run.save(dir.path()).unwrap();
+    let (loaded, ran) = super::run::load_last_run(dir.path()).unwrap();
+    assert_eq!(loaded.machine, run.machine);
+    assert_eq!(loaded.mode, Mode::Full);
+    assert_eq!(loaded.benches, ["pools"]);
+    let pools = criterion::read_dir("pools", &dir.path().join("pools")).unwrap();
+    assert_eq!(ran.measurements, pools);
+    assert!(ran.paired_rows.is_empty());
+}
+
+#[test]
+fn a_run_file_of_the_previous_xtask_loads_and_a_bad_mode_is_an_error() {
+    let dir = fixture_copy();
+    let file = |mode: &str| {
+        serde_json::json!({
+            "benches": ["pools"], "filter": "pi", "mode": mode,
+            "machine": machine().to_json(),
+        })
+        .to_string()
+    };
+    fs::write(dir.path().join("run.json"), file("smoke")).unwrap();
+    let (loaded, _) = super::run::load_last_run(dir.path()).unwrap();
+    assert_eq!(loaded.mode, Mode::Smoke);
+    assert_eq!(loaded.filter.as_deref(), Some("pi"));
+    assert_eq!(loaded.machine, machine());
+
+    fs::write(dir.path().join("run.json"), file("fast")).unwrap();
+    let err = format!("{:#}", super::run::load_last_run(dir.path()).unwrap_err());
+    assert!(
+        err.contains("malformed") && err.contains("run.json"),
+        "{err}"
+    );
+}
