@@ -8,19 +8,22 @@ use workloads::testing::{
 
 const DEMO: &str = env!("CARGO_BIN_EXE_async-gather");
 
-/// The demo's table lists `strategies` after its serial baseline, all verified.
-fn verified_table(args: &[&str], strategies: &[&str]) {
+/// The demo's table lists `strategies` after its serial baseline, all
+/// verified; returns its header line.
+fn verified_table(args: &[&str], strategies: &[&str]) -> String {
     let table = assert_verified_table(&run(DEMO, args), strategies);
     assert_eq!(
         table.matches("= serial").count(),
         strategies.len() + 1,
         "{table}"
     );
+    assert!(table.contains("paired"), "every speedup is paired: {table}");
+    table.lines().next().unwrap_or_default().to_owned()
 }
 
 #[test]
 fn latency_example_is_verified() {
-    verified_table(
+    let header = verified_table(
         &[
             "--workload",
             "sleep",
@@ -37,11 +40,13 @@ fn latency_example_is_verified() {
             names::ASYNC_ALL_AT_ONCE,
         ],
     );
+    // Waiting is not bounded by the CPU: no capacity, so no false flag.
+    assert!(!header.contains("capacity"), "{header}");
 }
 
 #[test]
 fn scheduler_comparison_is_verified() {
-    verified_table(
+    let header = verified_table(
         &[
             "--workload",
             "pi",
@@ -60,6 +65,7 @@ fn scheduler_comparison_is_verified() {
             names::LOCAL_CLUSTER,
         ],
     );
+    assert!(header.contains("parallel capacity now"), "{header}");
 }
 
 #[test]

@@ -14,6 +14,11 @@
 //! by hand `worker -- -n N -p I -h hosts.txt -w T`): see `slurm/*.sbatch`.
 //! `array` gives each shard `--jobs / --shards` threads (at least one);
 //! `timely` uses `--processes` x `--workers` and ignores `--jobs`.
+//!
+//! Every speedup is paired: the route and the serial loop run alternately
+//! after a warm-up, a few pairs only ([`FEW_PAIRS`]: each run starts
+//! processes), and the header shows the machine's parallel capacity (a
+//! speedup above it is flagged, not believed).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -34,6 +39,7 @@ use beyond_one_machine::shard::check_count;
 use beyond_one_machine::{DemoSweep, array};
 use clap::{Parser, Subcommand};
 use workloads::cli::CommonArgs;
+use workloads::measure::{Budget, paired};
 use workloads::report::{Report, format_seconds};
 use workloads::{SERIAL, TaskResult};
 
@@ -167,6 +173,38 @@ fn one_line(error: &anyhow::Error) -> String {
     text
 }
 
+/// The pairs of these demos: 1 warm-up, 3 to 7 pairs, about half a second
+/// (the default, [`Budget::quick`], takes 5 to 31): each run of a route
+/// starts processes, and the serial loop runs again for every pair. Unlike
+/// [`Report::compare`], a slow baseline is paired too, with 3 pairs: the
+/// price of a speedup with a median and a spread.
+const FEW_PAIRS: Budget = Budget {
+    warm_up: 1,
+    min_pairs: 3,
+    max_pairs: 7,
+    time: Duration::from_millis(500),
+};
+
+/// Like [`Report::compare`] with [`FEW_PAIRS`], whatever the baseline's
+/// time: times `run` paired with `baseline`, checks its result equals
+/// `expected`, and adds the row.
+fn compare<T: PartialEq>(
+    report: &mut Report,
+    strategy: &str,
+    jobs: usize,
+    expected: &T,
+    baseline: impl FnMut() -> T,
+    run: impl FnMut() -> T,
+) {
+    let (speedup, _, result) = paired(FEW_PAIRS, baseline, run);
+    let ok = result == *expected;
+    report.push(strategy, jobs, speedup.strategy_seconds, speedup.pairs, ok);
+    let row = report.rows.last_mut().expect("just pushed");
+    row.speedup = speedup.median;
+    row.efficiency = speedup.median / jobs.max(1) as f64;
+    row.paired = Some(speedup);
+}
+
 fn serial(sweep: &DemoSweep) -> Vec<TaskResult> {
     let workload = sweep.workload();
     workload.inputs().iter().map(|&i| workload.run(i)).collect()
@@ -193,10 +231,11 @@ fn demo_array(
         common.workload.name(),
         common.size,
     )
+    .with_capacity()
     .with_progress(4); // serial, 1 process, the array, its rerun
-    let expected = report.baseline(SERIAL, || serial(&sweep));
-    let expected = Ok(expected);
-    report.check(THREAD_POOL, jobs, &expected, || {
+    let serial_ok = || Ok::<_, String>(serial(&sweep));
+    let expected = report.baseline(SERIAL, serial_ok);
+    compare(&mut report, THREAD_POOL, jobs, &expected, serial_ok, || {
         array::run_tasks(&sweep, 0..common.size, jobs).map_err(|e| e.to_string())
     });
 
@@ -211,19 +250,29 @@ fn demo_array(
     };
     let mut startup = Vec::new();
     let mut failure = None;
-    report.check(JOB_ARRAY, array_jobs, &expected, || {
-        let fresh = tempdir("ppr-results-").map_err(|e| e.to_string())?;
-        let outcome = simulate(keep.unwrap_or(fresh.path()));
-        match outcome {
-            Ok((shards_run, merged)) => {
-                startup.extend(shards_run.iter().filter_map(startup_cost));
-                Ok(merged)
+    compare(
+        &mut report,
+        JOB_ARRAY,
+        array_jobs,
+        &expected,
+        serial_ok,
+        || {
+            let fresh = tempdir("ppr-results-").map_err(|e| e.to_string())?;
+            let outcome = simulate(keep.unwrap_or(fresh.path()));
+            match outcome {
+                Ok((shards_run, merged)) => {
+                    startup.extend(shards_run.iter().filter_map(startup_cost));
+                    Ok(merged)
+                }
+                Err(e) => Err(failure.insert(e).clone()),
             }
-            Err(e) => Err(failure.insert(e).clone()),
-        }
-    });
+        },
+    );
     // Resubmitting the whole array over a complete results directory: every
-    // shard finds its results and only the start-up cost remains.
+    // shard finds its results and only the start-up cost remains. A plain
+    // timing, not paired: what matters is its time, not a speedup (its
+    // "speedup" over computing everything is not a parallel one, and is
+    // flagged as above capacity).
     let complete = tempdir("ppr-results-")?;
     let complete = keep.unwrap_or(complete.path());
     let filled = simulate(complete);
@@ -306,14 +355,18 @@ fn demo_timely(
         common.workload.name(),
         common.size,
     )
+    .with_capacity()
     .with_progress(rows);
-    let expected = Ok(report.baseline(SERIAL, || serial(&sweep)));
+    let serial_ok = || Ok::<_, String>(serial(&sweep));
+    let expected = report.baseline(SERIAL, serial_ok);
     let in_process = timely::Config::process(total);
     let options = ClusterOptions::new(connect_timeout, connect_timeout, 0);
-    report.check(
+    compare(
+        &mut report,
         &names::timely(1, total as u64, TimelyRoute::InProcess),
         total,
         &expected,
+        serial_ok,
         || {
             let config = in_process.clone();
             match run_cluster(config, Arc::clone(&sweep), &options) {
@@ -325,7 +378,8 @@ fn demo_timely(
     );
     let mut failure = None;
     let mut spawned = |p: u64, w: u64, route| {
-        report.check(&names::timely(p, w, route), total, &expected, || {
+        let name = names::timely(p, w, route);
+        compare(&mut report, &name, total, &expected, serial_ok, || {
             local::launch_cluster(&sweep, p, w, timeout, connect_timeout)
                 .map_err(|e| failure.insert(format!("{e:#}")).clone())
         });

@@ -38,6 +38,10 @@ fn prints_a_verified_table() {
             STRATEGIES.len(),
             "{table}"
         );
+        // The header shows the capacity, and every speedup was paired.
+        let header = table.lines().next().unwrap_or_default();
+        assert!(header.contains("parallel capacity now"), "{table}");
+        assert!(header.contains("paired"), "{table}");
     });
 }
 
