@@ -17,7 +17,8 @@
 //!
 //! Every speedup is paired: the route and the serial loop run alternately
 //! after a warm-up, a few pairs only ([`FEW_PAIRS`]: each run starts
-//! processes), and the header shows the machine's parallel capacity (a
+//! processes; a serial loop slower than half a second is run once, not
+//! paired), and the header shows the machine's parallel capacity (a
 //! speedup above it is flagged, not believed).
 
 use std::path::{Path, PathBuf};
@@ -40,7 +41,7 @@ use beyond_one_machine::{DemoSweep, array};
 use clap::{Parser, Subcommand};
 use workloads::cli::CommonArgs;
 use workloads::measure::{Budget, paired};
-use workloads::report::{Report, format_seconds};
+use workloads::report::{PAIRED_UP_TO, Report, format_seconds};
 use workloads::{SERIAL, TaskResult};
 
 #[derive(Parser)]
@@ -175,9 +176,7 @@ fn one_line(error: &anyhow::Error) -> String {
 
 /// The pairs of these demos: 1 warm-up, 3 to 7 pairs, about half a second
 /// (the default, [`Budget::quick`], takes 5 to 31): each run of a route
-/// starts processes, and the serial loop runs again for every pair. Unlike
-/// [`Report::compare`], a slow baseline is paired too, with 3 pairs: the
-/// price of a speedup with a median and a spread.
+/// starts processes, and the serial loop runs again for every pair.
 const FEW_PAIRS: Budget = Budget {
     warm_up: 1,
     min_pairs: 3,
@@ -185,9 +184,10 @@ const FEW_PAIRS: Budget = Budget {
     time: Duration::from_millis(500),
 };
 
-/// Like [`Report::compare`] with [`FEW_PAIRS`], whatever the baseline's
-/// time: times `run` paired with `baseline`, checks its result equals
-/// `expected`, and adds the row.
+/// Like [`Report::compare`], with [`FEW_PAIRS`]: times `run` paired with
+/// `baseline`, checks its result equals `expected`, and adds the row. A
+/// baseline slower than [`PAIRED_UP_TO`] (long sleeps, a big sweep) is not
+/// rerun for every pair: `run` is timed alone.
 fn compare<T: PartialEq>(
     report: &mut Report,
     strategy: &str,
@@ -196,6 +196,10 @@ fn compare<T: PartialEq>(
     baseline: impl FnMut() -> T,
     run: impl FnMut() -> T,
 ) {
+    if report.rows[0].seconds > PAIRED_UP_TO.as_secs_f64() {
+        report.check(strategy, jobs, expected, run);
+        return;
+    }
     let (speedup, _, result) = paired(FEW_PAIRS, baseline, run);
     let ok = result == *expected;
     report.push(strategy, jobs, speedup.strategy_seconds, speedup.pairs, ok);
