@@ -2,36 +2,13 @@
 //! completes, panics and cancellations as failures, and ends with a last
 //! line. Bounded: every test has a timeout.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_gather::{Gather, LocalCluster, TaskError};
 use workloads::progress::Progress;
-use workloads::testing::bounded;
+use workloads::testing::{Buffer, bounded};
 
 const LIMIT: Duration = Duration::from_secs(60);
-
-/// A `Write` whose bytes the test reads back.
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Buffer {
-    fn last_line(&self) -> String {
-        let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
-        text.lines().last().unwrap_or_default().to_owned()
-    }
-}
 
 fn quiet_lines(label: &str, log: &Buffer) -> Progress {
     Progress::lines_to(label, Duration::from_secs(3600), log.clone())

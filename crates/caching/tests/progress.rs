@@ -2,38 +2,16 @@
 //! counts every task (loaded or computed) and its failures, and writes its
 //! last line when the sweep returns.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use caching::Memory;
 use caching::sweep::{CachedSweep, cached_serial, resumable_sweep};
 use workloads::progress::Progress;
+use workloads::testing::Buffer;
 use workloads::{TaskResult, Workload, WorkloadKind};
 
 /// One way to run a sweep.
 type Run = fn(&CachedSweep<'_>, &[u64]) -> Vec<TaskResult>;
-
-/// A `Write` whose bytes the test reads back.
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Buffer {
-    fn last_line(&self) -> String {
-        let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
-        text.lines().last().unwrap_or_default().to_owned()
-    }
-}
 
 #[test]
 fn a_sweep_with_progress_counts_every_task_and_keeps_the_results() {

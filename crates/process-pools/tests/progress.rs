@@ -4,34 +4,12 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{bounded, pool};
 use process_pools::demo::{Behaviour, Flaky, Misbehave, Square};
 use workloads::progress::Progress;
-
-/// A sink a test can read back.
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Buffer {
-    fn last_line(&self) -> String {
-        let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
-        text.lines().last().unwrap_or_default().to_owned()
-    }
-}
+use workloads::testing::Buffer;
 
 /// Lines into `buffer`, only the last one (the interval is an hour).
 fn lines(label: &str, buffer: &Buffer) -> Progress {

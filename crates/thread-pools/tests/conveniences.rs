@@ -6,7 +6,6 @@
 
 use std::cell::Cell;
 use std::collections::HashSet;
-use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,7 +13,7 @@ use std::time::Duration;
 use thread_pools::{Backend, Pool, PoolError};
 use workloads::executor::{Executor, Serial, Task};
 use workloads::progress::Progress;
-use workloads::testing::bounded;
+use workloads::testing::{Buffer, bounded};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -237,26 +236,6 @@ fn chunksize_sends_consecutive_tasks_to_one_worker() {
             assert!(matches!(bad.build(), Err(PoolError::Invalid(_))));
         }
     });
-}
-
-/// A `Write` whose bytes the test reads back.
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Buffer {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
 }
 
 #[test]

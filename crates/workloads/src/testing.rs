@@ -1,6 +1,7 @@
 //! Test helpers shared by every chapter's tests: [`bounded`], which turns a
 //! hang into a failure, [`wait_bounded`], which does the same for a child
-//! process, and the demo checks of `tests/cli.rs` — run the demo
+//! process, [`Buffer`], a sink whose progress lines a test reads back, and
+//! the demo checks of `tests/cli.rs` — run the demo
 //! binary and assert what [`crate::report::Report`] promises: every strategy
 //! listed and equal to serial, JSON on request, exit code 2 on bad flags.
 //!
@@ -12,7 +13,9 @@
 //! assert_usage_errors(exe, &[&["--size", "0"]]);
 //! ```
 
+use std::io::Write;
 use std::process::{Child, Command, ExitStatus, Output};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Flags every demo must refuse with exit code 2 (see [`crate::cli`]).
@@ -151,5 +154,38 @@ mod tests {
         bounded(Duration::from_millis(50), || {
             std::thread::sleep(Duration::from_secs(2));
         });
+    }
+}
+
+/// A `Write` whose bytes the test reads back: give a clone to
+/// [`crate::progress::Progress::lines_to`] and read the lines it wrote.
+#[derive(Clone, Default)]
+pub struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Buffer {
+    /// Everything written so far.
+    ///
+    /// # Panics
+    /// If the bytes are not UTF-8.
+    pub fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+
+    /// The last line written so far, empty if none.
+    ///
+    /// # Panics
+    /// If the bytes are not UTF-8.
+    pub fn last_line(&self) -> String {
+        self.text().lines().last().unwrap_or_default().to_owned()
     }
 }
