@@ -40,8 +40,8 @@ use beyond_one_machine::shard::check_count;
 use beyond_one_machine::{DemoSweep, array};
 use clap::{Parser, Subcommand};
 use workloads::cli::CommonArgs;
-use workloads::measure::{Budget, paired};
-use workloads::report::{PAIRED_UP_TO, Report, format_seconds};
+use workloads::measure::Budget;
+use workloads::report::{Report, format_seconds};
 use workloads::{SERIAL, TaskResult};
 
 #[derive(Parser)]
@@ -176,38 +176,16 @@ fn one_line(error: &anyhow::Error) -> String {
 
 /// The pairs of these demos: 1 warm-up, 3 to 7 pairs, about half a second
 /// (the default, [`Budget::quick`], takes 5 to 31): each run of a route
-/// starts processes, and the serial loop runs again for every pair.
+/// starts processes, and the serial loop runs again for every pair. Used by
+/// [`Report::compare_with`], which times a route alone, unpaired, when the
+/// serial loop is slower than [`workloads::report::PAIRED_UP_TO`] (long
+/// sleeps, a big sweep).
 const FEW_PAIRS: Budget = Budget {
     warm_up: 1,
     min_pairs: 3,
     max_pairs: 7,
     time: Duration::from_millis(500),
 };
-
-/// Like [`Report::compare`], with [`FEW_PAIRS`]: times `run` paired with
-/// `baseline`, checks its result equals `expected`, and adds the row. A
-/// baseline slower than [`PAIRED_UP_TO`] (long sleeps, a big sweep) is not
-/// rerun for every pair: `run` is timed alone.
-fn compare<T: PartialEq>(
-    report: &mut Report,
-    strategy: &str,
-    jobs: usize,
-    expected: &T,
-    baseline: impl FnMut() -> T,
-    run: impl FnMut() -> T,
-) {
-    if report.rows[0].seconds > PAIRED_UP_TO.as_secs_f64() {
-        report.check(strategy, jobs, expected, run);
-        return;
-    }
-    let (speedup, _, result) = paired(FEW_PAIRS, baseline, run);
-    let ok = result == *expected;
-    report.push(strategy, jobs, speedup.strategy_seconds, speedup.pairs, ok);
-    let row = report.rows.last_mut().expect("just pushed");
-    row.speedup = speedup.median;
-    row.efficiency = speedup.median / jobs.max(1) as f64;
-    row.paired = Some(speedup);
-}
 
 fn serial(sweep: &DemoSweep) -> Vec<TaskResult> {
     let workload = sweep.workload();
@@ -239,7 +217,7 @@ fn demo_array(
     .with_progress(4); // serial, 1 process, the array, its rerun
     let serial_ok = || Ok::<_, String>(serial(&sweep));
     let expected = report.baseline(SERIAL, serial_ok);
-    compare(&mut report, THREAD_POOL, jobs, &expected, serial_ok, || {
+    report.compare_with(FEW_PAIRS, THREAD_POOL, jobs, &expected, serial_ok, || {
         array::run_tasks(&sweep, 0..common.size, jobs).map_err(|e| e.to_string())
     });
 
@@ -254,8 +232,8 @@ fn demo_array(
     };
     let mut startup = Vec::new();
     let mut failure = None;
-    compare(
-        &mut report,
+    report.compare_with(
+        FEW_PAIRS,
         JOB_ARRAY,
         array_jobs,
         &expected,
@@ -365,8 +343,8 @@ fn demo_timely(
     let expected = report.baseline(SERIAL, serial_ok);
     let in_process = timely::Config::process(total);
     let options = ClusterOptions::new(connect_timeout, connect_timeout, 0);
-    compare(
-        &mut report,
+    report.compare_with(
+        FEW_PAIRS,
         &names::timely(1, total as u64, TimelyRoute::InProcess),
         total,
         &expected,
@@ -383,7 +361,7 @@ fn demo_timely(
     let mut failure = None;
     let mut spawned = |p: u64, w: u64, route| {
         let name = names::timely(p, w, route);
-        compare(&mut report, &name, total, &expected, serial_ok, || {
+        report.compare_with(FEW_PAIRS, &name, total, &expected, serial_ok, || {
             local::launch_cluster(&sweep, p, w, timeout, connect_timeout)
                 .map_err(|e| failure.insert(format!("{e:#}")).clone())
         });

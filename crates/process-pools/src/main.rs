@@ -30,9 +30,9 @@ use rayon::prelude::*;
 use workloads::SERIAL;
 use workloads::TaskResult;
 use workloads::cli::CommonArgs;
-use workloads::measure::{Budget, paired};
+use workloads::measure::Budget;
 use workloads::progress::Progress;
-use workloads::report::{PAIRED_UP_TO, Report};
+use workloads::report::Report;
 
 #[derive(Parser)]
 #[command(about = "Chapter 3: process pools, next to serial and threads")]
@@ -68,37 +68,15 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
 }
 
 /// The pairs of this demo: 1 warm-up, 3 to 7 pairs, about a third of a
-/// second (the default, [`Budget::quick`], takes 5 to 31 pairs).
+/// second (the default, [`Budget::quick`], takes 5 to 31 pairs). Used by
+/// [`Report::compare_with`], which times a strategy alone when the serial
+/// loop is slower than [`workloads::report::PAIRED_UP_TO`].
 const FEW_PAIRS: Budget = Budget {
     warm_up: 1,
     min_pairs: 3,
     max_pairs: 7,
     time: Duration::from_millis(300),
 };
-
-/// Like [`Report::compare`], with [`FEW_PAIRS`]: times `run` paired with
-/// `baseline`, checks its result equals `expected`, and adds the row. A
-/// baseline slower than [`PAIRED_UP_TO`] is not rerun: `run` is timed alone.
-fn compare<T: PartialEq>(
-    report: &mut Report,
-    strategy: &str,
-    jobs: usize,
-    expected: &T,
-    baseline: impl FnMut() -> T,
-    run: impl FnMut() -> T,
-) {
-    if report.rows[0].seconds > PAIRED_UP_TO.as_secs_f64() {
-        report.check(strategy, jobs, expected, run);
-        return;
-    }
-    let (speedup, _, result) = paired(FEW_PAIRS, baseline, run);
-    let ok = result == *expected;
-    report.push(strategy, jobs, speedup.strategy_seconds, speedup.pairs, ok);
-    let row = report.rows.last_mut().expect("just pushed");
-    row.speedup = speedup.median;
-    row.efficiency = speedup.median / jobs.max(1) as f64;
-    row.paired = Some(speedup);
-}
 
 fn main() -> anyhow::Result<ExitCode> {
     process_pools::demo::worker_main_if_requested();
@@ -127,50 +105,38 @@ fn main() -> anyhow::Result<ExitCode> {
     // The pools' baseline: serial, with results shaped like theirs.
     let serial_some = || serial().into_iter().map(Some).collect::<Vec<_>>();
 
-    compare(
-        &mut report,
-        BY_HAND,
-        jobs,
-        &wanted,
-        serial_some,
-        || match by_hand::map::<RunWorkload>(&exe, &tasks, jobs) {
+    report.compare_with(FEW_PAIRS, BY_HAND, jobs, &wanted, serial_some, || {
+        match by_hand::map::<RunWorkload>(&exe, &tasks, jobs) {
             Ok(done) => done.into_iter().map(|d| Some(d.output)).collect(),
             Err(e) => {
                 eprintln!("by hand: {e}");
                 Vec::new()
             }
-        },
-    );
-    compare(
-        &mut report,
-        PROCESS_POOL,
-        jobs,
-        &wanted,
-        serial_some,
-        || {
-            let mut pool = ProcessPool::builder()
-                .workers(jobs)
-                .chunksize(args.chunksize as usize)
-                .progress(Progress::auto_if(args.progress, "ProcessPool"));
-            if let Some(timeout) = args.timeout {
-                pool = pool.timeout(timeout);
+        }
+    });
+    report.compare_with(FEW_PAIRS, PROCESS_POOL, jobs, &wanted, serial_some, || {
+        let mut pool = ProcessPool::builder()
+            .workers(jobs)
+            .chunksize(args.chunksize as usize)
+            .progress(Progress::auto_if(args.progress, "ProcessPool"));
+        if let Some(timeout) = args.timeout {
+            pool = pool.timeout(timeout);
+        }
+        let pool = pool.build();
+        match pool {
+            Ok(pool) => pool
+                .map::<RunWorkload>(tasks.iter().cloned())
+                .into_iter()
+                .map(|r| r.inspect_err(|e| eprintln!("ProcessPool: {e}")).ok())
+                .collect(),
+            Err(e) => {
+                eprintln!("ProcessPool: {e}");
+                Vec::new()
             }
-            let pool = pool.build();
-            match pool {
-                Ok(pool) => pool
-                    .map::<RunWorkload>(tasks.iter().cloned())
-                    .into_iter()
-                    .map(|r| r.inspect_err(|e| eprintln!("ProcessPool: {e}")).ok())
-                    .collect(),
-                Err(e) => {
-                    eprintln!("ProcessPool: {e}");
-                    Vec::new()
-                }
-            }
-        },
-    );
+        }
+    });
     let threads = workloads::jobs::rayon_pool(jobs).context("starting rayon")?;
-    compare(&mut report, RAYON_THREADS, jobs, &expected, serial, || {
+    report.compare_with(FEW_PAIRS, RAYON_THREADS, jobs, &expected, serial, || {
         threads.install(|| inputs.par_iter().map(|&i| workload.run(i)).collect())
     });
     Ok(report.finish(args.common.json))

@@ -122,11 +122,26 @@ impl Report {
         baseline: impl FnMut() -> T,
         run: impl FnMut() -> T,
     ) -> bool {
+        self.compare_with(Budget::quick(), strategy, jobs, expected, baseline, run)
+    }
+
+    /// [`Report::compare`] with pairs of `budget` instead of
+    /// [`Budget::quick`]: fewer pairs for a strategy whose every run starts
+    /// processes (process pools, a local cluster).
+    pub fn compare_with<T: PartialEq>(
+        &mut self,
+        budget: Budget,
+        strategy: &str,
+        jobs: usize,
+        expected: &T,
+        baseline: impl FnMut() -> T,
+        run: impl FnMut() -> T,
+    ) -> bool {
         let base = self.rows.first().map_or(0.0, |r| r.seconds);
         if base > PAIRED_UP_TO.as_secs_f64() {
             return self.check(strategy, jobs, expected, run);
         }
-        let (paired, _, result) = paired(Budget::quick(), baseline, run);
+        let (paired, _, result) = paired(budget, baseline, run);
         let verified = result == *expected;
         self.push(
             strategy,
