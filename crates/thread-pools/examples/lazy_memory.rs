@@ -15,6 +15,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use thread_pools::{Pool, TaskError};
+use workloads::measure::{peak_rss_mib, reset_peak_rss};
 use workloads::square;
 
 fn main() -> anyhow::Result<()> {
@@ -25,17 +26,17 @@ fn main() -> anyhow::Result<()> {
     let pool = Pool::builder().jobs(2).chunksize(1000).build()?;
     let expected = (0..tasks).fold(0u64, |sum, i| sum.wrapping_add(square(i)));
     println!("{tasks} tasks of square, 2 threads, chunksize 1000");
-    println!("at start: peak {:.1} MiB", peak_mib()?);
+    println!("at start: peak {:.1} MiB", peak_rss_mib()?);
     println!("{:<28} {:>9} {:>15}", "", "time (s)", "peak RSS (MiB)");
 
-    let resettable = reset_peak();
+    let resettable = reset_peak_rss();
     let start = Instant::now();
     let sum = pool
         .imap(0..tasks, square)
         .try_fold(0u64, |sum, r| r.map(|x| sum.wrapping_add(x)))?;
     report("lazy imap (sum as it goes)", start, sum == expected)?;
 
-    let resettable = resettable && reset_peak();
+    let resettable = resettable && reset_peak_rss();
     let start = Instant::now();
     let results: Vec<Result<u64, TaskError>> = pool.map(0..tasks, square);
     let sum = results
@@ -56,26 +57,6 @@ fn main() -> anyhow::Result<()> {
 fn report(what: &str, start: Instant, right: bool) -> anyhow::Result<()> {
     anyhow::ensure!(right, "{what}: wrong sum");
     let seconds = start.elapsed().as_secs_f64();
-    println!("{what:<28} {seconds:>9.2} {:>15.1}", peak_mib()?);
+    println!("{what:<28} {seconds:>9.2} {:>15.1}", peak_rss_mib()?);
     Ok(())
-}
-
-/// `VmHWM`, the peak resident set of this process, in MiB.
-fn peak_mib() -> anyhow::Result<f64> {
-    let status = std::fs::read_to_string("/proc/self/status")?;
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .context("no VmHWM in /proc/self/status")?;
-    let kib: f64 = line
-        .split_whitespace()
-        .nth(1)
-        .context("VmHWM has no value")?
-        .parse()?;
-    Ok(kib / 1024.0)
-}
-
-/// Resets the peak to the current resident set (Linux 4.0 and later).
-fn reset_peak() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
