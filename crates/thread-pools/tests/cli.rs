@@ -3,7 +3,8 @@
 
 use thread_pools::names;
 use workloads::testing::{
-    assert_usage_errors, assert_verified_json, assert_verified_table, run,
+    assert_huge_sizes_refused, assert_usage_errors, assert_verified_json,
+    assert_verified_table, run,
 };
 
 const DEMO: &str = env!("CARGO_BIN_EXE_thread-pools");
@@ -66,14 +67,5 @@ fn bad_flags_exit_with_status_2_and_a_message() {
 
 #[test]
 fn a_size_too_large_to_hold_is_a_usage_error_not_a_panic() {
-    for args in [
-        &["--size", "18446744073709551615"][..],
-        &["--workload", "driver", "--size", "18446744073709551615"],
-        &["--workload", "sleep", "--size", "18446744073709551615"],
-    ] {
-        let out = run(DEMO, args);
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
-        assert!(err.contains("takes at most"), "{args:?}: {err}");
-    }
+    assert_huge_sizes_refused(DEMO, &[]);
 }

@@ -94,6 +94,21 @@ pub fn assert_usage_errors(exe: &str, bad: &[&[&str]]) {
     }
 }
 
+/// Asserts that `exe` refuses a `--size` too large to hold, for each workload
+/// with a size limit, with exit code 2 and a message naming the limit (not a
+/// panic). `extra` is added to every command line (say, a `--cache-dir`).
+pub fn assert_huge_sizes_refused(exe: &str, extra: &[&str]) {
+    for workload in ["pi", "driver", "sleep"] {
+        let mut args =
+            vec!["--workload", workload, "--size", "18446744073709551615"];
+        args.extend(extra);
+        let out = run(exe, &args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("takes at most"), "{args:?}: {err}");
+    }
+}
+
 /// Runs `test` on its own thread and fails if it takes longer than `limit`:
 /// a test of threads, processes or runtimes that hangs fails instead of
 /// blocking CI. A panic in `test` is re-raised here with its own message.

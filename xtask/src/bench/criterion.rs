@@ -39,6 +39,35 @@ pub(crate) struct Measurement {
     pub(crate) title: String,
 }
 
+#[cfg(test)]
+impl Measurement {
+    /// A measurement for tests: `group` is `bench/workload`, and every
+    /// estimate is `median_ns`.
+    pub(crate) fn fixture(
+        group: &str,
+        strategy: &str,
+        jobs: usize,
+        n: u64,
+        median_ns: f64,
+    ) -> Measurement {
+        let (bench, workload) = group.split_once('/').unwrap();
+        Measurement {
+            bench: bench.into(),
+            group: group.into(),
+            workload: workload.into(),
+            strategy: strategy.into(),
+            jobs,
+            n,
+            size: None,
+            median_ns,
+            median_low_ns: median_ns,
+            median_high_ns: median_ns,
+            mean_ns: median_ns,
+            title: format!("{group}/{strategy}/jobs={jobs},n={n}"),
+        }
+    }
+}
+
 /// A benchmark's parameter, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Parameter {

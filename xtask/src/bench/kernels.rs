@@ -152,21 +152,7 @@ mod tests {
         n: u64,
         median_ns: f64,
     ) -> Measurement {
-        let (bench, workload) = group.split_once('/').unwrap();
-        Measurement {
-            bench: bench.into(),
-            group: group.into(),
-            workload: workload.into(),
-            strategy: strategy.into(),
-            jobs,
-            n,
-            size: None,
-            median_ns,
-            median_low_ns: median_ns,
-            median_high_ns: median_ns,
-            mean_ns: median_ns,
-            title: format!("{group}/{strategy}/jobs={jobs},n={n}"),
-        }
+        Measurement::fixture(group, strategy, jobs, n, median_ns)
     }
 
     #[test]
