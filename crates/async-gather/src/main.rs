@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_gather::names::{
-    ASYNC_ALL_AT_ONCE, ASYNC_BOUNDED, LOCAL_CLUSTER, THREADS_SPAWN_BLOCKING,
+    ASYNC_ALL_AT_ONCE, ASYNC_BOUNDED, LOCAL_CLUSTER, SPAWN_BLOCKING,
 };
 use async_gather::{
     Executor, Gather, LocalCluster, Scheduler, TaskError, all_ok, gather_bounded,
@@ -88,7 +88,7 @@ fn latency(
     jobs: usize,
 ) -> anyhow::Result<()> {
     let threads = Executor::new(Scheduler::SpawnBlocking, jobs)?;
-    report.compare(THREADS_SPAWN_BLOCKING, jobs, expected, serial, || {
+    report.compare(SPAWN_BLOCKING, jobs, expected, serial, || {
         let spec = Arc::clone(spec);
         all_ok(threads.map(inputs.to_vec(), move |i| spec.run(i)))
     });

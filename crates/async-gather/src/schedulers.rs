@@ -11,7 +11,7 @@ use tokio::sync::oneshot;
 
 use workloads::jobs::JobsError;
 
-use crate::{Gather, TaskError, gather, panic_message};
+use crate::{Gather, TaskError, gather, names, panic_message};
 
 /// A runtime or pool could not be started.
 #[derive(Debug, thiserror::Error)]
@@ -95,13 +95,13 @@ impl Scheduler {
         Scheduler::Rayon,
     ];
 
-    /// The name used in tables and benchmarks.
+    /// The name used in tables, benchmarks and the book (from [`names`]).
     pub fn name(self) -> &'static str {
         match self {
-            Scheduler::CurrentThread => "current_thread",
-            Scheduler::MultiThread => "multi_thread",
-            Scheduler::SpawnBlocking => "spawn_blocking",
-            Scheduler::Rayon => "rayon hand-off",
+            Scheduler::CurrentThread => names::CURRENT_THREAD,
+            Scheduler::MultiThread => names::MULTI_THREAD,
+            Scheduler::SpawnBlocking => names::SPAWN_BLOCKING,
+            Scheduler::Rayon => names::RAYON_HAND_OFF,
         }
     }
 }

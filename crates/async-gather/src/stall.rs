@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::runtime::Builder;
 use tokio::time::Instant;
 
-use crate::{BuildError, TaskError, gather, hand_off, rayon_pool};
+use crate::{BuildError, TaskError, gather, hand_off, names, rayon_pool};
 
 /// Where the CPU work runs while the ticker ticks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,11 +21,11 @@ pub enum Placement {
 }
 
 impl Placement {
-    /// The name used in tables.
+    /// The name used in tables and the book (from [`names`]).
     pub fn name(self) -> &'static str {
         match self {
-            Placement::InAsyncTasks => "CPU work in async tasks",
-            Placement::RayonHandOff => "CPU work handed to rayon",
+            Placement::InAsyncTasks => names::CPU_IN_ASYNC_TASKS,
+            Placement::RayonHandOff => names::CPU_HANDED_TO_RAYON,
         }
     }
 }

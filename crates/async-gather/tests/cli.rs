@@ -36,7 +36,7 @@ fn latency_example_is_verified() {
             "0.01",
         ],
         &[
-            names::THREADS_SPAWN_BLOCKING,
+            names::SPAWN_BLOCKING,
             names::ASYNC_BOUNDED,
             names::ASYNC_ALL_AT_ONCE,
         ],
@@ -59,10 +59,10 @@ fn scheduler_comparison_is_verified() {
             "2",
         ],
         &[
-            "current_thread",
-            "multi_thread",
-            "spawn_blocking",
-            "rayon hand-off",
+            names::CURRENT_THREAD,
+            names::MULTI_THREAD,
+            names::SPAWN_BLOCKING,
+            names::RAYON_HAND_OFF,
             names::LOCAL_CLUSTER,
         ],
     );
