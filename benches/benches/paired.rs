@@ -4,16 +4,16 @@
 //! shared machine; a ratio of two such medians can drift by tens of percent.
 //! These pairs cannot.
 //!
-//! `cargo bench -p benches --bench paired` (or `-- --list`, or `-- pi_mc` to
+//! `cargo bench -p benches --bench paired` (or `-- --list`, or `-- pi` to
 //! select by substring). Under `cargo test --benches` it runs every pair at
 //! tiny sizes and writes nothing. Writes `paired.json` to `$CRITERION_HOME` (set by
 //! `cargo xtask bench`, which puts the pairs into its report) and prints a
 //! summary.
 //!
 //! The pairs:
-//! - `pi_mc` at 2 jobs (16 seeds × 10^6 trials): coarse tasks, the speedup
+//! - `pi` at 2 jobs (16 seeds × 10^6 trials): coarse tasks, the speedup
 //!   that should be stable run to run;
-//! - `pi_mc_streams` at 2 jobs: the vectorised kernel, same tasks;
+//! - `pi_streams` at 2 jobs: the vectorised kernel `pi_mc_streams`, same tasks;
 //! - `driver` at 2 jobs (4^10 elements): rayon per element and in chunks;
 //! - `serial_map/driver`: `my_map` against the `for` loop — the same code,
 //!   so the paired speedup must be 1.00 within its spread (the A/A test).
@@ -21,7 +21,8 @@
 use std::hint::black_box;
 
 use benches::{
-    PairedResult, paired_result, paired_title, selected, sized, write_paired,
+    PI_STREAMS_WORKLOAD, PairedResult, paired_result, paired_title, selected, sized,
+    write_paired,
 };
 use serial_map::names::{FOR_LOOP, MY_MAP};
 use serial_map::{for_loop, my_map};
@@ -52,10 +53,10 @@ fn pairs<'a>(
     let pi_task = move |&s: &u64| pi_mc(black_box(s), trials);
     vec![
         (
-            paired_title("pi_mc", RAYON, JOBS, n_pi),
+            paired_title(WorkloadKind::Pi.name(), RAYON, JOBS, n_pi),
             Box::new(move || {
                 paired_result(
-                    "pi_mc",
+                    WorkloadKind::Pi.name(),
                     (SERIAL, || seeds.iter().map(pi_task).collect::<Vec<f64>>()),
                     (RAYON, || rayon_map_in(pool, seeds, pi_task)),
                     JOBS,
@@ -64,10 +65,10 @@ fn pairs<'a>(
             }),
         ),
         (
-            paired_title("pi_mc_streams", RAYON, JOBS, n_pi),
+            paired_title(PI_STREAMS_WORKLOAD, RAYON, JOBS, n_pi),
             Box::new(move || {
                 paired_result(
-                    "pi_mc_streams",
+                    PI_STREAMS_WORKLOAD,
                     (SERIAL, || {
                         seeds
                             .iter()

@@ -21,6 +21,12 @@ pub fn group<'a>(
     c.benchmark_group(format!("{bench}/{workload}"))
 }
 
+/// The workload name of the groups timing the vectorised π kernel
+/// (`workloads::pi_mc_streams`) on the tasks of the `pi` workload
+/// (`WorkloadKind::Pi`): a different estimator, so its own group, with its
+/// own serial baseline. Every other workload is named by `WorkloadKind::name`.
+pub const PI_STREAMS_WORKLOAD: &str = "pi_streams";
+
 /// The id of `strategy` run on `jobs` workers over `n` tasks.
 pub fn id(strategy: &str, jobs: usize, n: u64) -> BenchmarkId {
     BenchmarkId::new(strategy, format!("jobs={jobs},n={n}"))
@@ -71,7 +77,7 @@ pub fn jobs_sweep() -> Vec<usize> {
 ///
 /// The parameter is `jobs=J,n=N,<size_name>=S`: `n` is still the number of
 /// tasks (the throughput), and `size_name` names the unit of the task size in
-/// the workload's own terms, e.g. `trials` for `pi_mc`. `cargo xtask bench`
+/// the workload's own terms, e.g. `trials` for `pi`. `cargo xtask bench`
 /// reads the extra key as the task size and plots time against it.
 pub fn sized_id(
     strategy: &str,
@@ -242,12 +248,18 @@ mod tests {
 
     #[test]
     fn filters_select_titles_by_alternatives() {
-        let title = paired_title("pi_mc", "rayon", 2, 16);
-        assert_eq!(title, "paired/pi_mc/rayon/jobs=2,n=16");
+        let title = paired_title(workloads::WorkloadKind::Pi.name(), "rayon", 2, 16);
+        assert_eq!(title, "paired/pi/rayon/jobs=2,n=16");
         assert!(selected(&title, None));
         assert!(selected(&title, Some("^paired")));
-        assert!(selected(&title, Some("driver|pi_mc")));
+        assert!(selected(&title, Some("driver|pi")));
         assert!(!selected(&title, Some("thread_pools")));
+    }
+
+    #[test]
+    fn the_pi_streams_workload_is_named_after_pi() {
+        let pi = workloads::WorkloadKind::Pi.name();
+        assert_eq!(PI_STREAMS_WORKLOAD, format!("{pi}_streams"));
     }
 
     #[test]

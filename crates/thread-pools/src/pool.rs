@@ -1,22 +1,30 @@
 //! [`Pool`]: the `multiprocessing.Pool` vocabulary (`map`, `map_async`,
 //! `starmap`, `imap`, `imap_unordered`) on one small type built on
-//! `crossbeam-channel`. Its settings (initializer, retries, chunk size,
-//! in-flight bound, progress) are in `builder.rs`; the lazy, bounded `imap`
-//! streams in `imap.rs`.
+//! `crossbeam-channel`. This file is the lesson: the workers, the queue and
+//! the methods. Around it:
+//! - `pool/handle.rs`: [`MapHandle`], the pending results of `map_async`
+//!   (`wait`, `ready`, and `get(timeout)` with its [`NotReady`]);
+//! - `pool/star.rs`: [`StarFn`], the tuple unpacking behind `starmap`;
+//! - `builder.rs`: the settings (initializer, retries, chunk size, in-flight
+//!   bound, progress); `imap.rs`: the lazy, bounded `imap` streams.
+
+mod handle;
+mod star;
+
+pub use handle::{MapHandle, NotReady};
+pub use star::StarFn;
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
-use workloads::progress::Tracker;
+use crossbeam_channel::{Sender, unbounded};
 
 use crate::builder::{PoolBuilder, Settings};
 use crate::imap::{Feed, Imap, Unordered};
-use crate::job::{Job, Part, Reply, Runner, lost};
+use crate::job::{Job, Reply, Runner};
 use crate::{PoolError, TaskError, default_chunk, panic_message};
 
 // ANCHOR: pool_struct
@@ -173,14 +181,7 @@ impl Pool {
             let reply = Reply::new(results_tx.clone(), first, part.len());
             self.submit(run.job(first, part, reply));
         }
-        MapHandle {
-            parts: Vec::new(),
-            len,
-            received: 0,
-            results: results_rx,
-            tracker: run.tracker.clone(),
-            cancelled: Arc::clone(&run.cancelled),
-        }
+        MapHandle::new(len, results_rx, &run)
     }
     // ANCHOR_END: pool_map_async
 
@@ -279,184 +280,3 @@ impl Drop for Pool {
     }
 }
 // ANCHOR_END: pool_drop
-
-// ANCHOR: map_handle
-/// The pending results of [`Pool::map_async`] (Python's `AsyncResult`).
-/// Dropping it without waiting skips the tasks not started yet.
-pub struct MapHandle<U> {
-    /// The chunks received so far; put in order once, at the end.
-    parts: Vec<Part<U>>,
-    len: usize,
-    received: usize,
-    results: Receiver<Part<U>>,
-    tracker: Tracker,
-    cancelled: Arc<AtomicBool>,
-}
-
-impl<U> MapHandle<U> {
-    /// Blocks until every task is done and returns the results in input order.
-    pub fn wait(mut self) -> Vec<Result<U, TaskError>> {
-        while self.received < self.len {
-            match self.results.recv() {
-                Ok(part) => self.store(part),
-                Err(_) => break, // every sender gone: report the rest as lost
-            }
-        }
-        self.take()
-    }
-
-    /// Python's `get(timeout)`: the results if every task is done within
-    /// `timeout`; otherwise [`NotReady`], which gives the handle back (the
-    /// tasks keep running) to wait again or drop.
-    pub fn get(
-        mut self,
-        timeout: Duration,
-    ) -> Result<Vec<Result<U, TaskError>>, NotReady<U>> {
-        let Some(deadline) = Instant::now().checked_add(timeout) else {
-            return Ok(self.wait()); // no deadline this side of the end of time
-        };
-        while self.received < self.len {
-            match self.results.recv_deadline(deadline) {
-                Ok(part) => self.store(part),
-                Err(RecvTimeoutError::Timeout) => {
-                    return Err(NotReady {
-                        timeout,
-                        handle: self,
-                    });
-                }
-                Err(RecvTimeoutError::Disconnected) => break,
-            }
-        }
-        Ok(self.take())
-    }
-
-    /// Whether every task has finished (Python's `ready()`); never blocks.
-    pub fn ready(&mut self) -> bool {
-        while let Ok(part) = self.results.try_recv() {
-            self.store(part);
-        }
-        self.received == self.len
-    }
-
-    fn store(&mut self, part: Part<U>) {
-        self.received += part.1.len();
-        self.parts.push(part);
-    }
-
-    /// The results in input order: the chunks sorted by their first index
-    /// and moved into one `Vec` (a task never received is reported lost).
-    fn take(&mut self) -> Vec<Result<U, TaskError>> {
-        self.tracker.finish();
-        let mut parts = std::mem::take(&mut self.parts);
-        parts.sort_unstable_by_key(|(first, _)| *first);
-        let mut results = Vec::with_capacity(self.len);
-        for (first, part) in parts {
-            while results.len() < first {
-                results.push(Err(lost(results.len())));
-            }
-            results.extend(part);
-        }
-        while results.len() < self.len {
-            results.push(Err(lost(results.len())));
-        }
-        results
-    }
-}
-// ANCHOR_END: map_handle
-
-impl<U> Drop for MapHandle<U> {
-    fn drop(&mut self) {
-        self.cancelled.store(true, Ordering::Relaxed);
-    }
-}
-
-impl<U> fmt::Debug for MapHandle<U> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MapHandle")
-            .field("tasks", &self.len)
-            .field("received", &self.received)
-            .finish()
-    }
-}
-
-/// [`MapHandle::get`] ran out of time; the handle is inside, still valid.
-pub struct NotReady<U> {
-    /// How long `get` waited.
-    pub timeout: Duration,
-    /// The handle, to wait again (or drop, to skip the tasks not started).
-    pub handle: MapHandle<U>,
-}
-
-impl<U> fmt::Debug for NotReady<U> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NotReady")
-            .field("timeout", &self.timeout)
-            .field("handle", &self.handle)
-            .finish()
-    }
-}
-
-impl<U> fmt::Display for NotReady<U> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (done, total) = (self.handle.received, self.handle.len);
-        write!(
-            f,
-            "results not ready after {:?}: {done} of {total} tasks done",
-            self.timeout
-        )
-    }
-}
-
-impl<U> std::error::Error for NotReady<U> {}
-
-// ANCHOR: star_fn
-/// A function that can be called with a tuple of its arguments: what lets
-/// [`Pool::starmap`] unpack `(a, b, c)` into `f(a, b, c)`. Implemented for
-/// every `Fn` of one to four arguments.
-pub trait StarFn<Args> {
-    /// What the function returns.
-    type Output;
-    /// Calls the function with the tuple's fields as arguments.
-    fn call_star(&self, args: Args) -> Self::Output;
-}
-
-impl<F, A, B, U> StarFn<(A, B)> for F
-where
-    F: Fn(A, B) -> U,
-{
-    type Output = U;
-    fn call_star(&self, (a, b): (A, B)) -> U {
-        self(a, b)
-    }
-}
-// ANCHOR_END: star_fn
-
-impl<F, A, U> StarFn<(A,)> for F
-where
-    F: Fn(A) -> U,
-{
-    type Output = U;
-    fn call_star(&self, (a,): (A,)) -> U {
-        self(a)
-    }
-}
-
-impl<F, A, B, C, U> StarFn<(A, B, C)> for F
-where
-    F: Fn(A, B, C) -> U,
-{
-    type Output = U;
-    fn call_star(&self, (a, b, c): (A, B, C)) -> U {
-        self(a, b, c)
-    }
-}
-
-impl<F, A, B, C, D, U> StarFn<(A, B, C, D)> for F
-where
-    F: Fn(A, B, C, D) -> U,
-{
-    type Output = U;
-    fn call_star(&self, (a, b, c, d): (A, B, C, D)) -> U {
-        self(a, b, c, d)
-    }
-}

@@ -205,8 +205,8 @@ mod tests {
 
     fn row(jobs: usize, median: f64) -> PairedRow {
         PairedRow {
-            title: "paired/pi_mc/rayon/jobs=2,n=16".into(),
-            workload: "pi_mc".into(),
+            title: "paired/pi/rayon/jobs=2,n=16".into(),
+            workload: "pi".into(),
             baseline: "serial".into(),
             strategy: "rayon".into(),
             jobs,
