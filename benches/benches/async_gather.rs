@@ -1,5 +1,5 @@
 //! Chapter 4 bench: what a spawned task costs (spawn + join of `square`
-//! tasks), the schedulers compared on `pi_mc`, and 10,000 concurrent 100 ms
+//! tasks), the schedulers compared on `pi`, and 10,000 concurrent 100 ms
 //! sleeps gathered (jobs = the runtime's worker threads).
 //!
 //! `cargo bench -p benches --bench async_gather -- --quick`

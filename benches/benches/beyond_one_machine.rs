@@ -1,6 +1,6 @@
 //! Chapter 6 bench: what going beyond one machine costs, measured on one.
 //!
-//! - `beyond_one_machine/pi`: 16 `pi_mc` tasks, serial, on the in-node thread
+//! - `beyond_one_machine/pi`: 16 `pi` tasks, serial, on the in-node thread
 //!   pool, as a simulated job array (2 and 4 shard processes into a fresh
 //!   results directory, then the merge; process start-up included), and on a
 //!   timely cluster: 1 process × 2 workers in this process, the same spawned as

@@ -1,4 +1,4 @@
-//! The crossover bench: the same batch of `pi_mc` tasks run serially, on a
+//! The crossover bench: the same batch of `pi` tasks run serially, on a
 //! rayon thread pool, on a process pool (`process_pools::ProcessPool`) and as
 //! async tasks on a multi-threaded tokio runtime (`async_gather::Executor`),
 //! while each task grows from ~100 ns (10 trials) to ~10 ms (3 × 10^6
@@ -7,7 +7,7 @@
 //!
 //! `cargo bench -p benches --bench crossover -- --quick`
 //!
-//! Naming: group `crossover/pi_mc`, function = strategy (`serial`, `threads`,
+//! Naming: group `crossover/pi`, function = strategy (`serial`, `threads`,
 //! `processes`, `async`), parameter `jobs=J,n=N,trials=T`
 //! ([`benches::sized_id`]): `n` tasks of `T` trials each. Every pool is started
 //! once, outside the timing, with one worker per core; task `i` is
@@ -26,7 +26,7 @@ use process_pools::ProcessPool;
 use process_pools::demo::PiMc;
 use rayon::prelude::*;
 use workloads::jobs::{default_jobs, rayon_pool};
-use workloads::{SERIAL, pi_mc};
+use workloads::{SERIAL, WorkloadKind, pi_mc};
 
 /// Tasks per batch: a few per core, as in a small parameter sweep.
 const TASKS: u64 = 16;
@@ -89,7 +89,7 @@ fn crossover(c: &mut Criterion) {
         .expect("a process pool");
     let runtime =
         Executor::new(Scheduler::MultiThread, jobs).expect("a tokio runtime");
-    let mut g = benches::group(c, "crossover", "pi_mc");
+    let mut g = benches::group(c, "crossover", WorkloadKind::Pi.name());
     g.throughput(Throughput::Elements(n));
     for trials in trial_sizes() {
         let expected = serial(n, trials);

@@ -1,6 +1,6 @@
 //! Chapter 3 bench: what a process pool costs. Start-up to the first result,
 //! the per-task round trip with chunksize 1 and batched (`square`), and
-//! throughput on `pi_mc` (16 seeds × 10^6 trials) with start-up included,
+//! throughput on `pi` (16 seeds × 10^6 trials) with start-up included,
 //! next to serial and to rayon threads; and what the conveniences cost on
 //! `driver` (4^10 tasks, chunked): progress off and on, lazy `imap`.
 //!
@@ -104,7 +104,7 @@ fn pi(c: &mut Criterion) {
     let n = sized(16, 4);
     let trials = sized(1_000_000, 1_000);
     let inputs: Vec<(u64, u64)> = (0..n).map(|seed| (seed, trials)).collect();
-    let mut g = group(c, "process_pools", "pi_mc");
+    let mut g = group(c, "process_pools", WorkloadKind::Pi.name());
     g.sample_size(10);
     g.throughput(Throughput::Elements(n));
     g.bench_function(id(SERIAL, 1, n), |b| {

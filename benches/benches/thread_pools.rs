@@ -1,6 +1,6 @@
 //! Chapter 2 bench: every thread-pool strategy against the serial loop, on
-//! `pi_mc` (16 seeds × 10^6 trials: few heavy tasks), `pi_mc_streams` (the
-//! same tasks with the vectorised kernel), `driver` (4^10 tiny
+//! `pi` (16 seeds × 10^6 trials: few heavy tasks), `pi_streams` (the same
+//! tasks with the vectorised kernel `pi_mc_streams`), `driver` (4^10 tiny
 //! tasks) and `square` (10^6 trivial tasks: the per-element overhead), for
 //! jobs = 1 to the number of cores; rayon also runs up to twice the cores, to
 //! show what oversubscription does (the sweep is kept short so that `--quick`
@@ -16,7 +16,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use benches::{group, id, jobs_sweep, sized};
+use benches::{PI_STREAMS_WORKLOAD, group, id, jobs_sweep, sized};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use thread_pools::names::{
     CROSSBEAM, CROSSBEAM_CHUNKED, POOL_MAP, RAYON, RAYON_MIN_LEN, RAYON_PAR_CHUNKS,
@@ -53,7 +53,7 @@ fn pi(c: &mut Criterion) {
     let trials = sized(1_000_000, 1_000);
     let seeds: Vec<u64> = (0..n).collect();
     let task = move |&seed: &u64| pi_mc(black_box(seed), trials);
-    let mut g = group(c, "thread_pools", "pi_mc");
+    let mut g = group(c, "thread_pools", WorkloadKind::Pi.name());
     g.throughput(Throughput::Elements(n));
     g.bench_function(id(SERIAL, 1, n), |b| {
         b.iter(|| seeds.iter().map(task).collect::<Vec<f64>>())
@@ -90,14 +90,14 @@ fn pi(c: &mut Criterion) {
 }
 
 /// The vectorised π kernel (`pi_mc_streams`, 8 xoshiro256++ lanes per task)
-/// on the same 16 × 10^6 trials: its own group, because it is a different
-/// estimator (same tasks, other random points), so its baseline is its own
-/// serial run.
+/// on the same 16 × 10^6 trials: its own group (`pi_streams`), because it is
+/// a different estimator (same tasks, other random points), so its baseline
+/// is its own serial run.
 fn pi_streams(c: &mut Criterion) {
     let n = sized(16, 4);
     let trials = sized(1_000_000, 1_000);
     let seeds: Vec<u64> = (0..n).collect();
-    let mut g = group(c, "thread_pools", "pi_mc_streams");
+    let mut g = group(c, "thread_pools", PI_STREAMS_WORKLOAD);
     g.throughput(Throughput::Elements(n));
     g.bench_function(id(SERIAL, 1, n), |b| {
         b.iter(|| {

@@ -1,6 +1,6 @@
 """Shared by the workload scripts: command line, timing and the JSON they print.
 
-Every workload script (`driver.py`, `pi_mc.py`, ...) is run by `run.py` as
+Every workload script (`driver.py`, `pi.py`, ...) is run by `run.py` as
 `python <script> --jobs J [--smoke]` inside the pinned virtual environment, and
 prints one JSON list of measurements on stdout, each of the shape
 

@@ -4,7 +4,7 @@ vectorised, and numba-compiled (`@njit` serial and `prange` parallel).
 These are the honest "best Python" baselines: the pure-Python loops of
 `tasks.py` are what the original notebooks wrote, but nobody who knows numpy
 times a million `math.log` calls in the interpreter. Imported by `driver.py`,
-`pi_mc.py` and `square.py`; run through `python3 benches/python/run.py`.
+`pi.py` and `square.py`; run through `python3 benches/python/run.py`.
 
 numba is optional: if it cannot be imported, `NUMBA` is None, the numba rows
 are skipped and the scripts say so on stderr (`numba_missing()`).

@@ -2,7 +2,7 @@
 strategy: pure Python, numpy, numba, and the Rust vectorised kernel in numba.
 
 Run through `python3 benches/python/run.py`; directly:
-`target/python-venv/bin/python benches/python/pi_mc.py --jobs 2 [--smoke]`.
+`target/python-venv/bin/python benches/python/pi.py --jobs 2 [--smoke]`.
 
 Each task is a pure-Python loop over `random.Random(seed)`, as the originals
 write it. The estimates equal each other across strategies (checked by
@@ -26,8 +26,8 @@ from tasks import pi_mc, square
 def main():
     args = parse_args(__doc__)
     jobs = args.jobs
-    bench = Bench("pi_mc", args.smoke)
-    n, trials = (4, 1_000) if args.smoke else (16, 1_000_000)  # as thread_pools/pi_mc
+    bench = Bench("pi", args.smoke)
+    n, trials = (4, 1_000) if args.smoke else (16, 1_000_000)  # as thread_pools/pi
     task = partial(pi_mc, trials=trials)
     note = f"{trials} trials per task; random.Random(seed) with seed = task index"
     seeds = range(n)
@@ -103,7 +103,7 @@ def numeric(bench, n, trials, jobs):
         m("joblib loky + numpy", jobs,
           lambda: loky(delayed(fast.pi_numpy)(s, trials) for s in range(n)),
           "numpy", np_note + "; one task per seed on worker processes")
-    if fast.numba_missing("pi_mc"):
+    if fast.numba_missing("pi"):
         return
     fast.pi_numba_serial(seeds[:1], 8)  # compile outside the timing
     mt = f"numba {fast.NUMBA}: np.random.seed(seed) in compiled code (per-thread MT19937)"

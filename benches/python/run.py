@@ -2,7 +2,7 @@
 """Runs the Python reference workloads and checks them against the Rust results.
 
     python3 benches/python/run.py [--out target/bench-report/python.json]
-                                  [--smoke] [--jobs N] [--workloads driver,pi_mc]
+                                  [--smoke] [--jobs N] [--workloads driver,pi]
                                   [--no-rust]
 
 1. Creates (or reuses) a virtual environment in `target/python-venv` with the
@@ -11,13 +11,13 @@
 2. Generates the corpus of the `files` workload with the Rust
    `workloads::generate_corpus` (`cargo run -p workloads --example
    reference_values`), so both languages read the same bytes.
-3. Runs every workload script (`driver.py`, `pi_mc.py`, `square.py`,
+3. Runs every workload script (`driver.py`, `pi.py`, `square.py`,
    `sleep.py`, `startup.py`, `cache.py`, `files.py`), each in its own process;
    each prints a JSON list of measurements (shape: see `common.py`).
 4. Checks the results: deterministic ones (`driver`, `square`, `files`,
    `sleep`) bit for bit against the Rust values printed by the
    `reference_values` example (numpy rows may be `close`: within 2 ulp of
-   libm, reported as such); `pi_mc` exactly between the strategies of one
+   libm, reported as such); `pi` exactly between the strategies of one
    generator family, the first of each family statistically against Rust
    (Mersenne Twister, PCG64 and xoshiro256++ cannot agree bit for bit), and
    the numba port of Rust's `pi_mc_streams` exactly against Rust; cached
@@ -52,7 +52,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 REQUIREMENTS = os.path.join(HERE, "requirements.txt")
-WORKLOADS = ["driver", "pi_mc", "square", "sleep", "startup", "cache", "files"]
+WORKLOADS = ["driver", "pi", "square", "sleep", "startup", "cache", "files"]
 IN_VENV_ENV = "PPR_PYTHON_IN_VENV"
 EXIT_ENV_UNUSABLE = 3
 MIN_PYTHON = (3, 10)
@@ -337,7 +337,7 @@ def run_checks(rows, rust, rust_error):
             checks.append(check_row(row, "rust", "ok" if ok else "mismatch",
                                     f"slept {c['seconds']} s" if ok else
                                     f"python {c['seconds']} != rust {want['seconds']}"))
-        elif w in ("pi_mc", "cache") and "bits" in c:
+        elif w in ("pi", "cache") and "bits" in c:
             family = family_of(c)
             base = first.get((w, row["n"], family))
             if base is not row:
@@ -347,9 +347,9 @@ def run_checks(rows, rust, rust_error):
                     "ok" if ok else "mismatch",
                     "estimates equal bit for bit" if ok else
                     f"{c['estimates']} != {base['strategy']} {base['check']['estimates']}"))
-            elif w == "pi_mc" and family == LANES_FAMILY:
+            elif w == "pi" and family == LANES_FAMILY:
                 checks.append(pi_lanes_exact(row, rust, skipped))
-            elif w == "pi_mc":
+            elif w == "pi":
                 checks.append(pi_statistical(row, rust, skipped))
         elif w == "cache" and "in_cache" in c:
             checks.append(check_row(row, "python", "ok" if c["in_cache"] else "mismatch",
@@ -386,6 +386,8 @@ def digest_check(row, diff, fields):
     return check_row(row, "rust", "mismatch", "; ".join(diff))
 
 
+# `rust` is the JSON of the `reference_values` example, keyed by the Rust
+# function (`pi_mc`, `pi_mc_streams`), not by the workload (`pi`).
 def pi_lanes_exact(row, rust, skipped):
     """The numba port of `pi_mc_streams` equals the Rust estimates exactly."""
     c = row["check"]
@@ -497,7 +499,7 @@ def main():
         def sizes(w):
             return sorted({r["n"] for r in rows if r["workload"] == w} or {1})
         pi = next((r["check"] for r in rows
-                   if r["workload"] == "pi_mc" and r["strategy"] == "serial"), None)
+                   if r["workload"] == "pi" and r["strategy"] == "serial"), None)
         sleep = next((r["check"] for r in rows if r["workload"] == "sleep"), None)
         extra = ["--driver-n", ",".join(map(str, sizes("driver"))),
                  "--square-n", ",".join(map(str, sizes("square"))),

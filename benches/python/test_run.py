@@ -56,8 +56,8 @@ class Checks(unittest.TestCase):
     def test_pi_strategies_must_equal_python_serial(self):
         serial = common.pi_digest([3.14, 3.15], 100)
         other = common.pi_digest([3.14, 3.16], 100)
-        checks = run.run_checks([row("pi_mc", "serial", 2, serial),
-                                 row("pi_mc", "joblib loky", 2, other, jobs=2)],
+        checks = run.run_checks([row("pi", "serial", 2, serial),
+                                 row("pi", "joblib loky", 2, other, jobs=2)],
                                 None, "no cargo")
         statuses = {c["strategy"]: c["status"] for c in checks}
         self.assertEqual(statuses, {"serial": "skipped", "joblib loky": "mismatch"})
@@ -67,8 +67,8 @@ class Checks(unittest.TestCase):
         rust = {"pi_mc": {"trials": trials, "estimates": [3.1416, 3.1414]}}
         close = common.pi_digest([3.1410, 3.1420], trials)
         far = common.pi_digest([3.2, 3.2], trials)
-        ok = run.run_checks([row("pi_mc", "serial", 2, close)], rust, None)
-        bad = run.run_checks([row("pi_mc", "serial", 2, far)], rust, None)
+        ok = run.run_checks([row("pi", "serial", 2, close)], rust, None)
+        bad = run.run_checks([row("pi", "serial", 2, far)], rust, None)
         self.assertEqual(ok[0]["status"], "ok")
         self.assertEqual(bad[0]["status"], "mismatch")
         self.assertIn("SE", bad[0]["detail"])
@@ -78,10 +78,10 @@ class Checks(unittest.TestCase):
         np_first = common.pi_digest([3.13, 3.12], 100, family="numpy")
         np_same = common.pi_digest([3.13, 3.12], 100, family="numpy")
         np_other = common.pi_digest([3.13, 3.11], 100, family="numpy")
-        checks = run.run_checks([row("pi_mc", "serial", 2, mt),
-                                 row("pi_mc", "numpy", 2, np_first),
-                                 row("pi_mc", "joblib + numpy", 2, np_same, jobs=2),
-                                 row("pi_mc", "numpy bad", 2, np_other, jobs=2)],
+        checks = run.run_checks([row("pi", "serial", 2, mt),
+                                 row("pi", "numpy", 2, np_first),
+                                 row("pi", "joblib + numpy", 2, np_same, jobs=2),
+                                 row("pi", "numpy bad", 2, np_other, jobs=2)],
                                 None, "no cargo")
         statuses = {c["strategy"]: c["status"] for c in checks}
         self.assertEqual(statuses, {"serial": "skipped", "numpy": "skipped",
@@ -90,10 +90,10 @@ class Checks(unittest.TestCase):
     def test_the_lanes_port_must_equal_rust_bit_for_bit(self):
         got = common.pi_digest([3.0, 3.5], 8, family=run.LANES_FAMILY)
         rust = {"pi_mc_streams": {"trials": 8, "bits": got["bits"]}}
-        ok = run.run_checks([row("pi_mc", "numba xoshiro lanes", 2, got)], rust, None)
+        ok = run.run_checks([row("pi", "numba xoshiro lanes", 2, got)], rust, None)
         self.assertEqual(ok[0]["status"], "ok")
         rust["pi_mc_streams"]["bits"] = list(reversed(got["bits"]))
-        bad = run.run_checks([row("pi_mc", "numba xoshiro lanes", 2, got)], rust, None)
+        bad = run.run_checks([row("pi", "numba xoshiro lanes", 2, got)], rust, None)
         self.assertEqual(bad[0]["status"], "mismatch")
 
     def test_numpy_within_one_ulp_is_close_and_beyond_is_a_mismatch(self):
@@ -128,6 +128,15 @@ class CommandLine(unittest.TestCase):
         env = {k: v for k, v in os.environ.items() if k != run.IN_VENV_ENV}
         return subprocess.run([sys.executable, RUN, *args], capture_output=True,
                               text=True, env=env, timeout=120)
+
+    def test_every_workload_has_its_script_and_labels_its_rows_so(self):
+        # The Rust benches and xtask name workloads as WorkloadKind::name
+        # does (`pi`, not `pi_mc`); a script is found by its workload name.
+        here = os.path.dirname(RUN)
+        for workload in run.WORKLOADS:
+            with open(os.path.join(here, f"{workload}.py")) as f:
+                self.assertIn(f'Bench("{workload}"', f.read(), workload)
+        self.assertIn("pi", run.WORKLOADS)
 
     def test_bad_arguments_exit_2(self):
         self.assertEqual(self.run_py("--jobs", "0").returncode, 2)

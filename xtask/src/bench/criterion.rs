@@ -17,9 +17,9 @@ use serde::de::DeserializeOwned;
 pub(crate) struct Measurement {
     /// The bench target that produced it (`thread_pools`).
     pub(crate) bench: String,
-    /// The whole group name (`thread_pools/pi_mc`).
+    /// The whole group name (`thread_pools/pi`).
     pub(crate) group: String,
-    /// The part of the group after `<bench>/` (`pi_mc`).
+    /// The part of the group after `<bench>/` (`pi`).
     pub(crate) workload: String,
     /// Criterion's function name.
     pub(crate) strategy: String,

@@ -123,11 +123,11 @@ mod tests {
         let points = crossovers(&report);
         assert!(!points.is_empty());
         assert!(
-            points.iter().all(|c| c.group == "crossover/pi_mc"),
+            points.iter().all(|c| c.group == "crossover/pi"),
             "{points:?}"
         );
         let table = table(&points);
-        assert!(table.contains("| crossover/pi_mc |"), "{table}");
+        assert!(table.contains("| crossover/pi |"), "{table}");
         // A strategy that never beats serial says so.
         for group in &mut report.groups {
             for row in &mut group.rows {

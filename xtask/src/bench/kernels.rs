@@ -1,4 +1,4 @@
-//! The cost of one element (`driver`) or one trial (`pi_mc`) of the compute
+//! The cost of one element (`driver`) or one trial (`pi`) of the compute
 //! kernels, in nanoseconds and in cycles at the measured clock, beside the
 //! bound a parallel run can reach on this machine: the serial cost divided by
 //! the measured parallel capacity.
@@ -10,7 +10,7 @@ use super::report::{Report, Row, format_ns};
 use super::run::Mode;
 
 /// Trials per π task in the benches (`benches/benches/thread_pools.rs`,
-/// `benches/python/pi_mc.py`), and in a smoke run.
+/// `benches/python/pi.py`), and in a smoke run.
 const PI_TRIALS: (f64, f64) = (1e6, 1e3);
 
 /// `(group, unit, whether time per task is per element already)`.
@@ -18,11 +18,11 @@ const KERNELS: &[(&str, &str, bool)] = &[
     ("thread_pools/driver", "element", true),
     ("python/driver (numpy)", "element", true),
     ("python/driver (numba)", "element", true),
-    ("thread_pools/pi_mc", "trial", false),
-    ("thread_pools/pi_mc_streams", "trial", false),
-    ("python/pi_mc (numpy)", "trial", false),
-    ("python/pi_mc (numba)", "trial", false),
-    ("python/pi_mc (numba lanes)", "trial", false),
+    ("thread_pools/pi", "trial", false),
+    ("thread_pools/pi_streams", "trial", false),
+    ("python/pi (numpy)", "trial", false),
+    ("python/pi (numba)", "trial", false),
+    ("python/pi (numba lanes)", "trial", false),
 ];
 
 /// One line of the table.
@@ -169,7 +169,7 @@ mod tests {
         let rows = [
             m("thread_pools/driver", "serial", 1, 1000, 8000.0),
             m("thread_pools/driver", "rayon", 2, 1000, 5000.0),
-            m("thread_pools/pi_mc_streams", "serial", 1, 16, 16e6),
+            m("thread_pools/pi_streams", "serial", 1, 16, 16e6),
         ];
         let report = Report::build(machine, Mode::Quick, None, &rows).unwrap();
         let costs = costs(&report);

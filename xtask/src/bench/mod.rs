@@ -8,7 +8,7 @@
 //! cargo xtask bench                  criterion --quick on every bench
 //! cargo xtask bench --full           criterion's normal statistics
 //! cargo xtask bench --smoke          every bench once, tiny sizes (CI)
-//! cargo xtask bench --filter pi_mc   only benchmarks whose id matches (regex)
+//! cargo xtask bench --filter pi      only benchmarks whose id matches (regex)
 //! cargo xtask bench --book           and copy tables and plots into the book
 //! cargo xtask bench --report-only    rebuild the report from the last run
 //! cargo xtask bench --python         also the Python reference workloads

@@ -37,11 +37,11 @@ const COMPARED: &[(&str, &[&str], Serial)] = &[
         Serial::Include,
     ),
     (
-        "pi_mc",
+        "pi",
         &[
-            "thread_pools/pi_mc",
-            "thread_pools/pi_mc_streams",
-            "process_pools/pi_mc",
+            "thread_pools/pi",
+            "thread_pools/pi_streams",
+            "process_pools/pi",
             "async_gather/pi",
         ],
         Serial::Include,

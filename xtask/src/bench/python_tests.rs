@@ -76,7 +76,7 @@ fn the_comparison_takes_the_best_of_each_language_at_the_same_size() {
         5.6e6,
     ));
     // Not compared: a workload and size Python did not measure.
-    all.push(rust_row("thread_pools/pi_mc", "serial", 1, 16, 7e7));
+    all.push(rust_row("thread_pools/pi", "serial", 1, 16, 7e7));
     let report = Report::build(machine(), Mode::Quick, None, &all).unwrap();
     let comparisons = python::compare(&report);
     assert_eq!(comparisons.len(), 1, "{comparisons:?}");
@@ -175,7 +175,7 @@ fn the_best_numpy_and_numba_rows_are_compared_by_kind() {
 #[test]
 fn numpy_and_numba_rows_get_their_own_groups_and_baselines() {
     let row = |strategy: &str, jobs: u64, median: f64| {
-        serde_json::json!({"workload": "pi_mc", "strategy": strategy, "jobs": jobs,
+        serde_json::json!({"workload": "pi", "strategy": strategy, "jobs": jobs,
             "n": 16, "median_ns": median, "median_low_ns": median,
             "median_high_ns": median, "mean_ns": median})
     };
@@ -195,12 +195,12 @@ fn numpy_and_numba_rows_get_their_own_groups_and_baselines() {
     assert_eq!(
         groups,
         [
-            "python/pi_mc",
-            "python/pi_mc (numba)",
-            "python/pi_mc (numba)",
-            "python/pi_mc (numba lanes)",
-            "python/pi_mc (numba lanes)",
-            "python/pi_mc (numpy)"
+            "python/pi",
+            "python/pi (numba)",
+            "python/pi (numba)",
+            "python/pi (numba lanes)",
+            "python/pi (numba lanes)",
+            "python/pi (numpy)"
         ]
     );
     let mut machine = machine();
@@ -209,21 +209,15 @@ fn numpy_and_numba_rows_get_their_own_groups_and_baselines() {
     let numba = report
         .groups
         .iter()
-        .find(|g| g.name == "python/pi_mc (numba)")
+        .find(|g| g.name == "python/pi (numba)")
         .unwrap();
     let prange = numba.rows.iter().find(|r| r.jobs == 2).unwrap();
     assert_eq!(prange.speedup, Some(2.0), "against numba on one thread");
     assert!(!report.tables(None).contains('⚠'), "nothing above capacity");
     // The comparison still sees every kind of Python.
     let mut all = rows.clone();
-    all.push(rust_row(
-        "thread_pools/pi_mc_streams",
-        "serial",
-        1,
-        16,
-        1.2e7,
-    ));
-    all.push(rust_row("thread_pools/pi_mc_streams", "rayon", 2, 16, 6e6));
+    all.push(rust_row("thread_pools/pi_streams", "serial", 1, 16, 1.2e7));
+    all.push(rust_row("thread_pools/pi_streams", "rayon", 2, 16, 6e6));
     let report =
         Report::build(report.machine.clone(), Mode::Quick, None, &all).unwrap();
     let c = &python::compare(&report)[0];

@@ -35,9 +35,9 @@ pub(crate) const BASELINES: &[(&str, &str)] = &[
     ("python/driver (numba)", "numba"),
     ("python/square (numpy)", "numpy"),
     ("python/square (numba)", "numba"),
-    ("python/pi_mc (numpy)", "numpy"),
-    ("python/pi_mc (numba)", "numba"),
-    ("python/pi_mc (numba lanes)", "numba xoshiro lanes"),
+    ("python/pi (numpy)", "numpy"),
+    ("python/pi (numba)", "numba"),
+    ("python/pi (numba lanes)", "numba xoshiro lanes"),
 ];
 
 /// The name of the baseline strategy of group `group` of bench `bench`.

@@ -75,7 +75,7 @@ fn measurements_come_from_benchmark_json_and_the_new_estimates() {
     );
     let sized = measurements
         .iter()
-        .find(|m| m.title == "crossover/pi_mc/threads/jobs=2,n=4,trials=1000")
+        .find(|m| m.title == "crossover/pi/threads/jobs=2,n=4,trials=1000")
         .unwrap();
     assert_eq!(sized.size, Some(("trials".into(), 1000)));
 }
@@ -220,8 +220,8 @@ fn the_svgs_are_well_formed_labelled_and_name_their_series() {
     assert_eq!(
         files,
         [
-            "crossover-pi_mc-time.svg",
-            "crossover-pi_mc-speedup.svg",
+            "crossover-pi-time.svg",
+            "crossover-pi-speedup.svg",
             "speedup-pools-pi.svg",
             "overhead.svg"
         ]
@@ -342,7 +342,7 @@ fn the_report_and_the_book_copies_are_written_and_labelled() {
         md.contains("![Speedup vs jobs: pools/pi (8 tasks)](speedup-pools-pi.svg)")
     );
     let pools = fs::read_to_string(out.join("pools.md")).unwrap();
-    assert!(pools.contains("**`pools/pi`**") && !pools.contains("crossover/pi_mc"));
+    assert!(pools.contains("**`pools/pi`**") && !pools.contains("crossover/pi"));
 
     let book = dir.path().join("book");
     super::write::write_book(&book, &report, &plots, &[], &[]).unwrap();
@@ -394,7 +394,7 @@ fn a_filtered_run_keeps_the_last_full_report() {
         ..super::Options::smoke()
     };
     let filtered = super::Options {
-        filter: Some("pi_mc".into()),
+        filter: Some("pi".into()),
         ..super::Options::smoke()
     };
     let full_dir = super::report_dir(target.path(), &full);
