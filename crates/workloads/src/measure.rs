@@ -9,7 +9,8 @@
 //! - [`parallel_capacity`]: how many cores' worth of CPU the machine gives
 //!   right now (the same spin work alone and on every core at once). No
 //!   parallel speedup can honestly exceed it; [`Paired::exceeds`] flags one
-//!   that does.
+//!   that does. A [`CapacityProbe`] samples it between pairs
+//!   ([`paired_between`]), so a speedup is read against the capacity it had.
 //! - [`clock_ghz`]: a rough clock-rate estimate, to state a cost in cycles.
 //! - [`peak_rss_mib`] and [`reset_peak_rss`]: the peak resident memory of
 //!   this process (Linux), to show what a lazy or an eager run holds at once.
@@ -25,7 +26,12 @@
 use std::io;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+mod capacity;
+mod record;
+pub use capacity::{CapacityProbe, clock_ghz, parallel_capacity};
+pub use record::PairedRecord;
 
 /// How long a paired measurement may take.
 #[derive(Debug, Clone, Copy)]
@@ -51,19 +57,19 @@ impl Budget {
         }
     }
 
-    /// For a benchmark run: 2 warm-ups, 11 to 101 pairs, about 3 seconds.
+    /// For a benchmark run: 2 warm-ups, 11 to 101 pairs, about 5 seconds.
     pub fn bench() -> Budget {
         Budget {
             warm_up: 2,
             min_pairs: 11,
             max_pairs: 101,
-            time: Duration::from_secs(3),
+            time: Duration::from_secs(5),
         }
     }
 }
 
 /// A paired speedup: `baseline time / strategy time`, pair by pair.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Paired {
     /// Median of the pair ratios: the speedup.
     pub median: f64,
@@ -142,8 +148,19 @@ fn quantile(values: &[f64], q: f64) -> f64 {
 /// of each side, for checking.
 pub fn paired<A, B>(
     budget: Budget,
+    baseline: impl FnMut() -> A,
+    strategy: impl FnMut() -> B,
+) -> (Paired, A, B) {
+    paired_between(budget, baseline, strategy, || {})
+}
+
+/// [`paired`], calling `between` (untimed) after every pair: the `paired`
+/// bench samples the machine's capacity there, *during* the pairs.
+pub fn paired_between<A, B>(
+    budget: Budget,
     mut baseline: impl FnMut() -> A,
     mut strategy: impl FnMut() -> B,
+    mut between: impl FnMut(),
 ) -> (Paired, A, B) {
     let mut a = baseline();
     let mut b = strategy();
@@ -160,99 +177,25 @@ pub fn paired<A, B>(
         (a, ta) = timed(&mut baseline);
         (b, tb) = timed(&mut strategy);
         times.push((ta, tb));
+        between();
     }
     (Paired::from_times(&times), a, b)
 }
 // ANCHOR_END: paired
 
+/// The median of `values` (the mean of the middle two for an even count).
+///
+/// # Panics
+/// If `values` is empty.
+pub fn median(values: &[f64]) -> f64 {
+    assert!(!values.is_empty(), "the median of nothing");
+    quantile(values, 0.5)
+}
+
 fn timed<T>(run: &mut impl FnMut() -> T) -> (T, f64) {
     let start = Instant::now();
     let result = run();
     (result, start.elapsed().as_secs_f64())
-}
-
-/// A chain of dependent steps the compiler cannot shorten or vectorise.
-fn spin(iterations: u64) -> u64 {
-    let mut x = 0x9E37_79B9_7F4A_7C15u64;
-    for _ in 0..iterations {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x = std::hint::black_box(x);
-    }
-    x
-}
-
-/// The median of three timings of `run`, in seconds.
-fn median_of_three(run: impl Fn()) -> f64 {
-    let mut times: Vec<f64> = (0..3)
-        .map(|_| {
-            let start = Instant::now();
-            run();
-            start.elapsed().as_secs_f64()
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    times[1]
-}
-
-/// How many cores' worth of CPU this machine gives right now: the same spin
-/// work (about `work` long) is timed on one thread alone and on `cores`
-/// threads at once, and the capacity is `cores × alone / together`. Close to
-/// `cores` on a dedicated machine; far lower on a shared or virtual one (a
-/// busy sibling hyperthread, an oversubscribed host). Takes about `6 × work`.
-pub fn parallel_capacity(cores: usize, work: Duration) -> f64 {
-    let mut iterations = 1_000_000u64;
-    loop {
-        let t = median_of_three(|| {
-            std::hint::black_box(spin(iterations));
-        });
-        if t >= 0.02 {
-            iterations = (iterations as f64 * work.as_secs_f64() / t) as u64;
-            break;
-        }
-        iterations *= 4;
-    }
-    let alone = median_of_three(|| {
-        std::hint::black_box(spin(iterations));
-    });
-    let together = median_of_three(|| {
-        std::thread::scope(|scope| {
-            for _ in 0..cores {
-                scope.spawn(|| std::hint::black_box(spin(iterations)));
-            }
-        });
-    });
-    cores as f64 * alone / together
-}
-
-/// A rough clock rate of one core, in GHz: a chain of dependent steps
-/// `x = x * x ^ (x >> 7)`, each a 64-bit multiply (3 cycles on every x86-64
-/// core of the last decade, and most ARM cores) and an xor (1 cycle; the
-/// shift runs alongside the multiply). Not `x * x + 1`: recent Intel cores
-/// fold the add of a constant away. Good to about ±10 %; used only to state
-/// costs in cycles.
-pub fn clock_ghz() -> f64 {
-    // Many short chains (about 0.1 ms each), and the fastest: on a shared
-    // machine a long chain is almost always interrupted, a short one often
-    // runs whole.
-    const STEPS: u64 = 100_000;
-    const CYCLES_PER_STEP: f64 = 4.0;
-    let chain = || {
-        let mut x = std::hint::black_box(3u64);
-        for _ in 0..STEPS {
-            x = x.wrapping_mul(x) ^ (x >> 7);
-        }
-        std::hint::black_box(x);
-    };
-    let seconds = (0..2000)
-        .map(|_| {
-            let start = Instant::now();
-            chain();
-            start.elapsed().as_secs_f64()
-        })
-        .fold(f64::INFINITY, f64::min);
-    CYCLES_PER_STEP * STEPS as f64 / seconds / 1e9
 }
 
 /// `VmHWM`, the peak resident set of this process, in MiB (Linux: read
@@ -337,6 +280,34 @@ mod tests {
         assert_eq!(p.pairs, 3);
         let order: String = log.borrow().iter().collect();
         assert_eq!(order, "ABABABABAB", "2 warm-ups, then 3 pairs, alternating");
+    }
+
+    #[test]
+    fn paired_between_runs_after_every_pair_untimed() {
+        let log = std::cell::RefCell::new(String::new());
+        let budget = Budget {
+            warm_up: 1,
+            min_pairs: 2,
+            max_pairs: 2,
+            time: Duration::ZERO,
+        };
+        paired_between(
+            budget,
+            || log.borrow_mut().push('A'),
+            || log.borrow_mut().push('B'),
+            || log.borrow_mut().push('p'),
+        );
+        assert_eq!(*log.borrow(), "ABABpABp");
+    }
+
+    #[test]
+    fn a_calibrated_probe_samples_a_plausible_capacity() {
+        let probe = CapacityProbe::calibrate(1, Duration::from_millis(2));
+        for capacity in [probe.sample(), probe.measure()] {
+            // One thread against one thread: near 1, never 0 or infinite.
+            assert!(capacity > 0.0 && capacity.is_finite(), "{capacity}");
+        }
+        assert_eq!(median(&[3.0, 1.0, 2.0, 10.0]), 2.5);
     }
 
     #[test]
