@@ -13,13 +13,17 @@
 //! `timeout / 4` and turns a closed connection (the peer exited or was
 //! killed: within milliseconds) or `timeout` without a byte (stopped, hung,
 //! or unreachable) into one [`ClusterError::PeerLost`] naming the peer.
+//!
+//! This file is the connection set-up (handshake, deadline, the hostfile);
+//! the heartbeat, noticing a lost peer, is in `connect/heartbeat.rs`.
+
+mod heartbeat;
+
+pub use heartbeat::Heartbeat;
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::cluster::ClusterError;
@@ -29,10 +33,6 @@ use crate::cluster::ClusterError;
 const MAGIC: [u8; 8] = *b"PPR-TMLY";
 /// Bytes of a hello: magic, job, index, processes, channel.
 const HELLO: usize = 33;
-/// A heartbeat.
-const BEAT: u8 = 1;
-/// "I finished normally": stop watching me.
-const BYE: u8 = 2;
 
 /// The two connections between each pair of processes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -270,151 +270,6 @@ fn accept_one(
     // Answer even a stranger, so that it can say what it found here.
     stream.write_all(&hello(me, channel)).ok()?;
     ours.then_some((peer.index, channel))
-}
-
-/// What a lost peer looks like from here.
-type OnLost = Arc<dyn Fn(&ClusterError) + Send + Sync>;
-
-// ANCHOR: heartbeat
-/// Watches every peer's heartbeat connection and beats on it. The first
-/// peer lost is recorded (see [`Heartbeat::lost`]) and passed to `on_lost`,
-/// which may end the process: a cluster that lost a process cannot finish.
-pub struct Heartbeat {
-    finished: Arc<AtomicBool>,
-    lost: Arc<Mutex<Option<ClusterError>>>,
-    senders: Vec<JoinHandle<()>>,
-}
-
-impl Heartbeat {
-    /// Starts beating on, and watching, every stream of `beat`; `addresses`
-    /// only name the peers in errors. A peer silent for `timeout` is lost.
-    pub fn start(
-        beat: Vec<Option<TcpStream>>,
-        addresses: &[String],
-        me: usize,
-        timeout: Duration,
-        on_lost: OnLost,
-    ) -> io::Result<Heartbeat> {
-        let finished = Arc::new(AtomicBool::new(false));
-        let lost = Arc::new(Mutex::new(None));
-        let mut senders = Vec::new();
-        let interval = timeout / 4;
-        for (peer, stream) in beat.into_iter().enumerate() {
-            let Some(stream) = stream else { continue };
-            stream.set_read_timeout(Some(timeout))?;
-            stream.set_write_timeout(Some(timeout))?;
-            let mut out = stream.try_clone()?;
-            let done = Arc::clone(&finished);
-            senders.push(std::thread::spawn(move || {
-                while !done.load(Ordering::Acquire) && out.write_all(&[BEAT]).is_ok()
-                {
-                    sleep_unless(&done, interval);
-                }
-                let _ = out.write_all(&[BYE]);
-            }));
-            let report = Report {
-                me,
-                peer,
-                address: addresses[peer].clone(),
-                timeout,
-                finished: Arc::clone(&finished),
-                lost: Arc::clone(&lost),
-                on_lost: Arc::clone(&on_lost),
-            };
-            std::thread::spawn(move || watch(stream, &report));
-        }
-        Ok(Heartbeat {
-            finished,
-            lost,
-            senders,
-        })
-    }
-
-    /// The first peer lost so far, if any.
-    pub fn lost(&self) -> Option<ClusterError> {
-        self.lost.lock().map_or(None, |mut lost| lost.take())
-    }
-
-    /// Whether a peer was lost (without taking the error).
-    pub fn any_lost(&self) -> bool {
-        self.lost.lock().is_ok_and(|lost| lost.is_some())
-    }
-
-    /// A flag that becomes true when a peer is lost, for worker loops.
-    pub fn lost_flag(&self) -> impl Fn() -> bool + Send + Sync + 'static {
-        let lost = Arc::clone(&self.lost);
-        move || lost.lock().is_ok_and(|lost| lost.is_some())
-    }
-
-    /// This process finished its part: says goodbye to every peer (so that
-    /// its exit is not taken for a crash) and stops watching them.
-    pub fn finish(self) {
-        self.finished.store(true, Ordering::Release);
-        for sender in self.senders {
-            let _ = sender.join();
-        }
-    }
-}
-// ANCHOR_END: heartbeat
-
-fn sleep_unless(done: &AtomicBool, total: Duration) {
-    let until = Instant::now() + total;
-    while !done.load(Ordering::Acquire) && Instant::now() < until {
-        std::thread::sleep(Duration::from_millis(20).min(total));
-    }
-}
-
-struct Report {
-    me: usize,
-    peer: usize,
-    address: String,
-    timeout: Duration,
-    finished: Arc<AtomicBool>,
-    lost: Arc<Mutex<Option<ClusterError>>>,
-    on_lost: OnLost,
-}
-
-/// Reads `peer`'s heartbeats until it says goodbye; reports it lost if the
-/// connection closes first or stays silent for the timeout.
-fn watch(mut stream: TcpStream, report: &Report) {
-    let mut byte = [0];
-    let why = loop {
-        match stream.read(&mut byte) {
-            Ok(1) if byte[0] == BYE => return,
-            Ok(1) => continue,
-            Ok(_) => {
-                break "its connection closed: it exited or was killed".to_owned();
-            }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                break format!(
-                    "no heartbeat for {:?}: it is stopped, hung or unreachable",
-                    report.timeout
-                );
-            }
-            Err(e) => break format!("its connection failed: {e}"),
-        }
-    };
-    if report.finished.load(Ordering::Acquire) {
-        return; // we are done: a peer leaving now changes nothing
-    }
-    let error = || ClusterError::PeerLost {
-        process: report.me,
-        peer: report.peer,
-        address: report.address.clone(),
-        why: why.clone(),
-    };
-    if let Ok(mut lost) = report.lost.lock() {
-        if lost.is_some() {
-            return; // one error is enough
-        }
-        *lost = Some(error());
-    }
-    (report.on_lost)(&error());
 }
 
 /// `count` TCP ports on 127.0.0.1 that were free a moment ago (bound to port 0,
