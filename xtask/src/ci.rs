@@ -1,7 +1,8 @@
 //! `cargo xtask ci`: exactly what CI runs, in order, stopping at the first
 //! failure with its name. Contributors run the same command locally. The last
 //! step, `cargo xtask bench --smoke`, runs every bench briefly with tiny sizes
-//! and builds the whole report, so a broken bench or report fails CI.
+//! and builds the whole report (in `target/bench-report/smoke/`, so the last
+//! full report is kept), so a broken bench or report fails CI.
 
 use std::path::Path;
 

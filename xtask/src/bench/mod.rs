@@ -16,9 +16,10 @@
 //!
 //! Each bench target writes to its own fresh criterion directory,
 //! `target/bench-report/criterion/<bench>/`, cleared before it runs, so a
-//! stale result never reaches the report. A `--filter` run writes its report
-//! to `target/bench-report/filtered/` instead, so it never destroys the last
-//! full report. The `paired` bench target writes paired speedups (see
+//! stale result never reaches the report. A `--smoke` run writes its report
+//! to `target/bench-report/smoke/` and a `--filter` run to
+//! `target/bench-report/filtered/` (both: `smoke/filtered/`), so neither
+//! destroys the last full report. The `paired` bench target writes paired speedups (see
 //! `paired.rs`) instead of criterion estimates. Every benchmark the target lists
 //! (`-- --list`) must have left its estimates: a bench that fails or a missing
 //! estimates file is an error naming the bench.
@@ -57,10 +58,12 @@ pub(crate) struct Options {
     #[arg(long, conflicts_with = "smoke")]
     pub(crate) full: bool,
     /// Run every bench briefly with tiny sizes (numbers meaningless; for CI).
+    /// The report goes to target/bench-report/smoke/, keeping the last full one.
     #[arg(long)]
     pub(crate) smoke: bool,
     /// Only benchmarks whose id (`<bench>/<workload>/<strategy>/jobs=J,n=N`)
     /// matches this regular expression; bench targets with no match are skipped.
+    /// The report goes to target/bench-report/filtered/.
     #[arg(long, value_name = "PATTERN")]
     pub(crate) filter: Option<String>,
     /// Copy the tables and plots into book/src/results/ (needs a complete,
@@ -187,17 +190,25 @@ pub(crate) fn run(root: &Path, options: &Options) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Where a run writes its report: `<target>/bench-report`, or
-/// `<target>/bench-report/filtered` for a `--filter` run, so that a partial
-/// run never replaces (or clears) the last full report. `--report-only`
-/// rebuilds the last full report.
+/// Where a run writes its report: `<target>/bench-report` for a measured
+/// run; below it `smoke/` for a `--smoke` run and `filtered/` for a
+/// `--filter` run (`smoke/filtered/` for both), so that neither a run with
+/// meaningless numbers nor a partial one replaces (or clears) the last full
+/// report. Each directory holds its own `criterion/`, the only directory a
+/// run clears, and a report removes only the files directly in its own
+/// directory. `--report-only` rebuilds the last full report.
 fn report_dir(target: &Path, options: &Options) -> PathBuf {
-    let full = target.join("bench-report");
-    if options.filter.is_some() && !options.report_only {
-        full.join("filtered")
-    } else {
-        full
+    let mut dir = target.join("bench-report");
+    if options.report_only {
+        return dir;
     }
+    if options.smoke {
+        dir.push("smoke");
+    }
+    if options.filter.is_some() {
+        dir.push("filtered");
+    }
+    dir
 }
 
 /// `$CARGO_TARGET_DIR` or `<root>/target`.

@@ -131,6 +131,17 @@ pub(crate) fn bench_targets_of(metadata: &Metadata) -> anyhow::Result<Vec<String
     Ok(targets)
 }
 
+/// Empties `dir` (creating it if needed): a run's criterion directory, so a
+/// stale result never reaches the report.
+pub(crate) fn clear_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.exists() {
+        fs::remove_dir_all(dir)
+            .with_context(|| format!("clearing {}", dir.display()))?;
+    }
+    fs::create_dir_all(dir)?;
+    Ok(())
+}
+
 /// Builds and runs every bench target (those the filter matches), reading
 /// each one's results as soon as it has run.
 pub(crate) fn run_benches(
@@ -148,11 +159,7 @@ pub(crate) fn run_benches(
     if !status.success() {
         bail!("building the benches failed ({status})");
     }
-    if criterion_dir.exists() {
-        fs::remove_dir_all(criterion_dir)
-            .with_context(|| format!("clearing {}", criterion_dir.display()))?;
-    }
-    fs::create_dir_all(criterion_dir)?;
+    clear_dir(criterion_dir)?;
     let started = Instant::now();
     let mut measurements = Vec::new();
     let mut paired_rows = Vec::new();

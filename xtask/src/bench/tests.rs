@@ -386,45 +386,71 @@ fn a_listed_benchmark_without_estimates_is_an_error_naming_the_bench() {
     );
 }
 
+/// What a run does to its report directory: clears its `criterion/` (as
+/// `run_benches` does), leaves its run file there and writes the report.
+fn simulate_run(dir: &Path, report: &Report) {
+    let (plots, notes) = plots::draw_all(report).unwrap();
+    super::run::clear_dir(&dir.join("criterion")).unwrap();
+    fs::write(dir.join("criterion").join("run.json"), "{}").unwrap();
+    super::write::write_report(dir, report, &plots, &notes, &[], &[]).unwrap();
+}
+
 #[test]
-fn a_filtered_run_keeps_the_last_full_report() {
+fn smoke_and_filtered_runs_keep_the_last_full_report() {
     let target = tempfile::tempdir().unwrap();
     let full = super::Options {
-        filter: None,
+        smoke: false,
         ..super::Options::smoke()
     };
     let filtered = super::Options {
         filter: Some("pi".into()),
+        ..full.clone()
+    };
+    let smoke_filtered = super::Options {
+        filter: Some("pi".into()),
         ..super::Options::smoke()
     };
     let full_dir = super::report_dir(target.path(), &full);
-    let filtered_dir = super::report_dir(target.path(), &filtered);
-    assert_ne!(full_dir, filtered_dir);
-    // The last full report, then everything a filtered run clears and writes.
+    assert_eq!(full_dir, target.path().join("bench-report"));
+    // The last full report.
     let report = fixture_report();
-    let (plots, notes) = plots::draw_all(&report).unwrap();
-    fs::create_dir_all(full_dir.join("criterion")).unwrap();
-    fs::write(full_dir.join("criterion").join("run.json"), "{}").unwrap();
-    super::write::write_report(&full_dir, &report, &plots, &notes, &[], &[])
-        .unwrap();
+    simulate_run(&full_dir, &report);
     let before = fs::read_to_string(full_dir.join("results.md")).unwrap();
-    let filtered_criterion = filtered_dir.join("criterion");
-    fs::create_dir_all(&filtered_criterion).unwrap();
-    fs::remove_dir_all(&filtered_criterion).unwrap();
-    super::write::write_report(&filtered_dir, &report, &plots, &notes, &[], &[])
-        .unwrap();
+    let mut others = Vec::new();
+    // `cargo xtask ci`'s options, a filter, both: each clears and writes its
+    // own directory only.
+    for options in [super::Options::smoke(), filtered.clone(), smoke_filtered] {
+        let dir = super::report_dir(target.path(), &options);
+        assert!(dir.starts_with(&full_dir) && dir != full_dir, "{dir:?}");
+        assert!(!others.contains(&dir), "{dir:?} shared");
+        simulate_run(&dir, &report);
+        assert!(dir.join("results.md").is_file());
+        assert_eq!(
+            fs::read_to_string(full_dir.join("results.md")).unwrap(),
+            before,
+            "{options:?} replaced the full report"
+        );
+        assert!(full_dir.join("criterion").join("run.json").is_file());
+        assert!(full_dir.join("overhead.svg").is_file());
+        others.push(dir);
+    }
     assert_eq!(
-        fs::read_to_string(full_dir.join("results.md")).unwrap(),
-        before
+        super::report_dir(target.path(), &super::Options::smoke()),
+        full_dir.join("smoke")
     );
-    assert!(full_dir.join("criterion").join("run.json").is_file());
-    assert!(full_dir.join("overhead.svg").is_file());
-    // --report-only rebuilds the full report, even with a filter given.
-    let report_only = super::Options {
-        report_only: true,
-        ..filtered
-    };
-    assert_eq!(super::report_dir(target.path(), &report_only), full_dir);
+    // The next full run does not clear the others' reports either.
+    simulate_run(&full_dir, &report);
+    for dir in &others {
+        assert!(dir.join("results.md").is_file(), "{dir:?} cleared");
+    }
+    // --report-only rebuilds the full report, whatever else is given.
+    for options in [super::Options::smoke(), filtered] {
+        let report_only = super::Options {
+            report_only: true,
+            ..options
+        };
+        assert_eq!(super::report_dir(target.path(), &report_only), full_dir);
+    }
 }
 
 #[test]
