@@ -20,9 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use async_gather::names::{
-    ASYNC_ALL_AT_ONCE, ASYNC_BOUNDED, LOCAL_CLUSTER, SPAWN_BLOCKING,
-};
+use async_gather::names::{ASYNC_ALL_AT_ONCE, ASYNC_BOUNDED, LOCAL_CLUSTER};
 use async_gather::{
     Executor, Gather, LocalCluster, Scheduler, TaskError, all_ok, gather_bounded,
     run_task,
@@ -70,75 +68,96 @@ fn main() -> anyhow::Result<ExitCode> {
     let serial =
         || -> Results { Ok(inputs.iter().map(|&i| workload.run(i)).collect()) };
     let expected: Results = report.baseline(SERIAL, serial);
-    if sleep {
-        latency(&mut report, &expected, serial, &spec, &inputs, jobs)?;
-    } else {
-        schedulers(&mut report, &expected, serial, &spec, &inputs, jobs)?;
-    }
-    Ok(report.finish(args.common.json))
-}
-
-/// The latency example: waiting tasks on threads, and on one async thread.
-fn latency(
-    report: &mut Report,
-    expected: &Results,
-    serial: impl Fn() -> Results + Copy,
-    spec: &Arc<TaskSpec>,
-    inputs: &[u64],
-    jobs: usize,
-) -> anyhow::Result<()> {
-    let threads = Executor::new(Scheduler::SpawnBlocking, jobs)?;
-    report.compare(SPAWN_BLOCKING, jobs, expected, serial, || {
-        let spec = Arc::clone(spec);
-        all_ok(threads.map(inputs.to_vec(), move |i| spec.run(i)))
-    });
-    let one_thread = Builder::new_current_thread().enable_all().build()?;
-    let tasks = || {
-        inputs.iter().map(|&i| {
-            let spec = Arc::clone(spec);
-            async move { run_task(&spec, i).await }
-        })
+    let mut rows = Rows {
+        report,
+        expected,
+        serial,
+        spec,
+        inputs: &inputs,
+        jobs,
     };
-    report.compare(ASYNC_BOUNDED, jobs, expected, serial, || {
-        all_ok(one_thread.block_on(gather_bounded(tasks(), jobs)))
-    });
-    report.compare(ASYNC_ALL_AT_ONCE, 1, expected, serial, || {
-        // Progress on stderr: a bar on a terminal, lines in a log.
-        let progress = Progress::auto("async, all at once");
-        all_ok(one_thread.block_on(async {
-            let mut all = Gather::new().with_progress(progress);
-            for task in tasks() {
-                all.spawn(task);
-            }
-            all.in_order().await
-        }))
-    });
-    Ok(())
+    if sleep {
+        rows.latency()?;
+    } else {
+        rows.schedulers()?;
+    }
+    Ok(rows.report.finish(args.common.json))
 }
 
-/// The schedulers compared on a CPU workload.
-fn schedulers(
-    report: &mut Report,
-    expected: &Results,
-    serial: impl Fn() -> Results + Copy,
-    spec: &Arc<TaskSpec>,
-    inputs: &[u64],
+/// What every row of the table shares: the report, the serial results a row
+/// must equal, the serial run it is paired with, and the tasks.
+struct Rows<'a, S> {
+    report: Report,
+    expected: Results,
+    serial: S,
+    spec: Arc<TaskSpec>,
+    inputs: &'a [u64],
     jobs: usize,
-) -> anyhow::Result<()> {
-    for scheduler in Scheduler::ALL {
-        let executor = Executor::new(scheduler, jobs)?;
-        report.compare(scheduler.name(), executor.jobs(), expected, serial, || {
-            let spec = Arc::clone(spec);
+}
+
+impl<S: Fn() -> Results + Copy> Rows<'_, S> {
+    /// Times `run` on `jobs` workers, paired with serial; checks its results.
+    fn row(&mut self, strategy: &str, jobs: usize, run: impl FnMut() -> Results) {
+        let (expected, serial) = (&self.expected, self.serial);
+        self.report.compare(strategy, jobs, expected, serial, run);
+    }
+
+    /// The row of a scheduler, named by it: every task mapped on `executor`.
+    fn executor_row(&mut self, executor: &Executor) {
+        let (spec, inputs) = (Arc::clone(&self.spec), self.inputs);
+        let name = executor.scheduler().name();
+        self.row(name, executor.jobs(), || {
+            let spec = Arc::clone(&spec);
             all_ok(executor.map(inputs.to_vec(), move |i| spec.run(i)))
         });
     }
-    let cluster = LocalCluster::new(jobs)?;
-    report.compare(LOCAL_CLUSTER, jobs, expected, serial, || {
-        let spec = Arc::clone(spec);
-        all_ok(cluster.gather(cluster.map(move |i| spec.run(i), inputs.to_vec())))
-    });
-    cluster
-        .shutdown(Duration::from_secs(10))
-        .context("closing the cluster")?;
-    Ok(())
+
+    /// The latency example: waiting tasks on threads, and on one async thread.
+    fn latency(&mut self) -> anyhow::Result<()> {
+        let jobs = self.jobs;
+        self.executor_row(&Executor::new(Scheduler::SpawnBlocking, jobs)?);
+        let one_thread = Builder::new_current_thread().enable_all().build()?;
+        let (spec, inputs) = (Arc::clone(&self.spec), self.inputs);
+        let tasks = || {
+            inputs.iter().map(|&i| {
+                let spec = Arc::clone(&spec);
+                async move { run_task(&spec, i).await }
+            })
+        };
+        self.row(ASYNC_BOUNDED, jobs, || {
+            all_ok(one_thread.block_on(gather_bounded(tasks(), jobs)))
+        });
+        self.row(ASYNC_ALL_AT_ONCE, 1, || {
+            // Progress on stderr: a bar on a terminal, lines in a log.
+            let progress = Progress::auto(ASYNC_ALL_AT_ONCE);
+            all_ok(one_thread.block_on(async {
+                let mut all = Gather::new().with_progress(progress);
+                for task in tasks() {
+                    all.spawn(task);
+                }
+                all.in_order().await
+            }))
+        });
+        Ok(())
+    }
+
+    /// The schedulers compared on a CPU workload, then the cluster.
+    fn schedulers(&mut self) -> anyhow::Result<()> {
+        let jobs = self.jobs;
+        for scheduler in Scheduler::ALL {
+            self.executor_row(&Executor::new(scheduler, jobs)?);
+        }
+        let cluster = LocalCluster::new(jobs)?;
+        let (spec, inputs) = (Arc::clone(&self.spec), self.inputs);
+        self.row(LOCAL_CLUSTER, jobs, || {
+            let spec = Arc::clone(&spec);
+            all_ok(
+                cluster.gather(cluster.map(move |i| spec.run(i), inputs.to_vec())),
+            )
+        });
+        cluster
+            .shutdown(Duration::from_secs(10))
+            .context("closing the cluster")?;
+        Ok(())
+    }
 }
