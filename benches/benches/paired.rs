@@ -20,9 +20,10 @@
 
 use std::hint::black_box;
 
+use workloads::measure::PairedRecord;
+
 use benches::{
-    PI_STREAMS_WORKLOAD, PairedResult, paired_result, paired_title, selected, sized,
-    write_paired,
+    PI_STREAMS_WORKLOAD, paired_result, paired_title, selected, sized, write_paired,
 };
 use serial_map::names::{FOR_LOOP, MY_MAP};
 use serial_map::{for_loop, my_map};
@@ -40,7 +41,7 @@ fn driver_task(x: &f64) -> f64 {
 }
 
 /// Every pair, as (title, a closure that measures it).
-type Pair<'a> = (String, Box<dyn FnOnce() -> PairedResult + 'a>);
+type Pair<'a> = (String, Box<dyn FnOnce() -> PairedRecord + 'a>);
 
 fn pairs<'a>(
     pool: &'a rayon::ThreadPool,
@@ -172,7 +173,7 @@ fn main() {
         let p = &result.speedup;
         eprintln!(
             "{title}: {:.3}× vs {} (IQR {:.3}–{:.3}, range {:.3}–{:.3}, {} pairs; \
-             capacity {:.2}×/{:.2}× before/after){}",
+             capacity {:.2}×/{:.2}×/{:.2}× before/during/after){}",
             p.median,
             result.baseline,
             p.q1,
@@ -180,8 +181,9 @@ fn main() {
             p.min,
             p.max,
             p.pairs,
-            result.capacity.0,
-            result.capacity.1,
+            result.capacity_before,
+            result.capacity_during.unwrap_or(f64::NAN),
+            result.capacity_after,
             if result.equal { "" } else { "  RESULTS DIFFER" }
         );
         assert!(

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion};
+use workloads::measure::PairedRecord;
 
 /// A benchmark group named `<bench>/<workload>`.
 pub fn group<'a>(
@@ -94,66 +95,41 @@ pub fn sized_parameter(jobs: usize, n: u64, size_name: &str, size: u64) -> Strin
     format!("jobs={jobs},n={n},{size_name}={size}")
 }
 
-/// One paired speedup measured by the `paired` bench target, as written to
-/// its JSON file (`paired.json` in the bench's `CRITERION_HOME`), which
-/// `cargo xtask bench` reads instead of criterion's output.
-#[derive(Debug, Clone)]
-pub struct PairedResult {
-    /// `paired/<workload>/<strategy>/jobs=J,n=N`: what `--list` prints.
-    pub title: String,
-    /// `paired/<workload>`.
-    pub group: String,
-    /// The workload.
-    pub workload: String,
-    /// The strategy timed against the baseline.
-    pub strategy: String,
-    /// The baseline strategy (one thread).
-    pub baseline: String,
-    /// Workers of the strategy.
-    pub jobs: usize,
-    /// Tasks per run.
-    pub n: u64,
-    /// The paired speedup: median and spread of the pair ratios.
-    pub speedup: workloads::measure::Paired,
-    /// Whether the two results were equal (checked on the last pair).
-    pub equal: bool,
-    /// The machine's parallel capacity for `jobs` threads, measured just
-    /// before and just after the pairs.
-    pub capacity: (f64, f64),
-    /// [`workloads::measure::clock_ghz`], measured by the bench (an optimised
-    /// build: the xtask's debug build would measure its own slowness).
-    pub clock_ghz: Option<f64>,
-}
-
-/// A [`PairedResult`] for one pair of runs: times `baseline` and `strategy`
-/// alternately after a warm-up ([`workloads::measure::paired`]) and checks
-/// their last results are equal.
+/// A [`PairedRecord`] (the format of `paired.json`, which `cargo xtask bench`
+/// reads) for one pair of runs: times `baseline` and `strategy`
+/// alternately after a warm-up ([`workloads::measure::paired_between`]),
+/// samples the machine's capacity before, between the pairs and after, and
+/// checks their last results are equal.
 pub fn paired_result<T: PartialEq>(
     workload: &str,
     (baseline, run_baseline): (&str, impl FnMut() -> T),
     (strategy, run_strategy): (&str, impl FnMut() -> T),
     jobs: usize,
     n: u64,
-) -> PairedResult {
+) -> PairedRecord {
+    use workloads::measure::{Budget, CapacityProbe, median, paired_between};
     let budget = if smoke() {
-        workloads::measure::Budget {
+        Budget {
             warm_up: 1,
             min_pairs: 3,
             max_pairs: 3,
             time: std::time::Duration::ZERO,
         }
     } else {
-        workloads::measure::Budget::bench()
+        Budget::bench()
     };
-    let capacity = || {
-        let work = std::time::Duration::from_millis(if smoke() { 2 } else { 40 });
-        workloads::measure::parallel_capacity(jobs, work)
-    };
-    let before = capacity();
-    let (speedup, a, b) =
-        workloads::measure::paired(budget, run_baseline, run_strategy);
-    let after = capacity();
-    PairedResult {
+    // A long calibrated probe around the pairs, a short one between them:
+    // the capacity the strategy had while it ran, not only around it.
+    let work = std::time::Duration::from_millis(if smoke() { 2 } else { 40 });
+    let around = CapacityProbe::calibrate(jobs, work);
+    let between = CapacityProbe::calibrate(jobs, work / 8);
+    let before = around.measure();
+    let mut samples = Vec::new();
+    let (speedup, a, b) = paired_between(budget, run_baseline, run_strategy, || {
+        samples.push(between.sample());
+    });
+    let after = around.measure();
+    PairedRecord {
         title: paired_title(workload, strategy, jobs, n),
         group: format!("paired/{workload}"),
         workload: workload.to_string(),
@@ -161,47 +137,12 @@ pub fn paired_result<T: PartialEq>(
         baseline: baseline.to_string(),
         jobs,
         n,
-        speedup,
         equal: a == b,
-        capacity: (before, after),
+        speedup,
+        capacity_before: before,
+        capacity_during: Some(median(&samples)),
+        capacity_after: after,
         clock_ghz: None,
-    }
-}
-
-impl PairedResult {
-    /// One JSON object (what `cargo xtask bench` reads; times in seconds).
-    pub fn to_json(&self) -> String {
-        let text = |s: &str| {
-            format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
-        };
-        let p = &self.speedup;
-        format!(
-            "{{\"title\": {}, \"group\": {}, \"workload\": {}, \"strategy\": {}, \
-             \"baseline\": {}, \"jobs\": {}, \"n\": {}, \"equal\": {}, \
-             \"pairs\": {}, \"median\": {:?}, \"q1\": {:?}, \"q3\": {:?}, \
-             \"min\": {:?}, \"max\": {:?}, \"baseline_seconds\": {:?}, \
-             \"strategy_seconds\": {:?}, \"capacity_before\": {:?}, \"capacity_after\": {:?}, \"clock_ghz\": {}}}",
-            text(&self.title),
-            text(&self.group),
-            text(&self.workload),
-            text(&self.strategy),
-            text(&self.baseline),
-            self.jobs,
-            self.n,
-            self.equal,
-            p.pairs,
-            p.median,
-            p.q1,
-            p.q3,
-            p.min,
-            p.max,
-            p.baseline_seconds,
-            p.strategy_seconds,
-            self.capacity.0,
-            self.capacity.1,
-            self.clock_ghz
-                .map_or("null".to_string(), |c| format!("{c:?}")),
-        )
     }
 }
 
@@ -209,7 +150,7 @@ impl PairedResult {
 /// (where `cargo xtask bench` looks), or in the workspace's
 /// `target/criterion` without it.
 pub fn write_paired(
-    results: &[PairedResult],
+    results: &[PairedRecord],
 ) -> std::io::Result<std::path::PathBuf> {
     let dir = std::env::var_os("CRITERION_HOME").map_or_else(
         || {
@@ -220,8 +161,8 @@ pub fn write_paired(
     );
     std::fs::create_dir_all(&dir)?;
     let path = dir.join("paired.json");
-    let rows: Vec<String> = results.iter().map(PairedResult::to_json).collect();
-    std::fs::write(&path, format!("[\n{}\n]\n", rows.join(",\n")))?;
+    let text = serde_json::to_string_pretty(results)?;
+    std::fs::write(&path, text + "\n")?;
     Ok(path)
 }
 

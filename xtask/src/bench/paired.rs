@@ -7,8 +7,9 @@
 use std::fs;
 use std::path::Path;
 
-use anyhow::{Context, anyhow};
+use anyhow::Context;
 use serde_json::{Value, json};
+use workloads::measure::PairedRecord;
 
 use super::report::format_ns;
 
@@ -37,6 +38,8 @@ pub(crate) struct PairedRow {
     /// The capacity for `jobs` threads measured just before and after the
     /// pairs, when the bench measured it.
     pub(crate) capacity: Option<(f64, f64)>,
+    /// The median capacity sampled between the pairs, when it was.
+    pub(crate) capacity_during: Option<f64>,
     /// The clock rate the bench measured (an optimised build), in GHz.
     pub(crate) clock_ghz: Option<f64>,
 }
@@ -49,12 +52,24 @@ impl PairedRow {
             .is_some_and(|c| self.jobs > 1 && self.median > c * 1.1)
     }
 
-    /// The capacity to hold this pair against: the larger of the two measured
-    /// around it, else the run's.
+    /// The capacity to hold this pair against: the largest measured around
+    /// and during it, else the run's.
     pub(crate) fn capacity_around(&self, run: Option<f64>) -> Option<f64> {
         self.capacity
-            .map(|(before, after)| before.max(after))
+            .map(|(before, after)| {
+                before.max(after).max(self.capacity_during.unwrap_or(0.0))
+            })
             .or(run)
+    }
+
+    /// `1.90× / 1.85× / 1.88×` (before / during / after), or `–`.
+    fn capacity_cell(&self) -> String {
+        let during = self
+            .capacity_during
+            .map_or("–".to_string(), |d| format!("{d:.2}×"));
+        self.capacity.map_or("–".into(), |(b, a)| {
+            format!("{b:.2}× / {during} / {a:.2}×")
+        })
     }
 }
 
@@ -63,57 +78,58 @@ pub(crate) fn read(path: &Path) -> anyhow::Result<Vec<PairedRow>> {
     let text = fs::read_to_string(path).with_context(|| {
         format!("reading the paired speedups {}", path.display())
     })?;
-    let json: Value = serde_json::from_str(&text)
+    let records: Vec<PairedRecord> = serde_json::from_str(&text)
         .with_context(|| format!("malformed {}", path.display()))?;
-    json.as_array()
-        .ok_or_else(|| anyhow!("{}: not a list", path.display()))?
-        .iter()
+    records
+        .into_iter()
         .enumerate()
-        .map(|(i, row)| {
-            row_of(row)
+        .map(|(i, record)| {
+            row_of(record)
                 .with_context(|| format!("{}: row {i} is malformed", path.display()))
         })
         .collect()
 }
 
-fn row_of(row: &Value) -> anyhow::Result<PairedRow> {
-    let text = |key: &str| {
-        row[key]
-            .as_str()
-            .map(str::to_string)
-            .ok_or_else(|| anyhow!("no string `{key}`"))
-    };
-    let number = |key: &str| {
-        row[key]
-            .as_f64()
-            .filter(|v| v.is_finite() && *v > 0.0)
-            .ok_or_else(|| anyhow!("no positive number `{key}`"))
-    };
-    if row["equal"].as_bool() != Some(true) {
+fn row_of(record: PairedRecord) -> anyhow::Result<PairedRow> {
+    if !record.equal {
         anyhow::bail!(
             "`{}`: the strategy's result differed from the baseline's",
-            text("title")?
+            record.title
         );
     }
+    let p = &record.speedup;
+    let numbers = [
+        ("median", p.median),
+        ("q1", p.q1),
+        ("q3", p.q3),
+        ("min", p.min),
+        ("max", p.max),
+        ("baseline_seconds", p.baseline_seconds),
+        ("strategy_seconds", p.strategy_seconds),
+    ];
+    if let Some((key, _)) =
+        numbers.iter().find(|(_, v)| !(v.is_finite() && *v > 0.0))
+    {
+        anyhow::bail!("`{}`: `{key}` is not a positive number", record.title);
+    }
     Ok(PairedRow {
-        title: text("title")?,
-        workload: text("workload")?,
-        baseline: text("baseline")?,
-        strategy: text("strategy")?,
-        jobs: number("jobs")? as usize,
-        n: number("n")? as u64,
-        pairs: number("pairs")? as usize,
-        median: number("median")?,
-        q1: number("q1")?,
-        q3: number("q3")?,
-        min: number("min")?,
-        max: number("max")?,
-        baseline_seconds: number("baseline_seconds")?,
-        strategy_seconds: number("strategy_seconds")?,
-        capacity: row["capacity_before"]
-            .as_f64()
-            .zip(row["capacity_after"].as_f64()),
-        clock_ghz: row["clock_ghz"].as_f64(),
+        capacity: Some((record.capacity_before, record.capacity_after)),
+        capacity_during: record.capacity_during,
+        title: record.title,
+        workload: record.workload,
+        baseline: record.baseline,
+        strategy: record.strategy,
+        jobs: record.jobs,
+        n: record.n,
+        pairs: p.pairs,
+        median: p.median,
+        q1: p.q1,
+        q3: p.q3,
+        min: p.min,
+        max: p.max,
+        baseline_seconds: p.baseline_seconds,
+        strategy_seconds: p.strategy_seconds,
+        clock_ghz: record.clock_ghz,
     })
 }
 
@@ -142,7 +158,7 @@ pub(crate) fn table(rows: &[PairedRow], capacity: Option<f64>) -> String {
          range; ⚠ marks a parallel speedup above the measured capacity, which \
          is an artefact, not a result)\n\n\
          | workload | baseline | strategy | jobs | tasks | baseline time | strategy \
-         time | speedup | IQR | range | pairs | capacity before/after |\n\
+         time | speedup | IQR | range | pairs | capacity before / during / after |\n\
          |---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in rows {
@@ -161,8 +177,7 @@ pub(crate) fn table(rows: &[PairedRow], capacity: Option<f64>) -> String {
             r.min,
             r.max,
             r.pairs,
-            r.capacity
-                .map_or("–".into(), |(b, a)| format!("{b:.2}× / {a:.2}×")),
+            r.capacity_cell(),
         ));
     }
     out
@@ -187,6 +202,7 @@ pub(crate) fn to_json(rows: &[PairedRow], capacity: Option<f64>) -> Value {
                 "strategy_median_ns": r.strategy_seconds * 1e9,
                 "above_capacity": r.exceeds(capacity),
                 "capacity_before_after": r.capacity.map(|(b, a)| [b, a]),
+                "capacity_during": r.capacity_during,
             })
         })
         .collect();
@@ -220,6 +236,7 @@ mod tests {
             baseline_seconds: 0.05,
             strategy_seconds: 0.05 / median,
             capacity: None,
+            capacity_during: None,
             clock_ghz: None,
         }
     }
@@ -248,6 +265,10 @@ mod tests {
         let shown = table(&[around.clone()], Some(1.9));
         assert!(shown.contains("⚠ 1.70× > capacity 1.40×"), "{shown}");
         around.capacity = Some((1.9, 1.8));
+        assert!(table(&[around.clone()], Some(1.2)).contains("| 1.70× |"));
+        // A high reading during the pairs counts too: no flag.
+        around.capacity = Some((1.2, 1.3));
+        around.capacity_during = Some(1.75);
         assert!(table(&[around], Some(1.2)).contains("| 1.70× |"));
     }
 
@@ -259,11 +280,18 @@ mod tests {
             "workload": "driver", "strategy": "rayon", "baseline": "serial", "jobs": 2,
             "n": 8, "equal": true, "pairs": 11, "median": 1.8, "q1": 1.7, "q3": 1.9,
             "min": 1.5, "max": 2.0, "baseline_seconds": 0.002, "strategy_seconds": 0.0011,
-            "capacity_before": 1.9, "capacity_after": 1.8}]"#;
+            "capacity_before": 1.9, "capacity_during": 1.85, "capacity_after": 1.8}]"#;
         fs::write(&path, good).unwrap();
         let rows = read(&path).unwrap();
         assert_eq!((rows[0].jobs, rows[0].n, rows[0].median), (2, 8, 1.8));
         assert_eq!(rows[0].capacity, Some((1.9, 1.8)));
+        assert_eq!(rows[0].capacity_during, Some(1.85));
+        let shown = table(&rows, None);
+        assert!(shown.contains("| 1.90× / 1.85× / 1.80× |"), "{shown}");
+        fs::write(&path, good.replace("\"median\": 1.8", "\"median\": 0.0"))
+            .unwrap();
+        let err = format!("{:#}", read(&path).unwrap_err());
+        assert!(err.contains("`median` is not a positive number"), "{err}");
         fs::write(&path, good.replace("\"equal\": true", "\"equal\": false"))
             .unwrap();
         let err = format!("{:#}", read(&path).unwrap_err());
