@@ -52,6 +52,8 @@ pub mod cluster;
 #[cfg(feature = "cli")]
 pub mod commands;
 pub mod connect;
+#[cfg(test)]
+mod fake_env;
 pub mod launch;
 #[cfg(feature = "cli")]
 pub mod local;

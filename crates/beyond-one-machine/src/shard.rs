@@ -172,9 +172,8 @@ pub fn check_count(shards: u64, size: u64) -> Result<(), ShardError> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
+    use crate::fake_env::env;
 
     #[test]
     fn parses_i_of_n() {
@@ -194,14 +193,6 @@ mod tests {
         assert_eq!(ranges, vec![0..0, 0..1, 1..2], "more shards than tasks");
         let huge = Shard { index: 1, count: 2 }.range(u64::MAX);
         assert_eq!(huge.end, u64::MAX, "no overflow");
-    }
-
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |name| map.get(name).cloned()
     }
 
     #[test]

@@ -202,9 +202,8 @@ pub fn cluster_from_slurm(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
+    use crate::fake_env::env;
 
     #[test]
     fn host_lists_expand_as_slurm_writes_them() {
@@ -217,14 +216,6 @@ mod tests {
         assert!(expand_hostlist("n[1-").is_err());
         assert_eq!(expand_tasks_per_node("2(x3),1").unwrap(), [2, 2, 2, 1]);
         assert!(expand_tasks_per_node("2(x").is_err());
-    }
-
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |name| map.get(name).cloned()
     }
 
     #[test]

@@ -8,7 +8,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use beyond_one_machine::launch::{Finished, LaunchError, OnFailure, run_all};
-use common::{SWEEP, TIMEOUT, bin, bits, read_results, run, serial};
+use common::{
+    SWEEP, TIMEOUT, assert_demo_verified, bin, bits, read_results, run, serial,
+};
 
 fn shard_command(shard: &str, results: &std::path::Path) -> std::process::Command {
     let mut command = bin();
@@ -191,16 +193,8 @@ fn merge_of_a_directory_that_does_not_exist_is_an_error() {
 
 #[test]
 fn the_array_demo_verifies_against_serial() {
-    let mut args = vec!["array", "--shards", "4", "--jobs", "2"];
-    args.extend(SWEEP);
-    let done = run(&args).unwrap();
-    assert_eq!(
-        done.stdout.matches("= serial").count(),
-        4,
-        "{}",
-        done.stdout
-    );
-    assert!(!done.stdout.contains("MISMATCH"));
+    // Serial, the thread pool, the job array and its rerun.
+    assert_demo_verified(&["array", "--shards", "4", "--jobs", "2"], 4);
 }
 
 #[test]

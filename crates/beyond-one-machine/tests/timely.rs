@@ -11,7 +11,9 @@ use std::sync::Arc;
 use beyond_one_machine::DemoSweep;
 use beyond_one_machine::cluster::{self, ClusterOptions, run_cluster};
 use beyond_one_machine::launch::{OnFailure, run_all};
-use common::{SWEEP, TIMEOUT, bin, bits, read_results, run, serial};
+use common::{
+    SWEEP, TIMEOUT, assert_demo_verified, bin, bits, read_results, run, serial,
+};
 use workloads::WorkloadKind;
 use workloads::testing::wait_bounded;
 
@@ -115,16 +117,8 @@ fn a_missing_peer_is_an_error_within_the_timeout() {
 
 #[test]
 fn the_timely_demo_verifies_against_serial() {
-    let mut args = vec!["timely", "--processes", "2", "--workers", "1"];
-    args.extend(SWEEP);
-    let done = run(&args).unwrap();
-    assert_eq!(
-        done.stdout.matches("= serial").count(),
-        4,
-        "{}",
-        done.stdout
-    );
-    assert!(!done.stdout.contains("MISMATCH"));
+    // Serial, in one process, spawned as one process, and over TCP.
+    assert_demo_verified(&["timely", "--processes", "2", "--workers", "1"], 4);
 }
 
 #[test]

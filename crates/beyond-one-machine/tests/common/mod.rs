@@ -28,6 +28,22 @@ pub fn run(args: &[&str]) -> Result<Finished, LaunchError> {
     Ok(done.remove(0))
 }
 
+/// Runs the demo with `args` and [`SWEEP`], bounded by [`TIMEOUT`], and
+/// asserts that it printed `rows` rows equal to the serial run and no
+/// mismatch.
+pub fn assert_demo_verified(args: &[&str], rows: usize) {
+    let mut args = args.to_vec();
+    args.extend(SWEEP);
+    let done = run(&args).unwrap();
+    assert_eq!(
+        done.stdout.matches("= serial").count(),
+        rows,
+        "{}",
+        done.stdout
+    );
+    assert!(!done.stdout.contains("MISMATCH"), "{}", done.stdout);
+}
+
 /// The serial results of [`SWEEP`].
 pub fn serial() -> Vec<TaskResult> {
     let workload =
