@@ -71,12 +71,12 @@ fn processes(pool: &ProcessPool, n: u64, trials: u64) -> Vec<f64> {
     results
         .into_iter()
         .collect::<Result<_, _>>()
-        .expect("no pi_mc task fails")
+        .expect("no pi task fails")
 }
 
 fn run_async(runtime: &Executor, n: u64, trials: u64) -> Vec<f64> {
     let results = runtime.map(0..n, move |i| pi_mc(black_box(i), trials));
-    all_ok(results).expect("no pi_mc task fails")
+    all_ok(results).expect("no pi task fails")
 }
 
 fn crossover(c: &mut Criterion) {
