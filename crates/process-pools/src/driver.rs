@@ -16,15 +16,22 @@ use crate::init::InitFailures;
 use crate::process::{Event, SpawnError, Worker};
 use crate::stream::{Batch, Chunk};
 use crate::wire::{self, MAX_FRAME};
+use pace::Pace;
 
+mod pace; // how many chunks a worker is sent ahead of time
 mod restart; // starting this slot's worker, and replacing it
 
-/// How many chunks a busy worker may be sent ahead of time (only while its
-/// chunks finish quickly, see [`PREFETCH_BELOW`]), so that small messages
-/// stream through the pipe instead of waiting for a round trip each.
+/// Most chunks a worker holds at once: the one it runs and those sent ahead
+/// of time, so that small messages stream through the pipe instead of
+/// waiting for a round trip each (see [`AHEAD_WORK`]).
 const PREFETCH: usize = 16;
-/// Workers whose last chunk took less than this get chunks ahead of time.
-const PREFETCH_BELOW: Duration = Duration::from_millis(2);
+/// A busy worker is sent chunks ahead while they add up to less than this
+/// much work (by its chunk time so far): enough to hide the round trip
+/// through the parent's threads (milliseconds when the workers keep every
+/// core busy), little enough that the end of a short `map` is not left to
+/// one worker. (16 tasks of 3 ms on 2 cores: 5 ms and 10 ms balance them,
+/// 30 ms leaves a 25 ms tail, `examples/short_map.rs`.)
+const AHEAD_WORK: Duration = Duration::from_millis(5);
 /// At most this many bytes of requests are sent ahead to a busy worker, so a
 /// write to its pipe (64 KiB) never blocks; larger chunks wait until it is idle.
 const PREFETCH_MAX_BYTES: usize = 32 * 1024;
@@ -56,10 +63,8 @@ pub(crate) struct Driver {
     tasks_sent: usize,
     /// When the task running now started, if one is.
     running_since: Option<Instant>,
-    /// When the front chunk's first task started.
-    chunk_since: Instant,
-    /// Whether this worker's chunks finish quickly enough to send ahead.
-    fast: bool,
+    /// How fast this worker gets through chunks: see [`Pace`].
+    pace: Pace,
     /// The last failure of the pool's initializer in this slot.
     init_failures: InitFailures,
 }
@@ -83,8 +88,7 @@ impl Driver {
             worker: None,
             tasks_sent: 0,
             running_since: None,
-            chunk_since: Instant::now(),
-            fast: false,
+            pace: Pace::default(),
             init_failures: InitFailures::default(),
         }
     }
@@ -118,7 +122,7 @@ impl Driver {
                 self.retire(); // recycled: a fresh one starts next turn
                 continue;
             }
-            let room = idle || (self.fast && self.in_flight.len() < PREFETCH);
+            let room = self.in_flight.len() < self.pace.depth(Instant::now());
             let more_jobs = if room { self.jobs.clone() } else { never() };
             let timer = match self.deadline() {
                 Some(deadline) => crossbeam_channel::at(deadline),
@@ -151,7 +155,7 @@ impl Driver {
         };
         loop {
             let idle = self.in_flight.is_empty();
-            let room = idle || (self.fast && self.in_flight.len() < PREFETCH);
+            let room = self.in_flight.len() < self.pace.depth(Instant::now());
             let quota = self.config.max_tasks.saturating_sub(self.tasks_sent);
             if !room || quota == 0 {
                 return;
@@ -194,6 +198,9 @@ impl Driver {
                 return;
             }
             self.tasks_sent += chunk.len();
+            if idle {
+                self.pace.busy(Instant::now());
+            }
             self.in_flight.push_back(InFlight {
                 chunk,
                 started: 0,
@@ -243,11 +250,7 @@ impl Driver {
             match frame.first().copied() {
                 Some(wire::STARTED) if front.started == front.reported => {
                     front.started += 1;
-                    let now = Instant::now();
-                    self.running_since = Some(now);
-                    if front.started == 1 {
-                        self.chunk_since = now;
-                    }
+                    self.running_since = Some(Instant::now());
                 }
                 Some(wire::RESULT) if front.started == front.reported + 1 => {
                     let (k, chunk) = (front.reported, &front.chunk);
@@ -261,8 +264,9 @@ impl Driver {
                         }
                     }
                     if front.reported == front.chunk.len() {
-                        self.fast = self.chunk_since.elapsed() < PREFETCH_BELOW;
                         self.in_flight.pop_front();
+                        let idle = self.in_flight.is_empty();
+                        self.pace.chunk_done(Instant::now(), idle);
                     }
                 }
                 Some(kind)
@@ -284,6 +288,9 @@ impl Driver {
                     batch.send(); // results before, error after: keep the order
                     front.chunk.fail_from(0, &kind);
                     self.in_flight.pop_front();
+                    if self.in_flight.is_empty() {
+                        self.pace.idle();
+                    }
                 }
                 _ => return Err(()),
             }
@@ -354,7 +361,7 @@ impl Driver {
         backlog.extend(self.backlog.drain(..));
         self.backlog = backlog;
         self.running_since = None;
-        self.fast = false; // one chunk at a time until chunks prove quick
+        self.pace = Pace::default(); // one chunk at a time until they prove quick
     }
     // ANCHOR_END: blame
 

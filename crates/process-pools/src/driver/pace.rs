@@ -1,0 +1,136 @@
+//! How many chunks a [`Driver`](super::Driver) keeps its worker supplied
+//! with: one while nothing is known of its chunks; more, sent ahead of time,
+//! while they prove quick, up to [`AHEAD_WORK`] of work.
+//!
+//! The time per chunk is measured from the parent over a *busy period*: from
+//! the chunk sent to an idle worker to the latest result, the worker never
+//! having run out of chunks. The worker ran its chunks one after another
+//! inside that window, so its length divided by the chunks finished can only
+//! over-estimate their time, however late the parent's threads run. (A
+//! chunk's `STARTED` to its result does not have that property: on a loaded
+//! machine both messages are often read together, and a 3 ms task looked
+//! instantaneous. That sent the rest of a short `map` ahead to one worker
+//! while the other idled.)
+
+use std::time::{Duration, Instant};
+
+use super::{AHEAD_WORK, PREFETCH};
+
+/// The pace of one worker, as the parent sees it.
+#[derive(Debug, Default)]
+pub(super) struct Pace {
+    /// When a chunk was sent to the worker while it was idle; `None` while
+    /// it is idle.
+    busy_since: Option<Instant>,
+    /// Chunks finished since `busy_since`.
+    done: u32,
+    /// Time per chunk, at most, over the last busy period that finished one.
+    per_chunk: Option<Duration>,
+}
+
+impl Pace {
+    /// A chunk was sent to the idle worker.
+    pub(super) fn busy(&mut self, now: Instant) {
+        self.busy_since = Some(now);
+        self.done = 0;
+    }
+
+    /// The worker has no chunk left (or a new worker has none yet).
+    pub(super) fn idle(&mut self) {
+        self.busy_since = None;
+        self.done = 0;
+    }
+
+    /// A chunk finished; `idle` if it was the worker's last.
+    pub(super) fn chunk_done(&mut self, now: Instant, idle: bool) {
+        if let Some(since) = self.busy_since {
+            self.done = self.done.saturating_add(1);
+            self.per_chunk = Some(now.saturating_duration_since(since) / self.done);
+        }
+        if idle {
+            self.idle();
+        }
+    }
+
+    /// Most chunks the worker may hold: the one it runs and as many more as
+    /// fit in [`AHEAD_WORK`]. A chunk running longer than the pace so far
+    /// counts, so a slow one stops the sending ahead while it runs. At the
+    /// start of a busy period, whose chunks may be of another kind than the
+    /// last ones, one chunk at most is sent ahead.
+    pub(super) fn depth(&self, now: Instant) -> usize {
+        let Some(per_chunk) = self.per_chunk else {
+            return 1;
+        };
+        let running = self.busy_since.map_or(Duration::ZERO, |since| {
+            now.saturating_duration_since(since) / (self.done + 1)
+        });
+        let per_chunk = per_chunk.max(running).as_nanos().max(1);
+        let ahead = (AHEAD_WORK.as_nanos() / per_chunk) as usize;
+        let most = if self.done == 0 { 1 } else { PREFETCH - 1 };
+        1 + ahead.min(most)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const QUICK: Duration = Duration::from_micros(10);
+
+    #[test]
+    fn nothing_is_sent_ahead_before_a_chunk_has_finished() {
+        let (mut pace, t) = (Pace::default(), Instant::now());
+        assert_eq!(pace.depth(t), 1);
+        pace.busy(t);
+        assert_eq!(pace.depth(t + QUICK), 1);
+    }
+
+    #[test]
+    fn quick_chunks_are_sent_ahead_up_to_the_limits() {
+        let (mut pace, t) = (Pace::default(), Instant::now());
+        pace.busy(t);
+        pace.chunk_done(t + QUICK, false);
+        assert_eq!(pace.depth(t + QUICK), PREFETCH, "{pace:?}");
+        // A new busy period: one ahead until one of its chunks finishes.
+        pace.chunk_done(t + 2 * QUICK, true);
+        pace.busy(t + 3 * QUICK);
+        assert_eq!(pace.depth(t + 3 * QUICK), 2);
+    }
+
+    #[test]
+    fn chunks_of_a_few_milliseconds_get_a_few_ahead() {
+        let (mut pace, t) = (Pace::default(), Instant::now());
+        let chunk = AHEAD_WORK / 3;
+        pace.busy(t);
+        pace.chunk_done(t + chunk, false);
+        pace.chunk_done(t + 2 * chunk, false);
+        assert_eq!(pace.depth(t + 2 * chunk), 1 + 3);
+    }
+
+    #[test]
+    fn a_chunk_of_3_ms_never_looks_instantaneous() {
+        // Sent at t, its STARTED and its result read together 3 ms later (the
+        // parent's threads ran late): it took up to 3 ms, so one chunk goes
+        // ahead, not sixteen.
+        let (mut pace, t) = (Pace::default(), Instant::now());
+        pace.busy(t);
+        pace.chunk_done(t + Duration::from_millis(3), false);
+        assert_eq!(pace.depth(t + Duration::from_millis(3)), 2);
+    }
+
+    #[test]
+    fn slow_chunks_are_not_sent_ahead() {
+        let (mut pace, t) = (Pace::default(), Instant::now());
+        pace.busy(t);
+        pace.chunk_done(t + 2 * AHEAD_WORK, false);
+        assert_eq!(pace.depth(t + 2 * AHEAD_WORK), 1);
+    }
+
+    #[test]
+    fn a_chunk_that_runs_long_stops_the_sending_ahead() {
+        let (mut pace, t) = (Pace::default(), Instant::now());
+        pace.busy(t);
+        pace.chunk_done(t + QUICK, false);
+        assert_eq!(pace.depth(t + 4 * AHEAD_WORK), 1);
+    }
+}
