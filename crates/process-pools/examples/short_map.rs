@@ -5,7 +5,7 @@
 //! map and drop times, how the tasks were split between the workers, how
 //! long the workers waited between their tasks, and the tail (how long the
 //! first worker to finish idled before the last one finished); then medians
-//! and spreads, and the last round's tasks on a time line.
+//! and spreads, and the tasks of the round with the longest tail on a time line.
 //!
 //! `cargo run --release -p process-pools --example short_map [-- ROUNDS]`
 //!
@@ -118,11 +118,11 @@ fn balance(ran: &[(usize, u32, u64, u64)]) -> (Vec<usize>, f64, f64) {
     (counts, waits as f64 / 1e3, (last - first) as f64 / 1e3)
 }
 
-/// Which worker ran which task when, in the last round (sample output).
+/// Which worker ran which task when, in one round (sample output).
 fn timeline(round: &Round) {
     let mut ran = round.ran.clone();
     ran.sort_by_key(|r| r.2);
-    println!("last round's tasks (sample output):");
+    println!("the tasks of the round with the longest tail (sample output):");
     for (task, pid, from, to) in ran {
         println!("  task {task:>2} pid {pid}: ran {from:>6}..{to:>6} us");
     }
@@ -198,7 +198,60 @@ fn main() {
         "  speedup (paired, median) {:.2}x",
         ratios[ratios.len() / 2]
     );
-    if let Some(last) = pools.last() {
-        timeline(last);
+    let worst = pools
+        .iter()
+        .max_by(|a, b| balance(&a.ran).2.total_cmp(&balance(&b.ran).2));
+    if let Some(worst) = worst {
+        timeline(worst);
+    }
+    startup_parts(rounds);
+}
+
+/// What starting workers costs, piece by piece: a process started the way
+/// `std` does when it can (`posix_spawn`) and the way the pool must (`fork`
+/// then `exec`: its parent-death signal is armed in between; a `uid` here
+/// forces the same path without unsafe code), each waited for; and pools of
+/// 1 and 2 workers built and dropped.
+fn startup_parts(rounds: usize) {
+    let exe = std::env::current_exe().expect("the running program");
+    let uid = std::os::unix::fs::MetadataExt::uid(
+        &std::fs::metadata("/proc/self").expect("/proc/self"),
+    );
+    let start = |forked: bool| {
+        let started = Instant::now();
+        let mut command = std::process::Command::new("/bin/true");
+        if forked {
+            std::os::unix::process::CommandExt::uid(&mut command, uid);
+        }
+        command.status().expect("/bin/true runs");
+        started.elapsed()
+    };
+    let build = |workers: usize| {
+        let started = Instant::now();
+        let pool = ProcessPool::builder()
+            .workers(workers)
+            .worker_exe(&exe)
+            .build()
+            .expect("a pool");
+        let built = started.elapsed();
+        drop(pool);
+        built
+    };
+    let mut parts: [Vec<Duration>; 4] = Default::default();
+    for _ in 0..rounds.max(5) {
+        parts[0].push(start(false));
+        parts[1].push(start(true));
+        parts[2].push(build(1));
+        parts[3].push(build(2));
+    }
+    println!("start-up, medians (min..max):");
+    let names = [
+        "/bin/true, posix_spawn",
+        "/bin/true, fork + exec",
+        "pool of 1 built",
+        "pool of 2 built",
+    ];
+    for (name, times) in names.iter().zip(parts) {
+        println!("  {name:<24}{}", summary(times));
     }
 }

@@ -190,6 +190,9 @@ impl Driver {
                 return;
             };
             let parts = [&header[..], &chunk.payload];
+            // Before the write: this thread may be paused after it while the
+            // worker already runs the chunk (see `pace`).
+            let sending = Instant::now();
             let sent = wire::write_frame(stdin, &parts, self.config.max_message)
                 .and_then(|()| stdin.flush());
             if sent.is_err() {
@@ -199,7 +202,7 @@ impl Driver {
             }
             self.tasks_sent += chunk.len();
             if idle {
-                self.pace.busy(Instant::now());
+                self.pace.busy(sending);
             }
             self.in_flight.push_back(InFlight {
                 chunk,

@@ -29,7 +29,9 @@ pub(super) struct Pace {
 }
 
 impl Pace {
-    /// A chunk was sent to the idle worker.
+    /// A chunk is sent to the idle worker; `now` is taken *before* it is
+    /// written, or a pause of the sending thread after the write would be
+    /// missing from the chunk's time (a 3 ms task measured 34 µs that way).
     pub(super) fn busy(&mut self, now: Instant) {
         self.busy_since = Some(now);
         self.done = 0;
