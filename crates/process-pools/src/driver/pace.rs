@@ -56,9 +56,10 @@ impl Pace {
 
     /// Most chunks the worker may hold: the one it runs and as many more as
     /// fit in [`AHEAD_WORK`]. A chunk running longer than the pace so far
-    /// counts, so a slow one stops the sending ahead while it runs. At the
-    /// start of a busy period, whose chunks may be of another kind than the
-    /// last ones, one chunk at most is sent ahead.
+    /// counts, so a slow one stops the sending ahead while it runs. (The pace
+    /// carries over from one busy period to the next: a worker that empties
+    /// its queue of tiny chunks must get a full queue again at once, or it
+    /// and its driver take turns, a round trip for every two chunks.)
     pub(super) fn depth(&self, now: Instant) -> usize {
         let Some(per_chunk) = self.per_chunk else {
             return 1;
@@ -68,8 +69,7 @@ impl Pace {
         });
         let per_chunk = per_chunk.max(running).as_nanos().max(1);
         let ahead = (AHEAD_WORK.as_nanos() / per_chunk) as usize;
-        let most = if self.done == 0 { 1 } else { PREFETCH - 1 };
-        1 + ahead.min(most)
+        1 + ahead.min(PREFETCH - 1)
     }
 }
 
@@ -93,10 +93,10 @@ mod tests {
         pace.busy(t);
         pace.chunk_done(t + QUICK, false);
         assert_eq!(pace.depth(t + QUICK), PREFETCH, "{pace:?}");
-        // A new busy period: one ahead until one of its chunks finishes.
+        // Its queue ran dry: the next busy period starts at full speed.
         pace.chunk_done(t + 2 * QUICK, true);
         pace.busy(t + 3 * QUICK);
-        assert_eq!(pace.depth(t + 3 * QUICK), 2);
+        assert_eq!(pace.depth(t + 3 * QUICK), PREFETCH);
     }
 
     #[test]
