@@ -1,5 +1,5 @@
 //! The headline speedups, paired: baseline and strategy alternated in one
-//! process after a warm-up (A B A B …), the median of the pair ratios with
+//! process after a warm-up (A B, B A, …), the median of the pair ratios with
 //! its spread. Criterion times every strategy on its own, minutes apart on a
 //! shared machine; a ratio of two such medians can drift by tens of percent.
 //! These pairs cannot.

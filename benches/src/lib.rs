@@ -95,6 +95,20 @@ pub fn sized_parameter(jobs: usize, n: u64, size_name: &str, size: u64) -> Strin
     format!("jobs={jobs},n={n},{size_name}={size}")
 }
 
+/// The pause after each pair, before the capacity sample and the next
+/// baseline: a pool's idle threads keep spinning for a while after a map
+/// (rayon's do, before they sleep), and on 2 cores a probe or a baseline
+/// started at once shares the CPU with them. Measured here: without it the
+/// probe after a `pi` pair read 1.0× while the pair itself ran at 1.9×.
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// Sample the capacity after every third pair only: whichever side runs
+/// first after the pause and the probe runs slower (measured here: the A/A
+/// control read 1.25× when every pair was probed). Every third pair, with
+/// the sides taking turns to go first, puts that cost on either side in
+/// turn, in a third of the pairs, which the median shrugs off.
+const PROBE_EVERY: usize = 3;
+
 /// A [`PairedRecord`] (the format of `paired.json`, which `cargo xtask bench`
 /// reads) for one pair of runs: times `baseline` and `strategy`
 /// alternately after a warm-up ([`workloads::measure::paired_between`]),
@@ -125,8 +139,13 @@ pub fn paired_result<T: PartialEq>(
     let between = CapacityProbe::calibrate(jobs, work / 8);
     let before = around.measure();
     let mut samples = Vec::new();
+    let mut pairs = 0;
     let (speedup, a, b) = paired_between(budget, run_baseline, run_strategy, || {
-        samples.push(between.sample());
+        pairs += 1;
+        if pairs % PROBE_EVERY == 0 {
+            std::thread::sleep(SETTLE);
+            samples.push(between.sample());
+        }
     });
     let after = around.measure();
     PairedRecord {
