@@ -16,7 +16,9 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use benches::{PI_STREAMS_WORKLOAD, group, id, jobs_sweep, sized};
+use benches::{
+    PI_STREAMS_WORKLOAD, SQUARE_SLICES_WORKLOAD, group, id, jobs_sweep, sized,
+};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use thread_pools::names::{
     CROSSBEAM, CROSSBEAM_CHUNKED, POOL_MAP, RAYON, RAYON_MIN_LEN, RAYON_PAR_CHUNKS,
@@ -25,7 +27,7 @@ use thread_pools::names::{
 use thread_pools::{
     Pool, channel_map, channel_map_chunked, default_chunk, driver_par_chunks,
     pi_streams_map, rayon_map_in, rayon_map_min_len, rayon_pool, run_parallel_step,
-    scoped_map,
+    scoped_map, square_par,
 };
 use workloads::jobs::default_jobs;
 use workloads::{
@@ -208,6 +210,32 @@ fn overhead(c: &mut Criterion) {
     g.finish();
 }
 
+/// `square` as a performance engineer writes it, on the inputs of
+/// `overhead`, without its opaque call per element: one loop over the slice
+/// serially, and [`square_par`] on rayon. Its own group (`square_slices`),
+/// with the same loop on one thread as its baseline.
+fn square_slices(c: &mut Criterion) {
+    let n = sized(1_000_000, 1_000);
+    let inputs: Vec<u64> = (0..n).collect();
+    let mut g = group(c, "thread_pools", SQUARE_SLICES_WORKLOAD);
+    g.throughput(Throughput::Elements(n));
+    g.bench_function(id(SERIAL, 1, n), |b| {
+        b.iter(|| {
+            black_box(&inputs)
+                .iter()
+                .map(|&x| square(x))
+                .collect::<Vec<u64>>()
+        })
+    });
+    for jobs in 1..=default_jobs() {
+        let pool = rayon_pool(jobs).expect("a rayon pool");
+        g.bench_function(id(RAYON_MIN_LEN, jobs, n), |b| {
+            b.iter(|| square_par(&pool, black_box(&inputs)))
+        });
+    }
+    g.finish();
+}
+
 /// What progress reporting costs: `Pool.map` of `driver` (4^10 tasks, the
 /// default chunks) with progress off and on (plain lines into a sink: the
 /// same counting as in a log), and the worst case, one shared count per task
@@ -256,5 +284,13 @@ fn progress(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(thread_pools, pi, pi_streams, tiny_tasks, overhead, progress);
+criterion_group!(
+    thread_pools,
+    pi,
+    pi_streams,
+    tiny_tasks,
+    overhead,
+    square_slices,
+    progress
+);
 criterion_main!(thread_pools);

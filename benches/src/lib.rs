@@ -28,6 +28,13 @@ pub fn group<'a>(
 /// own serial baseline. Every other workload is named by `WorkloadKind::name`.
 pub const PI_STREAMS_WORKLOAD: &str = "pi_streams";
 
+/// The workload name of the group timing `square` over whole slices (one
+/// loop, no opaque call per element) on the inputs of `thread_pools/square`,
+/// whose per-element `black_box` is there on purpose, to time the per-task
+/// overhead. This is the group compared with numpy and numba, with its own
+/// serial baseline.
+pub const SQUARE_SLICES_WORKLOAD: &str = "square_slices";
+
 /// The id of `strategy` run on `jobs` workers over `n` tasks.
 pub fn id(strategy: &str, jobs: usize, n: u64) -> BenchmarkId {
     BenchmarkId::new(strategy, format!("jobs={jobs},n={n}"))
@@ -220,6 +227,7 @@ mod tests {
     fn the_pi_streams_workload_is_named_after_pi() {
         let pi = workloads::WorkloadKind::Pi.name();
         assert_eq!(PI_STREAMS_WORKLOAD, format!("{pi}_streams"));
+        assert!(SQUARE_SLICES_WORKLOAD.starts_with("square_"));
     }
 
     #[test]

@@ -4,13 +4,16 @@
 //! - [`driver_par_chunks`]: the output is one slice, cut into chunks; each
 //!   rayon task fills one chunk with [`workloads::driver_into`]. No per-element
 //!   task, enum or `Box`; results equal `driver`'s bit for bit.
+//! - [`square_par`]: `square` over a slice in chunks of elements, for the
+//!   comparison with numpy and numba (the `square` benches otherwise make
+//!   one opaque call per element on purpose, to show the per-task overhead).
 //! - [`pi_streams_map`]: one rayon task per π seed, each running the
 //!   vectorised [`workloads::pi_mc_streams`] kernel. Its estimates depend on
 //!   the seed alone, so they are identical on every backend and thread count.
 
 use rayon::ThreadPool;
 use rayon::prelude::*;
-use workloads::{driver_into, pi_mc_streams};
+use workloads::{driver_into, pi_mc_streams, square};
 
 /// Elements per chunk of [`driver_par_chunks`] unless the input is small:
 /// large enough that handing out a chunk (≈ 1 µs) is noise, small enough that
@@ -37,6 +40,22 @@ pub fn driver_par_chunks(
     out
 }
 // ANCHOR_END: driver_par_chunks
+
+// ANCHOR: square_par
+/// `square(x)` for every `x` in `xs`, on `pool`'s threads, at least
+/// [`DRIVER_CHUNK`] elements per rayon task. One multiply per element moves
+/// 16 bytes through memory, so memory bandwidth, not the multiply, sets the
+/// pace; rayon's `collect` writes each result once, straight into the output
+/// (no zeroing pass first, no per-element task).
+pub fn square_par(pool: &ThreadPool, xs: &[u64]) -> Vec<u64> {
+    pool.install(|| {
+        xs.par_iter()
+            .with_min_len(DRIVER_CHUNK)
+            .map(|&x| square(x))
+            .collect()
+    })
+}
+// ANCHOR_END: square_par
 
 // ANCHOR: pi_streams_map
 /// `pi_mc_streams(seed, trials)` for every seed, one rayon task per seed.
@@ -67,6 +86,16 @@ mod tests {
                 .map(|x| x.to_bits())
                 .collect();
             assert_eq!(got, want, "jobs={jobs} n={n}");
+        }
+    }
+
+    #[test]
+    fn square_par_equals_the_serial_map() {
+        for (jobs, n) in [(1, 0), (2, 1), (3, 100_003)] {
+            let pool = crate::rayon_pool(jobs).unwrap();
+            let xs: Vec<u64> = (0..n).map(|i| i * 7_919_000_000).collect();
+            let want: Vec<u64> = xs.iter().map(|&x| square(x)).collect();
+            assert_eq!(square_par(&pool, &xs), want, "jobs={jobs} n={n}");
         }
     }
 

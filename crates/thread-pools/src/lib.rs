@@ -62,7 +62,7 @@ pub use builder::PoolBuilder;
 pub use channel::{
     Completed, channel_completed, channel_map, channel_map_chunked, default_chunk,
 };
-pub use fast::{DRIVER_CHUNK, driver_par_chunks, pi_streams_map};
+pub use fast::{DRIVER_CHUNK, driver_par_chunks, pi_streams_map, square_par};
 pub use imap::{Imap, Unordered};
 pub use joblib::run_parallel_step;
 pub use pool::{MapHandle, NotReady, Pool, StarFn};

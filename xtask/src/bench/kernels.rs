@@ -1,4 +1,4 @@
-//! The cost of one element (`driver`) or one trial (`pi`) of the compute
+//! The cost of one element (`driver`, `square`) or one trial (`pi`) of the compute
 //! kernels, in nanoseconds and in cycles at the measured clock, beside the
 //! bound a parallel run can reach on this machine: the serial cost divided by
 //! the measured parallel capacity.
@@ -18,6 +18,9 @@ const KERNELS: &[(&str, &str, bool)] = &[
     ("thread_pools/driver", "element", true),
     ("python/driver (numpy)", "element", true),
     ("python/driver (numba)", "element", true),
+    ("thread_pools/square_slices", "element", true),
+    ("python/square (numpy)", "element", true),
+    ("python/square (numba)", "element", true),
     ("thread_pools/pi", "trial", false),
     ("thread_pools/pi_streams", "trial", false),
     ("python/pi (numpy)", "trial", false),

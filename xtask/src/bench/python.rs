@@ -50,6 +50,7 @@ const COMPARED: &[(&str, &[&str], Serial)] = &[
         "square",
         &[
             "thread_pools/square",
+            "thread_pools/square_slices",
             "process_pools/square",
             "async_gather/square",
         ],
