@@ -156,10 +156,15 @@ impl Report {
         }
         if self.flagged() {
             out.push_str(&format!(
-                "\n⚠: a parallel speedup above the machine's measured capacity \
-                 ({:.2}×): an artefact of the measurement (a cold baseline, a \
-                 neighbour's load changing between the two medians), not a \
-                 result. The paired speedups are the ones to read.\n",
+                "\n⚠: a parallel speedup (the strategy on J workers against \
+                 itself on one, or against the baseline when the table has no \
+                 one-worker row) above the machine's measured capacity \
+                 ({:.2}×): more than the CPUs can give, so not computing in \
+                 parallel. Either an artefact of the measurement (a cold \
+                 baseline, a neighbour's load changing between the two \
+                 medians), or, in a row that mostly waits (a message per \
+                 task), waiting that the extra workers overlap. The paired \
+                 speedups are the ones to read.\n",
                 self.capacity().unwrap_or(0.0)
             ));
         }
@@ -176,11 +181,9 @@ impl Report {
     /// Whether any table row has a speedup above the capacity.
     fn flagged(&self) -> bool {
         let capacity = self.capacity();
-        self.groups.iter().flat_map(|g| &g.rows).any(|r| {
-            r.speedup.is_some_and(|s| {
-                super::paired::speedup_cell(s, r.jobs, capacity).contains('⚠')
-            })
-        })
+        self.groups
+            .iter()
+            .any(|g| g.rows.iter().any(|r| g.above_capacity(r, capacity)))
     }
 
     /// Every figure, with its unit in its name, as JSON.
@@ -278,6 +281,31 @@ fn build_group(name: &str, members: &[&Measurement]) -> anyhow::Result<Group> {
 }
 
 impl Group {
+    /// How much faster `row` ran on its workers than on one: against the same
+    /// strategy's one-worker row when the group has it, else against the
+    /// baseline. Only that is a *parallel* speedup: a cached rerun against a
+    /// computed run is faster for another reason, and may be any number.
+    fn parallel_speedup(&self, row: &Row) -> Option<f64> {
+        let one_worker = self.rows.iter().find(|r| {
+            r.jobs == 1
+                && r.strategy == row.strategy
+                && (r.n, r.size) == (row.n, row.size)
+        });
+        match one_worker {
+            Some(one) => Some(one.median_ns / row.median_ns),
+            None => row.speedup,
+        }
+    }
+
+    /// Whether `row` on several workers claims a parallel speedup above the
+    /// measured capacity (plus 10 % for noise): an artefact, flagged ⚠.
+    pub(crate) fn above_capacity(&self, row: &Row, capacity: Option<f64>) -> bool {
+        let parallel = self.parallel_speedup(row);
+        row.jobs > 1
+            && row.speedup.is_some()
+            && capacity.zip(parallel).is_some_and(|(c, p)| p > c * 1.1)
+    }
+
     /// An aligned Markdown table; a parallel speedup above `capacity` is
     /// flagged (⚠), not printed as a plain number.
     pub(crate) fn table(&self, capacity: Option<f64>) -> String {
@@ -301,7 +329,7 @@ impl Group {
             cells.push(format_ns(row.median_ns));
             cells.push(format_ns(row.per_task_ns));
             cells.push(row.speedup.map_or("–".into(), |s| {
-                if capacity.is_some_and(|c| row.jobs > 1 && s > c * 1.1) {
+                if self.above_capacity(row, capacity) {
                     format!("⚠ {}×", ratio(s))
                 } else {
                     format!("{}×", ratio(s))

@@ -468,6 +468,40 @@ fn table_speedups_above_capacity_are_flagged() {
 }
 
 #[test]
+fn only_a_parallel_speedup_is_held_against_the_capacity() {
+    let m = Measurement::fixture;
+    let rows = [
+        m("caching/pi", "serial", 1, 10, 2_600_000.0),
+        // 25× and 24× faster than computing, from the cache: not parallel.
+        m("caching/pi", "cached rerun, rayon", 1, 10, 104_000.0),
+        m("caching/pi", "cached rerun, rayon", 2, 10, 108_000.0),
+        // 3× faster on 2 workers than on 1, on a 1.9× machine: an artefact.
+        m("caching/pi", "too good", 1, 10, 3_000_000.0),
+        m("caching/pi", "too good", 2, 10, 1_000_000.0),
+        // No one-worker row: held against the baseline, 2.6× > 1.9×.
+        m("caching/pi", "alone", 2, 10, 1_000_000.0),
+    ];
+    let mut machine = machine();
+    machine.capacity = Some((1.9, 1.8));
+    let report = Report::build(machine, Mode::Quick, None, &rows).unwrap();
+    let table = report.tables(None);
+    let line = |strategy: &str, jobs: usize| {
+        table
+            .lines()
+            .find(|l| {
+                let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+                cells.get(1..3) == Some(&[strategy, &jobs.to_string()][..])
+            })
+            .unwrap_or_else(|| panic!("no {strategy} row: {table}"))
+            .to_string()
+    };
+    assert!(!line("cached rerun, rayon", 2).contains('⚠'), "{table}");
+    assert!(line("too good", 2).contains('⚠'), "{table}");
+    assert!(line("alone", 2).contains('⚠'), "{table}");
+    assert!(!line("too good", 1).contains('⚠'), "one worker: {table}");
+}
+
+#[test]
 fn plots_carry_the_capacity_keep_legends_off_the_data_and_log_tiny_speedups() {
     let mut report = fixture_report();
     report.machine.capacity = Some((1.5, 1.25));
