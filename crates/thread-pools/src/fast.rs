@@ -43,10 +43,9 @@ pub fn driver_par_chunks(
 
 // ANCHOR: square_par
 /// `square(x)` for every `x` in `xs`, on `pool`'s threads, at least
-/// [`DRIVER_CHUNK`] elements per rayon task. One multiply per element moves
-/// 16 bytes through memory, so memory bandwidth, not the multiply, sets the
-/// pace; rayon's `collect` writes each result once, straight into the output
-/// (no zeroing pass first, no per-element task).
+/// [`DRIVER_CHUNK`] elements per rayon task. One multiply per element, and
+/// 16 bytes moved: rayon's `collect` writes each result once, straight into
+/// the output (no zeroing pass first, no per-element task).
 pub fn square_par(pool: &ThreadPool, xs: &[u64]) -> Vec<u64> {
     pool.install(|| {
         xs.par_iter()
