@@ -37,8 +37,9 @@ pub use gather::{Gather, for_each_bounded, gather, gather_bounded, run_task};
 pub use schedulers::{BuildError, Executor, Scheduler, hand_off, rayon_pool};
 pub use stall::{Lateness, Placement, StallRun, measure_stall};
 
-use std::any::Any;
 use std::time::Duration;
+
+use workloads::panic_message;
 
 /// Why one task of a gather has no result. The other tasks are not affected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,18 +54,6 @@ pub enum TaskError {
     /// finished.
     #[error("cancelled before it finished")]
     Cancelled,
-}
-
-/// The message of a panic payload (`panic!("...")` gives a `&str` or a
-/// `String`; anything else has no message).
-pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(text) = payload.downcast_ref::<&str>() {
-        (*text).to_owned()
-    } else if let Some(text) = payload.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "a panic without a message".to_owned()
-    }
 }
 
 /// Turns per-task results into all results or the first error (in input

@@ -192,13 +192,7 @@ pub(crate) fn take_panic_message(payload: Box<dyn std::any::Any + Send>) -> Stri
     if let Some(message) = LAST_PANIC.with(|last| last.borrow_mut().take()) {
         return message;
     }
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a panic with a non-string payload".to_owned()
-    }
+    workloads::panic_message(payload.as_ref())
 }
 
 /// Why a chunk could not be served.

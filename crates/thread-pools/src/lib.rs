@@ -77,10 +77,10 @@ pub use workloads::jobs::JobsError;
 pub use workloads::executor::{Executor, Serial, Task, TaskFailure};
 pub use workloads::progress::Progress;
 
-use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use serde::{Deserialize, Serialize};
+use workloads::panic_message;
 
 // ANCHOR: task_error
 /// A task that panicked: which one, and what it said. The other tasks of the
@@ -173,16 +173,6 @@ pub(crate) fn run_task<U>(
         .map_err(|payload| TaskError::new(index, panic_message(payload.as_ref())))
 }
 
-/// The text of a panic: `panic!("...")` carries a `&str` or a `String`.
-pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(text) = payload.downcast_ref::<&str>() {
-        (*text).to_owned()
-    } else if let Some(text) = payload.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "panic with a non-text payload".to_owned()
-    }
-}
 // ANCHOR_END: run_task
 
 #[cfg(test)]

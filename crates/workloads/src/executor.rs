@@ -82,7 +82,7 @@ impl Executor for Serial {
                 catch_unwind(AssertUnwindSafe(|| T::run(input))).map_err(|panic| {
                     TaskFailure {
                         index,
-                        message: panic_text(panic.as_ref()),
+                        message: panic_message(panic.as_ref()),
                     }
                 })
             })
@@ -90,8 +90,9 @@ impl Executor for Serial {
     }
 }
 
-/// The text of a panic payload.
-fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+/// The text of a panic: `panic!("...")` carries a `&str` or a `String`;
+/// anything else has no text. Every chapter's pool reports panics with it.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(text) = payload.downcast_ref::<&str>() {
         (*text).to_owned()
     } else if let Some(text) = payload.downcast_ref::<String>() {
@@ -104,6 +105,15 @@ fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panic_message_is_its_text_or_says_it_has_none() {
+        let text =
+            |payload: Box<dyn std::any::Any + Send>| panic_message(payload.as_ref());
+        assert_eq!(text(Box::new("static")), "static");
+        assert_eq!(text(Box::new(String::from("formatted 7"))), "formatted 7");
+        assert_eq!(text(Box::new(7u8)), "panic with a non-text payload");
+    }
 
     struct Halve;
     impl Task for Halve {

@@ -36,6 +36,7 @@ mod task;
 pub mod testing;
 
 pub use corpus::{FileStats, generate_corpus, process_file};
+pub use executor::panic_message;
 pub use fast::{PI_STREAMS, driver_into, pi_mc_streams};
 pub use task::{Output, TaskResult, TaskSpec, Workload, WorkloadKind};
 
