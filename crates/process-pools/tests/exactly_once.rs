@@ -7,10 +7,9 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{bounded, pool};
+use common::{bounded, executions, pool};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use process_pools::TaskErrorKind;
@@ -27,20 +26,6 @@ enum Bad {
     KilledFromOutside,
     Panic,
     Hang,
-}
-
-/// How many times task `id` ran, and in which processes.
-fn executions(dir: &Path, id: u64) -> Vec<u32> {
-    let prefix = format!("{id}.");
-    std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let rest = name.strip_prefix(&prefix)?;
-            rest.split('.').next()?.parse().ok()
-        })
-        .collect()
 }
 
 /// Kills the process that runs task `id` with SIGKILL, once it has started.

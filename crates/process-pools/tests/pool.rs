@@ -7,7 +7,7 @@ mod common;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use common::{WORKER, bounded, pool};
+use common::{NotRegistered, WORKER, bounded, pool};
 use process_pools::demo::{
     Driver, PiMc, ReadSetting, RunWorkload, SETTING, ScaleBy, Square, WhoAmI,
 };
@@ -148,18 +148,6 @@ fn max_tasks_per_worker_recycles_workers() {
             assert!(!common::alive(*pid), "retired worker {pid} exited");
         }
     });
-}
-
-/// A task the worker's registry does not know.
-struct NotRegistered;
-
-impl Task for NotRegistered {
-    const NAME: &'static str = "not_registered";
-    type Input = u64;
-    type Output = u64;
-    fn run(x: u64) -> u64 {
-        x
-    }
 }
 
 #[test]

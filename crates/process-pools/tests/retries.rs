@@ -9,9 +9,11 @@ mod common;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use common::{assert_no_children_left, bounded, executions, one_at_a_time, pool};
+use common::{
+    NotRegistered, assert_no_children_left, bounded, executions, one_at_a_time, pool,
+};
+use process_pools::TaskErrorKind;
 use process_pools::demo::{Behaviour, Flaky};
-use process_pools::{Task, TaskErrorKind};
 
 const BAD: u64 = 5;
 const TIMEOUT: Duration = Duration::from_secs(1);
@@ -125,18 +127,6 @@ fn a_task_that_always_fails_reports_every_attempt() {
         }
     }
     assert_no_children_left();
-}
-
-/// A task the worker's registry does not have.
-struct NotRegistered;
-
-impl Task for NotRegistered {
-    const NAME: &'static str = "not_registered";
-    type Input = u64;
-    type Output = u64;
-    fn run(x: u64) -> u64 {
-        x
-    }
 }
 
 #[test]

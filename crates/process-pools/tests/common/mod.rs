@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use process_pools::{PoolBuilder, ProcessPool};
+use process_pools::{PoolBuilder, ProcessPool, Task};
 
 /// The demo binary: it calls `demo::worker_main_if_requested()` first, so it can
 /// serve as the worker of pools built in this test process.
@@ -107,4 +107,16 @@ pub fn assert_no_children_left() {
         );
     }
     assert!(clean, "processes left behind: {left:?}");
+}
+
+/// A task the worker's registry does not know.
+pub struct NotRegistered;
+
+impl Task for NotRegistered {
+    const NAME: &'static str = "not_registered";
+    type Input = u64;
+    type Output = u64;
+    fn run(x: u64) -> u64 {
+        x
+    }
 }
