@@ -10,12 +10,10 @@
 //! `/proc/self/clear_refs`) tells what each holds at once. Figures depend on
 //! the machine; the ratio is what matters.
 
-use std::time::Instant;
-
 use anyhow::Context;
 use process_pools::demo::Square;
 use process_pools::{ProcessPool, TaskError};
-use workloads::measure::{peak_rss_mib, reset_peak_rss};
+use workloads::measure::print_lazy_vs_eager;
 
 fn main() -> anyhow::Result<()> {
     process_pools::demo::worker_main_if_requested();
@@ -24,40 +22,20 @@ fn main() -> anyhow::Result<()> {
         None => 10_000_000,
     };
     let pool = ProcessPool::builder().workers(2).chunksize(1000).build()?;
-    let expected =
-        (0..tasks).fold(0u64, |sum, i| sum.wrapping_add(i.wrapping_mul(i)));
-    println!("{tasks} tasks of square, 2 workers, chunksize 1000");
-    println!("at start: peak {:.1} MiB", peak_rss_mib()?);
-    println!("{:<28} {:>9} {:>15}", "", "time (s)", "peak RSS (MiB)");
-
-    let resettable = reset_peak_rss();
-    let start = Instant::now();
-    let sum = pool
-        .imap::<Square, _>(0..tasks)
-        .try_fold(0u64, |sum, r| r.map(|x| sum.wrapping_add(x)))?;
-    report("lazy imap (sum as it goes)", start, sum == expected)?;
-
-    let resettable = resettable && reset_peak_rss();
-    let start = Instant::now();
-    let results: Vec<Result<u64, TaskError>> = pool.map::<Square>(0..tasks);
-    let sum = results
-        .iter()
-        .try_fold(0u64, |sum, r| r.as_ref().map(|x| sum.wrapping_add(*x)))
-        .map_err(Clone::clone)?;
-    report("eager map", start, sum == expected)?;
-    if !resettable {
-        println!("(the peak could not be reset: the second figure is the larger)");
-    }
-    println!(
-        "each eager result is a Result<u64, TaskError> of {} bytes",
-        std::mem::size_of::<Result<u64, TaskError>>()
-    );
-    Ok(())
-}
-
-fn report(what: &str, start: Instant, right: bool) -> anyhow::Result<()> {
-    anyhow::ensure!(right, "{what}: wrong sum");
-    let seconds = start.elapsed().as_secs_f64();
-    println!("{what:<28} {seconds:>9.2} {:>15.1}", peak_rss_mib()?);
+    let sum = |acc: u64, x: &u64| acc.wrapping_add(*x);
+    print_lazy_vs_eager(
+        tasks,
+        "2 workers, chunksize 1000",
+        || {
+            pool.imap::<Square, _>(0..tasks)
+                .try_fold(0, |acc, r| r.map(|x| sum(acc, &x)))
+        },
+        || {
+            pool.map::<Square>(0..tasks).iter().try_fold(0, |acc, r| {
+                r.as_ref().map(|x| sum(acc, x)).map_err(Clone::clone)
+            })
+        },
+        std::mem::size_of::<Result<u64, TaskError>>(),
+    )?;
     Ok(())
 }

@@ -29,8 +29,10 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 mod capacity;
+mod lazy_eager;
 mod record;
 pub use capacity::{CapacityProbe, clock_ghz, parallel_capacity};
+pub use lazy_eager::print_lazy_vs_eager;
 pub use record::PairedRecord;
 
 /// How long a paired measurement may take.
