@@ -212,6 +212,7 @@ impl WorkerArgs {
             .progress("timely".into(), std::env::var("SLURM_JOB_ID").ok());
         options.on_lost = Arc::new(|error| {
             eprintln!("error: {error}");
+            crate::slurm::let_the_log_catch_up();
             std::process::exit(1);
         });
         quiet_panics();

@@ -118,6 +118,7 @@ fn main() -> ExitCode {
     let args = Args::parse();
     run(args.command).unwrap_or_else(|error| {
         eprintln!("error: {}", one_line(&error));
+        beyond_one_machine::slurm::let_the_log_catch_up();
         // A usage error (a bad shard, timely flags) exits with 2, like clap.
         let usage = error
             .downcast_ref::<LocalError>()

@@ -13,6 +13,22 @@
 //!   node, and then the handshake's job identity turns the collision into a
 //!   clear error rather than a mixed-up cluster.
 
+/// How long a task of an `srun` step waits, after printing its error, before
+/// it exits: see [`let_the_log_catch_up`].
+pub const LOG_CATCH_UP: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Gives Slurm time to carry the error just printed into the job's log.
+/// `srun` forwards a task's output asynchronously; when a task exits the
+/// moment it printed, the step can end before its last line reaches `srun`,
+/// and the log says only "exit code 1". Measured on Slurm 22.05 with a killed
+/// peer: the line was lost in 5 of 20 jobs, and in 0 of 35 with this pause.
+/// Outside Slurm (no `SLURM_STEP_ID`) it returns at once.
+pub fn let_the_log_catch_up() {
+    if std::env::var_os("SLURM_STEP_ID").is_some() {
+        std::thread::sleep(LOG_CATCH_UP);
+    }
+}
+
 /// What the Slurm environment says about this task's cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlurmCluster {
