@@ -170,6 +170,12 @@ impl Driver {
             if chunk.is_cancelled() {
                 continue;
             }
+            if self.pace.start_for(&chunk.call) && !idle {
+                // The worker still runs the last call's chunks: this one
+                // waits, and is sent alone once it is idle.
+                self.backlog.push_front(chunk);
+                return;
+            }
             let ahead: usize =
                 self.in_flight.iter().map(|f| f.chunk.payload.len()).sum();
             if !idle && ahead + chunk.payload.len() > PREFETCH_MAX_BYTES {

@@ -131,6 +131,25 @@ fn tasks_spread_over_every_worker() {
 }
 
 #[test]
+fn long_tasks_after_tiny_ones_are_shared_out() {
+    bounded(60, || {
+        let pool = pool(2).build().unwrap();
+        // Tiny tasks teach each worker's driver to send many ahead...
+        let tiny = pool.map::<WhoAmI>((0..400).map(|i| (i, 0)));
+        assert!(tiny.iter().all(Result::is_ok));
+        // ...which must not carry over to the next map: four long tasks go
+        // two and two, not four to whichever driver reads the queue first.
+        let mut per_worker = std::collections::HashMap::<u32, usize>::new();
+        for result in pool.map::<WhoAmI>((0..4).map(|i| (i, 300))) {
+            *per_worker.entry(result.unwrap().1).or_default() += 1;
+        }
+        let mut counts: Vec<usize> = per_worker.into_values().collect();
+        counts.sort_unstable();
+        assert_eq!(counts, [2, 2], "tasks per worker");
+    });
+}
+
+#[test]
 fn max_tasks_per_worker_recycles_workers() {
     bounded(60, || {
         let pool = pool(1)
