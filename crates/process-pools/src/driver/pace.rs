@@ -37,7 +37,7 @@ impl Pace {
     /// Starts afresh, one chunk at a time, if `call` is not the call this
     /// pace was measured on; says whether it did. (Kept across calls, the
     /// pace of 400 tiny tasks sent the four 300 ms tasks of the next `map`
-    /// to one worker in 2 of 6 runs, `tests/pool.rs`.)
+    /// to one worker in 7 of 8 runs, `tests/pool.rs`.)
     pub(super) fn start_for(&mut self, call: &Arc<Call>) -> bool {
         if std::ptr::eq(self.call.as_ptr(), Arc::as_ptr(call)) {
             return false;
