@@ -33,7 +33,6 @@
 //! call `add` once per chunk. With [`Progress::Off`] the tracker is `None`
 //! inside and `add` does nothing.
 
-use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -41,6 +40,12 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+mod batch; // a worker's own count, passed on every few tasks
+mod line; // the text of one plain line
+
+pub use batch::{BATCH, Batch};
+pub use line::line;
 
 /// Where a line of progress goes when stderr is not the destination.
 type Sink = Arc<Mutex<dyn Write + Send>>;
@@ -273,22 +278,6 @@ impl Tracker {
         self.add(1, u64::from(result.is_err()));
     }
 
-    /// A local counter for one worker, passed on to this tracker when
-    /// dropped and every few tasks: for runners that count task by task
-    /// (rayon's `map_init`), so that threads do not all update one shared
-    /// counter for every tiny task. The batch grows (up to [`BATCH`]) while
-    /// tasks are quick and shrinks back to one when they are slow, so slow
-    /// tasks are still counted as each one ends.
-    pub fn batch(&self) -> Batch {
-        Batch {
-            tracker: self.clone(),
-            done: 0,
-            failed: 0,
-            limit: 1,
-            passed: Instant::now(),
-        }
-    }
-
     /// Sets the number of tasks once it is known (a lazy input ran out).
     pub fn set_total(&self, total: u64) {
         let Some(shared) = &self.0 else { return };
@@ -335,60 +324,6 @@ impl Tracker {
         if let Some(shared) = &self.0 {
             shared.finish();
         }
-    }
-}
-
-/// The most tasks a [`Batch`] counts before it passes them on.
-pub const BATCH: u64 = 256;
-
-/// A batch passed on sooner than this after the last one grows; later, it
-/// shrinks.
-const BATCH_EVERY: Duration = Duration::from_millis(10);
-
-/// A worker's own count of finished tasks; see [`Tracker::batch`].
-#[derive(Debug)]
-pub struct Batch {
-    tracker: Tracker,
-    done: u64,
-    failed: u64,
-    /// Tasks counted before they are passed on (1 to [`BATCH`]).
-    limit: u64,
-    /// When they were last passed on.
-    passed: Instant,
-}
-
-impl Batch {
-    /// One task finished, failed if `result` is an error.
-    pub fn record<T, E>(&mut self, result: &Result<T, E>) {
-        if self.tracker.0.is_none() {
-            return;
-        }
-        self.done += 1;
-        self.failed += u64::from(result.is_err());
-        if self.done >= self.limit {
-            let now = Instant::now();
-            self.limit = if now.duration_since(self.passed) < BATCH_EVERY {
-                (self.limit * 2).min(BATCH)
-            } else {
-                (self.limit / 2).max(1)
-            };
-            self.passed = now;
-            self.flush();
-        }
-    }
-
-    /// Passes the tasks counted so far on to the tracker.
-    pub fn flush(&mut self) {
-        if self.done > 0 {
-            self.tracker.add(self.done, self.failed);
-            (self.done, self.failed) = (0, 0);
-        }
-    }
-}
-
-impl Drop for Batch {
-    fn drop(&mut self) {
-        self.flush();
     }
 }
 
@@ -456,35 +391,3 @@ impl Drop for Shared {
         self.finish();
     }
 }
-
-// ANCHOR: line
-/// One plain progress line: `[label] 1200/4096 done (29%), 2 failed, 3.1 s
-/// elapsed, ETA 7.5 s` (no total, no ETA: `[label] 1200 done, ...`).
-pub fn line(label: &str, counts: Counts, elapsed: Duration, last: bool) -> String {
-    let Counts {
-        done,
-        failed,
-        total,
-    } = counts;
-    let mut text = format!("[{label}] {done}");
-    if let Some(total) = total {
-        let percent = (done * 100).checked_div(total).unwrap_or(100);
-        let _ = write!(text, "/{total} done ({percent}%)");
-    } else {
-        text.push_str(" done");
-    }
-    if failed > 0 {
-        let _ = write!(text, ", {failed} failed");
-    }
-    let _ = write!(text, ", {:.1} s elapsed", elapsed.as_secs_f64());
-    match total {
-        _ if last => text.push_str(", finished"),
-        Some(total) if done > 0 && done < total => {
-            let left = elapsed.as_secs_f64() * (total - done) as f64 / done as f64;
-            let _ = write!(text, ", ETA {left:.1} s");
-        }
-        _ => {}
-    }
-    text
-}
-// ANCHOR_END: line
