@@ -148,16 +148,6 @@ mod tests {
     use super::super::machine::Machine;
     use super::*;
 
-    fn m(
-        group: &str,
-        strategy: &str,
-        jobs: usize,
-        n: u64,
-        median_ns: f64,
-    ) -> Measurement {
-        Measurement::fixture(group, strategy, jobs, n, median_ns)
-    }
-
     #[test]
     fn costs_are_per_element_or_trial_with_the_capacity_bound() {
         let machine = Machine {
@@ -170,9 +160,9 @@ mod tests {
             clock_ghz: Some(2.0),
         };
         let rows = [
-            m("thread_pools/driver", "serial", 1, 1000, 8000.0),
-            m("thread_pools/driver", "rayon", 2, 1000, 5000.0),
-            m("thread_pools/pi_streams", "serial", 1, 16, 16e6),
+            Measurement::fixture("thread_pools/driver", "serial", 1, 1000, 8000.0),
+            Measurement::fixture("thread_pools/driver", "rayon", 2, 1000, 5000.0),
+            Measurement::fixture("thread_pools/pi_streams", "serial", 1, 16, 16e6),
         ];
         let report = Report::build(machine, Mode::Quick, None, &rows).unwrap();
         let costs = costs(&report);
