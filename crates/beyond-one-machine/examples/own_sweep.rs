@@ -93,7 +93,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             return Ok(());
         }
         [] => {}
-        _ => return Err("usage: own_sweep [shard RESULTS | merge RESULTS]".into()),
+        _ => workloads::cli::usage_error(
+            "usage: own_sweep [shard RESULTS | merge RESULTS]",
+        ),
     }
     let serial: Vec<f64> = (0..grid.size()).map(|task| grid.run(task)).collect();
 

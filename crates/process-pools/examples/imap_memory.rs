@@ -10,17 +10,17 @@
 //! `/proc/self/clear_refs`) tells what each holds at once. Figures depend on
 //! the machine; the ratio is what matters.
 
-use anyhow::Context;
 use process_pools::demo::Square;
 use process_pools::{ProcessPool, TaskError};
+use workloads::cli::example_arg;
 use workloads::measure::print_lazy_vs_eager;
+
+const USAGE: &str =
+    "usage: cargo run --release -p process-pools --example imap_memory [-- TASKS]";
 
 fn main() -> anyhow::Result<()> {
     process_pools::demo::worker_main_if_requested();
-    let tasks: u64 = match std::env::args().nth(1) {
-        Some(text) => text.parse().context("TASKS must be a whole number")?,
-        None => 10_000_000,
-    };
+    let tasks: u64 = example_arg(10_000_000, USAGE, |_| Ok(()));
     let pool = ProcessPool::builder().workers(2).chunksize(1000).build()?;
     let sum = |acc: u64, x: &u64| acc.wrapping_add(*x);
     print_lazy_vs_eager(

@@ -17,6 +17,10 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use process_pools::{ProcessPool, Task};
+use workloads::cli::example_arg;
+
+const USAGE: &str =
+    "usage: cargo run --release -p process-pools --example short_map [-- ROUNDS]";
 
 const TASKS: u64 = 16;
 const TRIALS: u64 = 1_000_000;
@@ -143,10 +147,10 @@ fn summary(mut values: Vec<Duration>) -> String {
 fn main() {
     let registry = process_pools::demo::registry().with::<TimedPi>();
     process_pools::worker_main_if_requested_with(&registry);
-    let rounds: usize = std::env::args()
-        .nth(1)
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(9);
+    let rounds: usize = example_arg(9, USAGE, |&rounds| match rounds {
+        0 => Err("at least one round".into()),
+        _ => Ok(()),
+    });
     let inputs: Vec<(u64, u64)> = (0..TASKS).map(|seed| (seed, TRIALS)).collect();
     let mut serial = Vec::new();
     let mut pools = Vec::new();

@@ -11,16 +11,16 @@
 //! between the two runs through `/proc/self/clear_refs`) tells what each
 //! holds at once. Figures depend on the machine; the ratio is what matters.
 
-use anyhow::Context;
 use thread_pools::{Pool, TaskError};
+use workloads::cli::example_arg;
 use workloads::measure::print_lazy_vs_eager;
+
+const USAGE: &str =
+    "usage: cargo run --release -p thread-pools --example lazy_memory [-- TASKS]";
 use workloads::square;
 
 fn main() -> anyhow::Result<()> {
-    let tasks: u64 = match std::env::args().nth(1) {
-        Some(text) => text.parse().context("TASKS must be a whole number")?,
-        None => 10_000_000,
-    };
+    let tasks: u64 = example_arg(10_000_000, USAGE, |_| Ok(()));
     let pool = Pool::builder().jobs(2).chunksize(1000).build()?;
     let sum = |acc: u64, x: &u64| acc.wrapping_add(*x);
     print_lazy_vs_eager(

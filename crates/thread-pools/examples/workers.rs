@@ -13,6 +13,9 @@
 use std::time::Duration;
 
 use thread_pools::{Pool, channel_completed};
+use workloads::cli::example_arg;
+
+const USAGE: &str = "usage: cargo run -p thread-pools --example workers [-- JOBS]";
 
 // ANCHOR: uneven_task
 /// Sleeps 10–50 ms, unevenly across tasks, and returns `i * i`.
@@ -23,10 +26,10 @@ fn uneven_task(i: u64) -> u64 {
 // ANCHOR_END: uneven_task
 
 fn main() -> anyhow::Result<()> {
-    let jobs: usize = match std::env::args().nth(1) {
-        Some(text) => text.parse()?,
-        None => 2,
-    };
+    let jobs: usize = example_arg(2, USAGE, |&jobs| match jobs {
+        0 => Err("a pool needs at least one worker".into()),
+        _ => Ok(()),
+    });
     let inputs: Vec<u64> = (0..8).collect();
 
     println!("crossbeam pool, {jobs} workers, in completion order:");

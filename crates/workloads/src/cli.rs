@@ -176,6 +176,71 @@ fn parse_scale(text: &str) -> Result<f64, String> {
     }
 }
 
+/// The one optional argument of an example (`cargo run --example NAME --
+/// [ARG]`), parsed as `T`, or `default` without one. The examples are too
+/// small for clap, but not for its rule: a bad value or an extra argument
+/// prints `usage` and exits with code 2, and `check` can refuse a value that
+/// parses (`jobs` of 0, say) with its reason.
+pub fn example_arg<T: std::str::FromStr>(
+    default: T,
+    usage: &str,
+    check: impl Fn(&T) -> Result<(), String>,
+) -> T {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match parse_example_arg(&args, default, check) {
+        Ok(value) => value,
+        Err(why) => usage_error(&format!("{why}\n{usage}")),
+    }
+}
+
+/// Prints `error: MESSAGE` on stderr and exits with code 2, as clap does
+/// for a bad command line.
+pub fn usage_error(message: &str) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(2)
+}
+
+fn parse_example_arg<T: std::str::FromStr>(
+    args: &[String],
+    default: T,
+    check: impl Fn(&T) -> Result<(), String>,
+) -> Result<T, String> {
+    let value = match args {
+        [] => default,
+        [text] => text
+            .parse()
+            .map_err(|_| format!("`{text}` is not a valid value"))?,
+        [_, extra, ..] => return Err(format!("unexpected argument `{extra}`")),
+    };
+    check(&value)?;
+    Ok(value)
+}
+
+#[cfg(test)]
+mod example_arg_tests {
+    use super::parse_example_arg;
+
+    fn parse(args: &[&str]) -> Result<u64, String> {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        parse_example_arg(&args, 7, |&n| {
+            if n == 0 {
+                Err("must be at least 1".into())
+            } else {
+                Ok(())
+            }
+        })
+    }
+
+    #[test]
+    fn the_default_a_value_and_every_kind_of_bad_line() {
+        assert_eq!(parse(&[]), Ok(7));
+        assert_eq!(parse(&["12"]), Ok(12));
+        assert_eq!(parse(&["-3"]), Err("`-3` is not a valid value".into()));
+        assert_eq!(parse(&["0"]), Err("must be at least 1".into()));
+        assert_eq!(parse(&["1", "2"]), Err("unexpected argument `2`".into()));
+    }
+}
+
 #[cfg(all(test, feature = "cli"))]
 mod tests {
     use clap::Parser;
