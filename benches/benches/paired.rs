@@ -28,10 +28,11 @@ use benches::{
 use serial_map::names::{FOR_LOOP, MY_MAP};
 use serial_map::{for_loop, my_map};
 use thread_pools::names::{RAYON, RAYON_PAR_CHUNKS};
-use thread_pools::{driver_par_chunks, pi_streams_map, rayon_map_in, rayon_pool};
+use thread_pools::{rayon_map_in, rayon_pool};
 use workloads::{
     DRIVER_DEN, DRIVER_NUM, SERIAL, WorkloadKind, driver, pi_mc, pi_mc_streams,
 };
+use workloads::{driver_par_chunks, pi_streams_map};
 
 /// The jobs of every pair: the headline "2 jobs".
 const JOBS: usize = 2;

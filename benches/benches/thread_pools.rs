@@ -25,14 +25,13 @@ use thread_pools::names::{
     RUN_PARALLEL_STEP, SCOPED,
 };
 use thread_pools::{
-    Pool, channel_map, channel_map_chunked, default_chunk, driver_par_chunks,
-    pi_streams_map, rayon_map_in, rayon_map_min_len, rayon_pool, run_parallel_step,
-    scoped_map, square_par,
+    Pool, channel_map, channel_map_chunked, default_chunk, rayon_map_in,
+    rayon_map_min_len, rayon_pool, run_parallel_step, scoped_map,
 };
 use workloads::jobs::default_jobs;
 use workloads::{
-    DRIVER_DEN, DRIVER_NUM, SERIAL, WorkloadKind, driver, driver_into, pi_mc,
-    pi_mc_streams, square,
+    DRIVER_DEN, DRIVER_NUM, SERIAL, WorkloadKind, driver, driver_into,
+    driver_par_chunks, pi_mc, pi_mc_streams, pi_streams_map, square, square_par,
 };
 
 /// Builds the dedicated rayon pool and the [`Pool`] for `jobs` workers.

@@ -10,9 +10,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use sweep_core::progress::{Progress, Tracker};
 use tokio::runtime::{Builder, Handle, Runtime};
 use tokio::task::JoinHandle;
-use workloads::progress::{Progress, Tracker};
 
 use crate::{BuildError, TaskError, hand_off, panic_message};
 
@@ -127,7 +127,7 @@ impl LocalCluster {
         // Counted before they start, so a quick shutdown cannot miss one.
         threads.add(jobs);
         let exited = threads.clone();
-        let pool = workloads::jobs::rayon_builder(jobs)?
+        let pool = sweep_core::jobs::rayon_builder(jobs)?
             .thread_name(|i| format!("cluster-cpu-{i}"))
             .exit_handler(move |_| exited.sub())
             .build();

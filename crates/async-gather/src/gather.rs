@@ -9,11 +9,10 @@ use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use futures::FutureExt;
+use sweep_core::progress::{Progress, Tracker};
 use tokio::runtime::Handle;
 use tokio::task::{AbortHandle, JoinHandle, JoinSet};
 use tokio::time::Instant;
-use workloads::progress::{Progress, Tracker};
-use workloads::{Output, TaskResult, TaskSpec, WorkloadKind};
 
 use crate::{TaskError, panic_message};
 
@@ -325,18 +324,3 @@ where
         .map(|r| r.expect("each index once"))
         .collect()
 }
-
-// ANCHOR: run_task
-/// Task `i` of a workload, written for async code: a `sleep` task awaits a
-/// tokio timer (it gives its thread back while it waits) and returns what
-/// `workloads::sleepy` returns; every other task is CPU work and simply runs,
-/// holding its runtime thread until it is done.
-pub async fn run_task(spec: &TaskSpec, i: u64) -> TaskResult {
-    if spec.kind == WorkloadKind::Sleep {
-        let seconds = spec.sleep_seconds(i);
-        tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
-        return Ok(Output::Number(seconds));
-    }
-    spec.run(i)
-}
-// ANCHOR_END: run_task

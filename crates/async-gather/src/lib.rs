@@ -18,6 +18,9 @@
 //! - [`measure_stall`]: how late a ticker task runs while CPU work runs inside
 //!   async tasks or on the rayon pool.
 //!
+//! Not part of the library: `demo` (with the `cli` feature only), the demo
+//! workloads' tasks written for async code.
+//!
 //! [`names`]: the name of each strategy, one for the demo, the benchmarks and
 //! the book.
 //!
@@ -28,18 +31,20 @@
 pub mod names;
 
 mod cluster;
+#[cfg(feature = "cli")]
+pub mod demo;
 mod gather;
 mod schedulers;
 mod stall;
 
 pub use cluster::{LocalCluster, ShutdownError, TaskHandle, ThreadCount};
-pub use gather::{Gather, for_each_bounded, gather, gather_bounded, run_task};
+pub use gather::{Gather, for_each_bounded, gather, gather_bounded};
 pub use schedulers::{BuildError, Executor, Scheduler, hand_off, rayon_pool};
 pub use stall::{Lateness, Placement, StallRun, measure_stall};
 
 use std::time::Duration;
 
-use workloads::panic_message;
+use sweep_core::panic_message;
 
 /// Why one task of a gather has no result. The other tasks are not affected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -23,7 +23,6 @@ use anyhow::Context;
 use async_gather::names::{ASYNC_ALL_AT_ONCE, ASYNC_BOUNDED, LOCAL_CLUSTER};
 use async_gather::{
     Executor, Gather, LocalCluster, Scheduler, TaskError, all_ok, gather_bounded,
-    run_task,
 };
 use clap::Parser;
 use tokio::runtime::Builder;
@@ -121,7 +120,7 @@ impl<S: Fn() -> Results + Copy> Rows<'_, S> {
         let tasks = || {
             inputs.iter().map(|&i| {
                 let spec = Arc::clone(&spec);
-                async move { run_task(&spec, i).await }
+                async move { async_gather::demo::run_task(&spec, i).await }
             })
         };
         self.row(ASYNC_BOUNDED, jobs, || {

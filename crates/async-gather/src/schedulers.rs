@@ -9,12 +9,13 @@ use std::sync::Arc;
 use tokio::runtime::{Builder, Runtime};
 use tokio::sync::oneshot;
 
-use workloads::jobs::JobsError;
+use sweep_core::jobs::JobsError;
 
 use crate::{Gather, TaskError, gather, names, panic_message};
 
 /// A runtime or pool could not be started.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum BuildError {
     /// `jobs` was 0.
     #[error("jobs must be at least 1")]
@@ -25,6 +26,9 @@ pub enum BuildError {
     /// The rayon pool could not start its threads.
     #[error("starting the rayon pool: {0}")]
     Pool(#[from] rayon::ThreadPoolBuildError),
+    /// Any other reason the pool's size was refused.
+    #[error(transparent)]
+    Jobs(JobsError),
 }
 
 impl From<JobsError> for BuildError {
@@ -32,14 +36,15 @@ impl From<JobsError> for BuildError {
         match error {
             JobsError::Zero => BuildError::NoJobs,
             JobsError::Build { source, .. } => BuildError::Pool(source),
+            other => BuildError::Jobs(other),
         }
     }
 }
 
 // ANCHOR: rayon_pool
 /// A dedicated rayon pool of `jobs` threads for CPU work: the thread-pools
-/// chapter's own (`workloads::jobs::rayon_pool`, shared by every chapter).
-pub use workloads::jobs::rayon_pool;
+/// chapter's own (`sweep_core::jobs::rayon_pool`, shared by every chapter).
+pub use sweep_core::jobs::rayon_pool;
 // ANCHOR_END: rayon_pool
 
 // ANCHOR: hand_off

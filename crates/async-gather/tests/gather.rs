@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use async_gather::{
     Executor, Gather, Placement, Scheduler, TaskError, all_ok, gather,
-    gather_bounded, hand_off, measure_stall, rayon_pool, run_task,
+    gather_bounded, hand_off, measure_stall, rayon_pool,
 };
 use tokio::time::Instant;
 use workloads::{Workload, WorkloadKind, pi_mc};
@@ -21,6 +21,7 @@ async fn bounded<T>(work: impl Future<Output = T>) -> T {
         .expect("test took longer than 30 s")
 }
 
+#[cfg(feature = "cli")] // the demo's `run_task`
 #[tokio::test(start_paused = true)]
 async fn gather_equals_serial_and_keeps_order() {
     let workload = Workload::prepare(WorkloadKind::Sleep, 6, 1, 0.01).unwrap();
@@ -30,7 +31,7 @@ async fn gather_equals_serial_and_keeps_order() {
     // Later inputs sleep longer here; reverse them so they finish first.
     let tasks = (0..6u64).rev().map(|i| {
         let spec = Arc::clone(&spec);
-        async move { run_task(&spec, i).await }
+        async move { async_gather::demo::run_task(&spec, i).await }
     });
     let mut results = all_ok(gather(tasks).await).unwrap();
     results.reverse();

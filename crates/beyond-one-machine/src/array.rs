@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
-use workloads::progress::Progress;
+use sweep_core::progress::Progress;
 
 use crate::results::{Entry, Results, ResultsError, SweepRecord};
 use crate::shard::{Shard, ShardError, check_count};

@@ -15,6 +15,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
+use sweep_core::progress::{Progress, Tracker};
 use timely::CommunicationConfig;
 use timely::communication::allocator::zero_copy::initialize::initialize_networking_from_sockets;
 use timely::communication::allocator::{AllocatorBuilder, ProcessBuilder};
@@ -23,7 +24,6 @@ use timely::dataflow::InputHandle;
 use timely::dataflow::operators::vec::Map;
 use timely::dataflow::operators::{Exchange, Inspect, Probe};
 use timely::worker::Worker;
-use workloads::progress::{Progress, Tracker};
 
 use crate::connect::{Heartbeat, Identity, connect_peers};
 use crate::sweep::Sweep;

@@ -7,17 +7,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use sweep_core::progress::Progress;
 use workloads::TaskResult;
 use workloads::cli::CommonArgs;
-use workloads::progress::Progress;
 
 use crate::array::{self, ShardSummary};
 use crate::cluster::{ClusterOptions, run_cluster};
+use crate::demo::DemoSweep;
 use crate::local::{LocalError, json_error};
 use crate::results::write_atomic;
 use crate::shard::{Shard, resolve_shard};
 use crate::slurm::cluster_from_slurm;
-use crate::sweep::DemoSweep;
 
 /// Parses a positive number of seconds (a command-line value parser).
 pub fn parse_seconds(value: &str) -> Result<Duration, String> {

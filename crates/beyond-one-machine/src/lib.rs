@@ -3,8 +3,8 @@
 //!
 //! # What is here
 //! - [`sweep`]: the [`Sweep`] trait (task `i`'s parameters, the function, a
-//!   serialisable result) that both routes run; the demo workloads are one
-//!   instance ([`sweep::DemoSweep`]), and yours can be another.
+//!   serialisable result) that both routes run: yours is one instance, the
+//!   demo's `DemoSweep` another.
 //! - [`shard`]: split `0..size` into `n` shards that cover every task exactly
 //!   once ([`Shard::range`](shard::Shard::range)), and find this process's
 //!   shard from `--shard i/n`, or `--shards n` and `SLURM_ARRAY_TASK_ID`.
@@ -26,9 +26,10 @@
 //!   (`local::launch_array`, `local::launch_cluster`), which serves them
 //!   once its `main` calls `local::child_main_if_requested`.
 //!
-//! `commands` and `local` parse command lines with clap, so they need the
-//! `cli` feature (on by default, with the demo binary); the library alone
-//! (`default-features = false`) does not depend on clap.
+//! `commands`, `local` and `demo` (the book's demo workloads as a sweep)
+//! belong to the demo: they need the `cli` feature (on by default, with the
+//! demo binary). The library alone (`default-features = false`) has neither
+//! clap nor the demo workloads.
 //!
 //! # Your own sweep, sharded
 //! ```
@@ -52,6 +53,8 @@ pub mod cluster;
 #[cfg(feature = "cli")]
 pub mod commands;
 pub mod connect;
+#[cfg(feature = "cli")]
+pub mod demo;
 #[cfg(test)]
 mod fake_env;
 pub mod launch;
@@ -62,4 +65,6 @@ pub mod shard;
 pub mod slurm;
 pub mod sweep;
 
-pub use sweep::{DemoSweep, Sweep};
+#[cfg(feature = "cli")]
+pub use demo::DemoSweep;
+pub use sweep::Sweep;

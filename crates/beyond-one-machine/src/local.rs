@@ -20,11 +20,11 @@ use workloads::{TaskResult, WorkloadError};
 use crate::array::ArrayError;
 use crate::cluster::{self, ClusterError};
 use crate::commands::{ShardArgs, WorkerArgs};
+use crate::demo::DemoSweep;
 use crate::launch::{Finished, LaunchError, OnFailure, die_with_parent, run_all};
 use crate::results::ResultsError;
 use crate::shard::{Shard, ShardError};
 use crate::slurm::SlurmError;
-use crate::sweep::DemoSweep;
 
 /// The first argument of a child process started by [`launch_array`] or
 /// [`launch_cluster`]; [`child_main_if_requested`] looks for it.

@@ -2,19 +2,15 @@
 //! of task `i`, the function that computes a task from its parameters, and a
 //! serialisable result. [`Sweep`] is the trait a reader implements for their
 //! own sweep; the job array ([`crate::array`]) and the timely cluster
-//! ([`crate::cluster`]) run any implementation. [`DemoSweep`] is the
-//! chapter's demo workloads as one instance of it.
+//! ([`crate::cluster`]) run any implementation. The demo's `DemoSweep`
+//! (in `demo.rs`, with the `cli` feature) is one instance of it.
 //!
 //! A sweep is also `Serialize`: its serialised form *is* its identity. The
 //! results directory records it, so shards and `merge` of different sweeps
 //! can never mix their results.
 
-use std::sync::Arc;
-
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use workloads::cli::CommonArgs;
-use workloads::{TaskResult, Workload, WorkloadError, WorkloadKind};
 
 // ANCHOR: sweep_trait
 /// A parameter sweep: `size()` tasks, task `i` computes `compute(params(i))`.
@@ -44,81 +40,3 @@ pub trait Sweep: Serialize + Send + Sync + 'static {
     }
 }
 // ANCHOR_END: sweep_trait
-
-/// The chapter's demo workloads (`--workload --size --trials --scale`) as a
-/// [`Sweep`]: the parameter of task `i` is `i` itself.
-#[derive(Debug, Clone, Serialize)]
-pub struct DemoSweep {
-    /// The workload.
-    pub workload: WorkloadKind,
-    /// Tasks in the sweep (the `files` corpus depends on it).
-    pub size: u64,
-    /// Trials per π task.
-    pub trials: u64,
-    /// Factor applied to every sleep.
-    pub scale: f64,
-    /// The prepared workload (for `files`, its corpus on this machine, which
-    /// is not part of the sweep's identity).
-    #[serde(skip)]
-    prepared: Arc<Workload>,
-}
-
-impl DemoSweep {
-    /// Prepares the sweep the shared command-line flags describe.
-    pub fn from_args(args: &CommonArgs) -> Result<DemoSweep, WorkloadError> {
-        DemoSweep::new(args.workload, args.size, args.trials, args.scale)
-    }
-
-    /// Prepares `size` tasks of `workload`.
-    pub fn new(
-        workload: WorkloadKind,
-        size: u64,
-        trials: u64,
-        scale: f64,
-    ) -> Result<DemoSweep, WorkloadError> {
-        let prepared = Arc::new(Workload::prepare(workload, size, trials, scale)?);
-        Ok(DemoSweep {
-            workload,
-            size,
-            trials,
-            scale,
-            prepared,
-        })
-    }
-
-    /// The prepared workload.
-    pub fn workload(&self) -> &Workload {
-        &self.prepared
-    }
-
-    /// The flags that describe this sweep, to pass on to child processes.
-    pub fn flags(&self) -> Vec<String> {
-        vec![
-            "--workload".into(),
-            self.workload.name().into(),
-            "--size".into(),
-            self.size.to_string(),
-            "--trials".into(),
-            self.trials.to_string(),
-            "--scale".into(),
-            self.scale.to_string(),
-        ]
-    }
-}
-
-impl Sweep for DemoSweep {
-    type Params = u64;
-    type Output = TaskResult;
-
-    fn size(&self) -> u64 {
-        self.size
-    }
-
-    fn params(&self, task: u64) -> u64 {
-        task
-    }
-
-    fn compute(&self, task: u64) -> TaskResult {
-        self.prepared.run(task)
-    }
-}

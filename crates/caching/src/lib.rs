@@ -12,14 +12,16 @@
 //! - [`cached!`]: wraps a function so that its key includes a fingerprint of
 //!   its own tokens: editing its body invalidates its entries; reformatting
 //!   or commenting does not; `version = N` covers what the tokens cannot see.
-//! - [`sweep`]: the chapter's cached sweeps (serial, rayon, and the
-//!   thread-pools chapter's pool) and the resumable sweep.
+//!
+//! Not part of the library: `sweep`, the chapter's demo sweeps (serial,
+//! rayon, the thread-pools chapter's pool, and the resumable sweep), compiled
+//! only with the `cli` feature (it runs the book's demo workloads).
 //!
 //! # Where things are
 //! The lesson, which chapter 5 walks through: `memory.rs` (`Memory`,
 //! `CachedFn`: key → lookup → compute → store), `key.rs`, `store.rs` (the
 //! entry format, atomic writes), `fingerprint.rs` and `cached.rs` (the
-//! macro, which calls `CachedFn`), `sweep.rs`. Around it, which the chapter
+//! macro, which calls `CachedFn`), and the demo's `sweep.rs`. Around it, which the chapter
 //! points to: `history.rs` (code versions, tombstones, damage notes: why a
 //! miss missed), `stats.rs` (counters, verbose logging), `housekeeping.rs`
 //! (`clear`, `reduce_size`, stale temporary files, `CACHEDIR.TAG`),
@@ -35,7 +37,7 @@
 //! let pi = memory.function::<f64>("pi_mc", 1);    // name, version; R = f64
 //! let args = (7u64, 10_000u64);                   // any Serialize value
 //! assert!(!pi.check_in_cache(&args));
-//! let estimate = pi.call(&args, || workloads::pi_mc(7, 10_000)); // computed
+//! let estimate = pi.call(&args, || 3.1416);          // computed
 //! assert_eq!(pi.get(&args), Some(estimate));                     // stored
 //! assert_eq!(pi.call(&args, || unreachable!()), estimate);       // loaded
 //! # Ok::<(), caching::CacheError>(())
@@ -71,6 +73,7 @@ mod fingerprint;
 mod key;
 mod memory;
 mod store;
+#[cfg(feature = "cli")]
 pub mod sweep;
 
 // Around the lesson: the book points to these.

@@ -6,9 +6,9 @@
 
 use rayon::prelude::*;
 use serde::Serialize;
+use sweep_core::jobs::{JobsError, rayon_pool};
+use sweep_core::progress::{Progress, Tracker};
 use thread_pools::{TaskError, run_parallel_step};
-use workloads::jobs::{JobsError, rayon_pool};
-use workloads::progress::{Progress, Tracker};
 use workloads::{TaskResult, TaskSpec, WorkloadError, WorkloadKind};
 
 use crate::{Memory, cached};
@@ -175,12 +175,12 @@ pub fn resumable_sweep(
 /// ```no_run
 /// # let (memory, spec): (caching::Memory, workloads::TaskSpec) = todo!();
 /// use caching::sweep::CachedSweep;
-/// use workloads::progress::Progress;
+/// use sweep_core::progress::Progress;
 /// let inputs: Vec<u64> = (0..100).collect();
 /// let results = CachedSweep::new(&memory, &spec)
 ///     .progress(Progress::auto("sweep")) // a bar, or lines in a log
 ///     .rayon(&inputs, 4)?;
-/// # Ok::<(), workloads::jobs::JobsError>(())
+/// # Ok::<(), sweep_core::jobs::JobsError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct CachedSweep<'a> {

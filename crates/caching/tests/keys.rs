@@ -85,6 +85,7 @@ fn functions_with_the_same_name_in_different_modules_do_not_share_results() {
     assert_eq!(memory.stats().stores, 2);
 }
 
+#[cfg(feature = "cli")] // the demo's sweep
 #[test]
 fn a_corpus_regenerated_in_a_fresh_temp_dir_hits_the_cache() {
     use caching::sweep::cached_serial;

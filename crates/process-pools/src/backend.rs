@@ -4,12 +4,12 @@
 //! moves to worker processes by changing the line that builds the executor
 //! (joblib's `backend=`, dask's `scheduler=`, R's `plan()`).
 //!
-//! A task written once as a [`workloads::executor::Task`] is also a
+//! A task written once as a [`sweep_core::executor::Task`] is also a
 //! [`crate::Task`] of this crate (a blanket implementation): register it in
 //! the worker's [`crate::Registry`] with `.with::<MyTask>()` like any other.
 //! (So implement one of the two traits for a type, never both.)
 
-use workloads::executor::{self, Executor, TaskFailure};
+use sweep_core::executor::{self, Executor, TaskFailure};
 
 use crate::{ProcessPool, Task};
 

@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use workloads::progress::Progress;
+use sweep_core::progress::Progress;
 
 use crate::init::InitCall;
 use crate::wire::MAX_FRAME;
@@ -121,7 +121,7 @@ pub(crate) struct Config {
 impl PoolBuilder {
     pub(crate) fn defaults() -> Self {
         PoolBuilder {
-            workers: workloads::jobs::default_jobs(),
+            workers: sweep_core::jobs::default_jobs(),
             exe: None,
             env: Vec::new(),
             chunksize: 1,

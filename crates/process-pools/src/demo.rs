@@ -290,12 +290,12 @@ impl Task for Setup {
 }
 
 /// One point of a two-parameter sweep, `pi_mc(seed, trials)`, written once
-/// as a [`workloads::executor::Task`], so it runs serially, on threads or in
+/// as a [`sweep_core::executor::Task`], so it runs serially, on threads or in
 /// processes alike. Zero trials is a bug of the caller: it panics.
 #[derive(Debug)]
 pub struct SweepPoint;
 
-impl workloads::executor::Task for SweepPoint {
+impl sweep_core::executor::Task for SweepPoint {
     const NAME: &'static str = "sweep_point";
     type Input = (u64, u64);
     type Output = f64;

@@ -44,7 +44,14 @@ impl ProcessPool {
     /// the tasks not yet started (no more inputs are taken).
     ///
     /// ```no_run
-    /// # use process_pools::{ProcessPool, demo::Square};
+    /// # use process_pools::{ProcessPool, Task};
+    /// # struct Square;
+    /// # impl Task for Square {
+    /// #     const NAME: &'static str = "square";
+    /// #     type Input = u64;
+    /// #     type Output = u64;
+    /// #     fn run(x: u64) -> u64 { x * x }
+    /// # }
     /// # fn main() -> Result<(), process_pools::PoolError> {
     /// let pool = ProcessPool::builder().chunksize(1000).build()?;
     /// // 10^7 inputs, never all in memory: a sum as results arrive.

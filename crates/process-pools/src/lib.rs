@@ -25,7 +25,7 @@
 //!   ([`PoolBuilder::retries`], `retry.rs`), lazy bounded submission in
 //!   order ([`ProcessPool::imap`], [`PoolBuilder::max_in_flight`],
 //!   `lazy.rs`), progress ([`PoolBuilder::progress`], `progress.rs`), and
-//!   [`workloads::executor::Executor`] for the pool, so one line moves a
+//!   [`sweep_core::executor::Executor`] for the pool, so one line moves a
 //!   sweep between serial, threads and processes (`backend.rs`).
 //! - [`demo`]: the demo's tasks and hook (crashing tasks included), used by
 //!   the demo, examples, tests and benches only.
@@ -53,6 +53,7 @@ compile_error!(
 mod backend;
 mod builder;
 pub mod by_hand;
+#[cfg(feature = "cli")]
 pub mod demo;
 mod driver;
 mod error;
@@ -75,3 +76,6 @@ pub use pool::ProcessPool;
 pub use stream::ResultStream;
 pub use task::{Registry, Task};
 pub use worker::{POOL_WORKER_ARG, worker_main_if_requested_with};
+// The backend switch and progress setting, from `sweep-core`, so a program
+// using the pool does not have to depend on it.
+pub use sweep_core::{Executor, Serial, TaskFailure, progress::Progress};

@@ -27,11 +27,11 @@ use process_pools::demo::RunWorkload;
 use process_pools::names::{BY_HAND, PROCESS_POOL, RAYON_THREADS};
 use process_pools::{ProcessPool, by_hand};
 use rayon::prelude::*;
+use sweep_core::progress::Progress;
 use workloads::SERIAL;
 use workloads::TaskResult;
 use workloads::cli::CommonArgs;
 use workloads::measure::Budget;
-use workloads::progress::Progress;
 use workloads::report::Report;
 
 #[derive(Parser)]
@@ -135,7 +135,7 @@ fn main() -> anyhow::Result<ExitCode> {
             }
         }
     });
-    let threads = workloads::jobs::rayon_pool(jobs).context("starting rayon")?;
+    let threads = sweep_core::jobs::rayon_pool(jobs).context("starting rayon")?;
     report.compare_with(FEW_PAIRS, RAYON_THREADS, jobs, &expected, serial, || {
         threads.install(|| inputs.par_iter().map(|&i| workload.run(i)).collect())
     });

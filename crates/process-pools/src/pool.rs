@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 
 use crossbeam_channel::{Sender, unbounded};
-use workloads::progress::Progress;
+use sweep_core::progress::Progress;
 
 use crate::builder::{Config, PoolBuilder};
 use crate::driver::Driver;

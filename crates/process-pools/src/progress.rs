@@ -1,6 +1,6 @@
 //! Progress for a [`crate::ProcessPool`], off by default: one switch,
 //! [`PoolBuilder::progress`], with the workspace's shared reporter
-//! ([`workloads::progress`]): a bar on a terminal, plain periodic lines in a
+//! ([`sweep_core::progress`]): a bar on a terminal, plain periodic lines in a
 //! log or a batch job.
 //!
 //! It counts *completions*, not dispatches: the driver threads add each
@@ -9,7 +9,7 @@
 //! input that could not be sent) as it is known. A task that is retried
 //! counts once, when its last attempt ends.
 
-use workloads::progress::Progress;
+use sweep_core::progress::Progress;
 
 use crate::PoolBuilder;
 

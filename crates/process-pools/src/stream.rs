@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossbeam_channel::{Receiver, Sender};
 
-use workloads::progress::Tracker;
+use sweep_core::progress::Tracker;
 
 use crate::wire::Failure;
 use crate::{ProcessPool, Task, TaskError, TaskErrorKind};

@@ -192,7 +192,7 @@ pub(crate) fn take_panic_message(payload: Box<dyn std::any::Any + Send>) -> Stri
     if let Some(message) = LAST_PANIC.with(|last| last.borrow_mut().take()) {
         return message;
     }
-    workloads::panic_message(payload.as_ref())
+    sweep_core::panic_message(payload.as_ref())
 }
 
 /// Why a chunk could not be served.

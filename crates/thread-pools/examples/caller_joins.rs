@@ -17,10 +17,9 @@
 
 use std::time::Duration;
 
-use thread_pools::square_par;
 use workloads::jobs::{rayon_builder, rayon_pool};
 use workloads::measure::{Budget, Paired, paired, parallel_capacity};
-use workloads::square;
+use workloads::{square, square_par};
 
 const JOBS: usize = 2;
 const ELEMENTS: u64 = 1_000_000;

@@ -1,10 +1,10 @@
 //! [`Backend`]: one switch that runs the same named task serially or on a
 //! thread [`Pool`] — joblib's `backend=`, dask's `scheduler=`, R's `plan()`.
-//! Both implement [`workloads::executor::Executor`], as a process pool can,
+//! Both implement [`sweep_core::executor::Executor`], as a process pool can,
 //! so code written against `&impl Executor` moves to processes by changing
 //! the line that builds the executor.
 
-use workloads::executor::{Executor, Serial, Task, TaskFailure};
+use sweep_core::executor::{Executor, Serial, Task, TaskFailure};
 
 use crate::{Pool, PoolError, TaskError};
 
@@ -14,7 +14,7 @@ use crate::{Pool, PoolError, TaskError};
 ///
 /// ```
 /// use thread_pools::Backend;
-/// use workloads::executor::{Executor, Task};
+/// use thread_pools::{Executor, Task};
 /// struct Square;
 /// impl Task for Square {
 ///     const NAME: &'static str = "square";

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use workloads::progress::Progress;
+use sweep_core::progress::Progress;
 
 use crate::{Pool, PoolError};
 
@@ -18,7 +18,7 @@ pub(crate) type Initializer = Arc<dyn Fn(usize) -> Result<(), String> + Send + S
 ///
 /// ```
 /// use thread_pools::Pool;
-/// use workloads::progress::Progress;
+/// use thread_pools::Progress;
 /// let pool = Pool::builder()
 ///     .jobs(2)
 ///     .initializer(|worker| {
@@ -136,7 +136,7 @@ impl PoolBuilder {
 impl PoolBuilder {
     pub(crate) fn defaults() -> Self {
         PoolBuilder {
-            jobs: workloads::jobs::default_jobs(),
+            jobs: sweep_core::jobs::default_jobs(),
             initializer: None,
             settings: Settings::default(),
         }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossbeam_channel::{Receiver, unbounded};
-use workloads::progress::Tracker;
+use sweep_core::progress::Tracker;
 
 use crate::job::{Part, Reply};
 use crate::{Pool, TaskError};

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossbeam_channel::Sender;
-use workloads::progress::Tracker;
+use sweep_core::progress::Tracker;
 
 use crate::{TaskError, run_task};
 

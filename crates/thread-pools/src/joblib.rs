@@ -2,7 +2,7 @@
 //! parameters)`, as one function.
 
 use rayon::prelude::*;
-use workloads::progress::{Progress, Tracker};
+use sweep_core::progress::{Progress, Tracker};
 
 use crate::{TaskError, rayon_pool, run_task};
 
@@ -18,7 +18,7 @@ use crate::{TaskError, rayon_pool, run_task};
 ///
 /// With `verbose`, progress on stderr counts *completed* steps and failures
 /// and shows an ETA: a bar on a terminal, a plain line every few seconds in
-/// a log or batch job (see [`workloads::progress`]).
+/// a log or batch job (see [`sweep_core::progress`]).
 ///
 /// # Panics
 /// If `jobs` is 0, or if the operating system refuses to start the threads.

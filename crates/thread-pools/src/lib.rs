@@ -22,11 +22,8 @@
 //!   adds a worker initializer, retries, `chunksize`, `max_in_flight` and
 //!   progress.
 //! - [`Backend`]: one switch between serial and threads for a named
-//!   [`workloads::executor::Task`] (processes implement the same
-//!   [`workloads::executor::Executor`] trait).
-//! - The fastest honest versions of the compute workloads:
-//!   [`driver_par_chunks`] (slices in chunks) and [`pi_streams_map`] (a
-//!   vectorised π kernel per task).
+//!   [`Task`] (processes implement the same [`Executor`] trait, from
+//!   `sweep-core`, re-exported here).
 //! - [`run_parallel_step`]: joblib's `Parallel(n_jobs, verbose)(delayed(step)(p)
 //!   for p in parameters)`, with a progress bar on stderr.
 //!
@@ -49,7 +46,6 @@ pub mod names;
 mod backend;
 mod builder;
 mod channel;
-mod fast;
 mod imap;
 mod job;
 mod joblib;
@@ -62,7 +58,6 @@ pub use builder::PoolBuilder;
 pub use channel::{
     Completed, channel_completed, channel_map, channel_map_chunked, default_chunk,
 };
-pub use fast::{DRIVER_CHUNK, driver_par_chunks, pi_streams_map, square_par};
 pub use imap::{Imap, Unordered};
 pub use joblib::run_parallel_step;
 pub use pool::{MapHandle, NotReady, Pool, StarFn};
@@ -71,16 +66,16 @@ pub use rayon_ways::{
     rayon_map_min_len, rayon_map_results, rayon_pool,
 };
 pub use scoped::scoped_map;
-pub use workloads::jobs::JobsError;
-// What a program using this crate needs from `workloads`, so that it does
-// not have to depend on it: the progress switch and the backend traits.
-pub use workloads::executor::{Executor, Serial, Task, TaskFailure};
-pub use workloads::progress::Progress;
+// What a program using this crate needs from `sweep-core`, so that it does
+// not have to depend on it: the progress switch, the backend traits and the
+// error of a pool of zero threads.
+pub use sweep_core::jobs::JobsError;
+pub use sweep_core::{Executor, Serial, Task, TaskFailure, progress::Progress};
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use serde::{Deserialize, Serialize};
-use workloads::panic_message;
+use sweep_core::panic_message;
 
 // ANCHOR: task_error
 /// A task that panicked: which one, and what it said. The other tasks of the

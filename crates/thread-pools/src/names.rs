@@ -17,7 +17,7 @@ pub const RAYON: &str = "rayon";
 pub const RAYON_MIN_LEN: &str = "rayon with_min_len";
 /// [`crate::rayon_map_init`]: rayon, one state per piece of work.
 pub const RAYON_MAP_INIT: &str = "rayon map_init";
-/// [`crate::driver_par_chunks`]: rayon over slices, the fast `driver` kernel.
+/// `workloads::driver_par_chunks` (the demo layer): rayon over slices, the fast `driver` kernel.
 pub const RAYON_PAR_CHUNKS: &str = "rayon par_chunks";
 /// [`crate::Pool::map`].
 pub const POOL_MAP: &str = "Pool.map";

@@ -34,7 +34,7 @@ use crate::{PoolError, TaskError, default_chunk, panic_message};
 /// Tasks run on long-lived threads, so the function and inputs a method takes
 /// must own their data (`'static`): move owned values in, or share read-only
 /// data with `Arc` (or clone something cheap, such as a
-/// [`workloads::TaskSpec`]). To map over borrowed data, use
+/// task description). To map over borrowed data, use
 /// [`crate::scoped_map`] or rayon ([`crate::rayon_map_results`]).
 ///
 /// A task that panics yields a [`TaskError`] in its slot; the worker and the
@@ -206,7 +206,7 @@ impl Pool {
 
     // ANCHOR: pool_starmap
     /// `pool.starmap(f, tuples)`: each input is a tuple of arguments, unpacked
-    /// into `f`'s parameters, so `pool.starmap(triples, workloads::driver)`
+    /// into `f`'s parameters, so `pool.starmap(triples, driver)`
     /// calls `driver(x, num, den)` for every `(x, num, den)`.
     pub fn starmap<A, F>(
         &self,

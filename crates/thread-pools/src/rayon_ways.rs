@@ -22,8 +22,8 @@ where
 /// A dedicated rayon pool of exactly `jobs` threads: joblib's `n_jobs`.
 /// Build it once and reuse it; building starts `jobs` threads. `jobs = 0`
 /// is an error (rayon would read 0 as "all cores"). Every chapter builds
-/// its pools with this one function, from `workloads::jobs`.
-pub use workloads::jobs::rayon_pool;
+/// its pools with this one function, from `sweep_core::jobs`.
+pub use sweep_core::jobs::rayon_pool;
 
 /// [`rayon_map`] run inside `pool` instead of the global pool: every
 /// `par_iter` called within `install` uses `pool`'s threads.

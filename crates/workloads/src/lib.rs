@@ -10,34 +10,38 @@
 //! - [`square`]: the trivial task used to measure per-task overhead.
 //! - [`driver_into`] and [`pi_mc_streams`]: the same work as a performance
 //!   engineer writes it (slices, independent generator lanes); see `fast.rs`.
+//! - [`driver_par_chunks`], [`square_par`] and [`pi_streams_map`]: those
+//!   kernels on a rayon pool, the fastest honest strategies chapter 2 shows
+//!   and the benches time (`fast_par.rs`).
 //! - [`TaskSpec`] / [`Workload`]: one of the four demo workloads, runnable task by
 //!   task (`run(i)`), and serialisable so it can be shipped to another process.
 //! - [`cli`] and [`report`]: the command line and the results table that every
 //!   chapter's demo (`cargo run -p <chapter>`) shares (the clap parsing needs
 //!   the `cli` feature; libraries leave it off and never pull in clap);
 //!   [`testing`]: the helpers every chapter's tests share.
-//! - [`jobs`]: the default number of workers and a rayon pool of exactly
-//!   `jobs` threads (`jobs = 0` is an error), for every chapter.
-//! - [`progress`]: the progress reporter every runner shares (a bar on a
-//!   terminal, plain lines in a log; off unless switched on).
-//! - [`executor`]: a named [`executor::Task`] and the [`executor::Executor`]
-//!   that runs it serially, on threads or in processes.
+//! - [`jobs`], [`progress`] and [`executor`]: re-exported from `sweep-core`,
+//!   the small runtime the chapter libraries stand on.
+//!
+//! This crate is the demo layer: the chapter libraries never depend on it
+//! (their demos, examples, tests and benches do).
 #![warn(missing_docs)]
 
 pub mod cli;
 mod corpus;
-pub mod executor;
 mod fast;
-pub mod jobs;
+mod fast_par;
 pub mod measure;
-pub mod progress;
 pub mod report;
 mod task;
 pub mod testing;
 
+// The runtime the chapter libraries share lives in `sweep-core`, the layer
+// below them; the demos, benches and tests reach it through here too.
+pub use sweep_core::{executor, jobs, panic_message, progress};
+
 pub use corpus::{FileStats, generate_corpus, process_file};
-pub use executor::panic_message;
 pub use fast::{PI_STREAMS, driver_into, pi_mc_streams};
+pub use fast_par::{DRIVER_CHUNK, driver_par_chunks, pi_streams_map, square_par};
 pub use task::{Output, TaskResult, TaskSpec, Workload, WorkloadKind};
 
 use std::path::PathBuf;

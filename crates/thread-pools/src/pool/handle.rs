@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError};
-use workloads::progress::Tracker;
+use sweep_core::progress::Tracker;
 
 use crate::TaskError;
 use crate::job::{Part, Runner, lost};

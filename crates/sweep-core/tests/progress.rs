@@ -3,8 +3,29 @@
 //! end, rate limits, lazy totals, and worker batches.
 use std::time::Duration;
 
-use workloads::progress::{AUTO_EVERY, BATCH, Counts, Progress, line};
-use workloads::testing::Buffer;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use sweep_core::progress::{AUTO_EVERY, BATCH, Counts, Progress, line};
+
+/// A `Write` whose bytes the test reads back.
+#[derive(Clone, Default)]
+struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Buffer {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
 
 #[test]
 fn off_counts_nothing_and_costs_nothing() {

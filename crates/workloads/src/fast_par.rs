@@ -1,19 +1,21 @@
-//! The fastest honest strategies for the two compute workloads: what a
+//! The fastest honest strategies for the compute workloads on rayon: what a
 //! performance engineer writes once the per-task overhead is understood.
+//! They are kernels of the demo workloads, so they live in the demo layer;
+//! chapter 2 shows them, the benches time them.
 //!
 //! - [`driver_par_chunks`]: the output is one slice, cut into chunks; each
-//!   rayon task fills one chunk with [`workloads::driver_into`]. No per-element
+//!   rayon task fills one chunk with [`driver_into`](crate::driver_into). No per-element
 //!   task, enum or `Box`; results equal `driver`'s bit for bit.
 //! - [`square_par`]: `square` over a slice in chunks of elements, for the
 //!   comparison with numpy and numba (the `square` benches otherwise make
 //!   one opaque call per element on purpose, to show the per-task overhead).
 //! - [`pi_streams_map`]: one rayon task per π seed, each running the
-//!   vectorised [`workloads::pi_mc_streams`] kernel. Its estimates depend on
+//!   vectorised [`pi_mc_streams`](crate::pi_mc_streams) kernel. Its estimates depend on
 //!   the seed alone, so they are identical on every backend and thread count.
 
+use crate::{driver_into, pi_mc_streams, square};
 use rayon::ThreadPool;
 use rayon::prelude::*;
-use workloads::{driver_into, pi_mc_streams, square};
 
 /// Elements per chunk of [`driver_par_chunks`] unless the input is small:
 /// large enough that handing out a chunk (≈ 1 µs) is noise, small enough that
@@ -71,12 +73,13 @@ pub fn pi_streams_map(pool: &ThreadPool, seeds: &[u64], trials: u64) -> Vec<f64>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use workloads::driver;
+    use crate::driver;
+    use crate::jobs::rayon_pool;
 
     #[test]
     fn driver_par_chunks_equals_the_serial_map_bit_for_bit() {
         for (jobs, n) in [(1, 0), (2, 1), (3, 100_003), (2, DRIVER_CHUNK * 3)] {
-            let pool = crate::rayon_pool(jobs).unwrap();
+            let pool = rayon_pool(jobs).unwrap();
             let xs: Vec<f64> = (0..n).map(|i| i as f64).collect();
             let want: Vec<u64> =
                 xs.iter().map(|&x| driver(x, 1.0, 2.0).to_bits()).collect();
@@ -91,7 +94,7 @@ mod tests {
     #[test]
     fn square_par_equals_the_serial_map() {
         for (jobs, n) in [(1, 0), (2, 1), (3, 100_003)] {
-            let pool = crate::rayon_pool(jobs).unwrap();
+            let pool = rayon_pool(jobs).unwrap();
             let xs: Vec<u64> = (0..n).map(|i| i * 7_919_000_000).collect();
             let want: Vec<u64> = xs.iter().map(|&x| square(x)).collect();
             assert_eq!(square_par(&pool, &xs), want, "jobs={jobs} n={n}");
@@ -103,7 +106,7 @@ mod tests {
         let seeds: Vec<u64> = (0..9).collect();
         let want: Vec<f64> = seeds.iter().map(|&s| pi_mc_streams(s, 999)).collect();
         for jobs in [1, 2, 4] {
-            let pool = crate::rayon_pool(jobs).unwrap();
+            let pool = rayon_pool(jobs).unwrap();
             assert_eq!(pi_streams_map(&pool, &seeds, 999), want, "jobs={jobs}");
         }
     }

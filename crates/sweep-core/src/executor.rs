@@ -8,7 +8,7 @@
 //! `scheduler=`, R's `plan()`.
 //!
 //! ```
-//! use workloads::executor::{Executor, Serial, Task};
+//! use sweep_core::executor::{Executor, Serial, Task};
 //! struct Double;
 //! impl Task for Double {
 //!     const NAME: &'static str = "double";

@@ -13,7 +13,7 @@
 //!   `[sweep] 1200/4096 done (29%), 2 failed, 3.1 s elapsed, ETA 7.5 s`.
 //!
 //! ```
-//! use workloads::progress::Progress;
+//! use sweep_core::progress::Progress;
 //! use std::time::Duration;
 //! // Progress::auto("sweep") draws a bar or writes lines on stderr; here the
 //! // lines go into a buffer instead.
