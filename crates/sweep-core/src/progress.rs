@@ -6,7 +6,8 @@
 //! tasks (or whole chunks of tasks) finish. What the user sees depends on
 //! where stderr goes:
 //!
-//! - on a terminal, an indicatif bar with the count, failures and an ETA;
+//! - on a terminal, an indicatif bar with the count, failures and an ETA
+//!   (with the `bar` feature; without it, the plain lines below);
 //! - anywhere else (a log file, a Slurm job, a pipe), a plain line now and
 //!   then (every second at first, every minute after ten minutes: a tenth
 //!   of the time elapsed) and one at the end, like joblib's `verbose`:
@@ -33,12 +34,15 @@
 //! call `add` once per chunk. With [`Progress::Off`] the tracker is `None`
 //! inside and `add` does nothing.
 
-use std::io::{IsTerminal, Write};
+#[cfg(feature = "bar")]
+use std::io::IsTerminal;
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "bar")]
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 mod batch; // a worker's own count, passed on every few tasks
@@ -61,7 +65,8 @@ pub enum Progress {
     /// No reporting at all (the default: a library stays quiet).
     #[default]
     Off,
-    /// A bar on stderr when it is a terminal; otherwise plain lines on
+    /// A bar on stderr when it is a terminal (with the `bar` feature);
+    /// otherwise plain lines on
     /// stderr at intervals of a tenth of the time elapsed (within
     /// [`AUTO_EVERY`]), and one at the end.
     Auto {
@@ -134,6 +139,7 @@ impl Progress {
     pub fn start(&self, total: Option<u64>) -> Tracker {
         let output = match self {
             Progress::Off => return Tracker(None),
+            #[cfg(feature = "bar")]
             Progress::Auto { label } if std::io::stderr().is_terminal() => {
                 Output::Bar(bar(label, total))
             }
@@ -174,6 +180,7 @@ impl Progress {
 /// `total` when the number of tasks is not known.
 const UNKNOWN: u64 = u64::MAX;
 
+#[cfg(feature = "bar")]
 fn bar(label: &str, total: Option<u64>) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
     let template = match total {
@@ -190,6 +197,7 @@ fn bar(label: &str, total: Option<u64>) -> ProgressBar {
 
 /// How progress is shown.
 enum Output {
+    #[cfg(feature = "bar")]
     Bar(ProgressBar),
     Lines {
         label: String,
@@ -261,6 +269,7 @@ impl Tracker {
             shared.failed.fetch_add(failed, Ordering::Relaxed);
         }
         match &shared.output {
+            #[cfg(feature = "bar")]
             Output::Bar(bar) => {
                 bar.inc(done); // indicatif limits how often it redraws
                 if failed > 0 {
@@ -282,6 +291,7 @@ impl Tracker {
     pub fn set_total(&self, total: u64) {
         let Some(shared) = &self.0 else { return };
         shared.total.store(total, Ordering::Relaxed);
+        #[cfg(feature = "bar")]
         if let Output::Bar(bar) = &shared.output {
             bar.set_length(total);
         }
@@ -296,6 +306,7 @@ impl Tracker {
             shared
                 .total
                 .fetch_update(Ordering::Relaxed, Ordering::Relaxed, grow);
+        #[cfg(feature = "bar")]
         if let Output::Bar(bar) = &shared.output {
             bar.inc_length(n);
         }
@@ -345,6 +356,7 @@ impl Shared {
 
     /// Time until the next plain line.
     fn gap(&self) -> Duration {
+        #[cfg_attr(not(feature = "bar"), allow(irrefutable_let_patterns))]
         let Output::Lines { every, .. } = &self.output else {
             return AUTO_EVERY.1;
         };
@@ -357,6 +369,7 @@ impl Shared {
     }
 
     fn write_line(&self, last: bool) {
+        #[cfg_attr(not(feature = "bar"), allow(irrefutable_let_patterns))]
         let Output::Lines { label, sink, .. } = &self.output else {
             return;
         };
@@ -380,6 +393,7 @@ impl Shared {
             stop.take(); // wakes the lines' thread, which then returns
         }
         match &self.output {
+            #[cfg(feature = "bar")]
             Output::Bar(bar) => bar.finish(),
             Output::Lines { .. } => self.write_line(true),
         }
