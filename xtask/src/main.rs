@@ -6,6 +6,8 @@
 //!                             results.json, SVG plots); --book copies them to the book
 //! cargo xtask book [--open]   check includes, build the book to target/book, check links
 //! cargo xtask ci              everything CI runs, stopping at the first failure
+//! cargo xtask layers          the libraries one at a time and from outside the
+//!                             workspace: import rings, dependencies, packaging
 //! cargo xtask slurm           chapter 6's Slurm scripts on a real single-host
 //!                             Slurm (installs it when missing; needs root)
 //! ```
@@ -15,6 +17,7 @@
 mod bench;
 mod book;
 mod ci;
+mod layers;
 mod slurm;
 
 use std::path::{Path, PathBuf};
@@ -41,6 +44,13 @@ enum Command {
     },
     /// Run every check CI runs, in order, stopping at the first failure.
     Ci,
+    /// Check the libraries as an outside crate uses them: import rings,
+    /// dependencies, each library alone, packaging, a crate outside the
+    /// workspace.
+    Layers {
+        /// Run only this check (`imports`, …); all of them if left out.
+        only: Option<String>,
+    },
     /// Run chapter 6's Slurm scripts on a real single-host Slurm cluster.
     Slurm,
 }
@@ -51,6 +61,7 @@ fn main() -> ExitCode {
         Command::Bench(options) => bench::run(&project_root(), &options),
         Command::Book { open } => book::run(&project_root(), open),
         Command::Ci => ci::run(&project_root()),
+        Command::Layers { only } => layers::run(&project_root(), only.as_deref()),
         Command::Slurm => slurm::run(&project_root()),
     };
     match result {
