@@ -1,5 +1,7 @@
 //! `cargo xtask ci`: exactly what CI runs, in order, stopping at the first
-//! failure with its name. Contributors run the same command locally. The last
+//! failure with its name. After the workspace's tests, `layers` checks the
+//! libraries as a reader's crate sees them (each alone, packaged, and from a
+//! crate outside the workspace; see `layers.rs`). Contributors run the same command locally. The last
 //! step, `cargo xtask bench --smoke`, runs every bench briefly with tiny sizes
 //! and builds the whole report (in `target/bench-report/smoke/`, so the last
 //! full report is kept), so a broken bench or report fails CI.
@@ -34,7 +36,7 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
     if let Some(warning) = free_bytes(root).and_then(disk_warning) {
         eprintln!("{warning}");
     }
-    let total = STEPS.len() + 3;
+    let total = STEPS.len() + 4;
     for (number, (name, args)) in STEPS.iter().enumerate() {
         eprintln!(
             "== xtask ci [{}/{total}] {name}: cargo {}",
@@ -50,6 +52,8 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
             bail!("step `{name}` failed ({status})");
         }
     }
+    eprintln!("== xtask ci [{}/{total}] layers", total - 3);
+    crate::layers::run(root, None).context("step `layers` failed")?;
     eprintln!("== xtask ci [{}/{total}] slurm", total - 2);
     crate::slurm::run(root).context("step `slurm` failed")?;
     eprintln!("== xtask ci [{}/{total}] book", total - 1);

@@ -80,7 +80,8 @@ fn place_project(root: &Path, dir: &Path, manifest: &str) -> anyhow::Result<()> 
     for sub in ["src", "tests"] {
         copy_dir(&root.join(PROJECT).join(sub), &dir.join(sub))?;
     }
-    std::fs::write(dir.join("Cargo.toml"), manifest)?;
+    // Its own workspace root: it lives under this workspace's `target/`.
+    std::fs::write(dir.join("Cargo.toml"), format!("{manifest}\n[workspace]\n"))?;
     std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock"))?;
     Ok(())
 }
