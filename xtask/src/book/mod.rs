@@ -8,6 +8,9 @@
 //! the prose after it as a grey box with a literal fence: the markdown is
 //! valid, only the rendered page shows the damage.
 
+mod anchors;
+
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -15,6 +18,7 @@ use anyhow::{Context, anyhow, bail};
 
 pub(crate) fn run(root: &Path, open: bool) -> anyhow::Result<()> {
     let book_dir = root.join("book");
+    check_every_anchor_included(root, &book_dir.join("src"))?;
     let out_dir = build(&book_dir)?;
     let index = out_dir.join("index.html");
     eprintln!("book: {}", index.display());
@@ -170,6 +174,31 @@ pub(crate) fn check_includes(src: &Path) -> anyhow::Result<()> {
     } else {
         bail!("broken includes:\n  {}", problems.join("\n  "))
     }
+}
+
+/// Every `ANCHOR:` in the sources is included by a page (see `anchors`).
+fn check_every_anchor_included(root: &Path, src: &Path) -> anyhow::Result<()> {
+    let mut included = BTreeSet::new();
+    for page in files_with_extension(src, "md")? {
+        let text = fs::read_to_string(&page)?;
+        let page_dir = page.parent().unwrap_or(src);
+        for spec in include_specs(&text) {
+            if let Some((file, anchor)) = spec.split_once(':')
+                && let Ok(path) = page_dir.join(file).canonicalize()
+            {
+                included.insert((path, anchor.to_owned()));
+            }
+        }
+    }
+    let unused = anchors::unused(root, &included)?;
+    if !unused.is_empty() {
+        bail!(
+            "{} anchors no page includes (include them, or remove the markers):\n  {}",
+            unused.len(),
+            unused.join("\n  ")
+        );
+    }
+    Ok(())
 }
 
 fn include_specs(text: &str) -> Vec<&str> {
