@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 /// What can go wrong with a cache (reading a damaged entry is not an error:
 /// it is reported and recomputed).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CacheError {
     /// The cache directory does not exist (from [`Memory::open`]).
     ///

@@ -38,7 +38,7 @@ pub struct FunctionId {
 impl FunctionId {
     /// A function known by `name` and `version` only: change `version`
     /// whenever its results would change. Use this for generic code and
-    /// closures, which the [`cached!`](crate::cached) macro cannot wrap.
+    /// closures, which the [`cached!`](crate::cached!) macro cannot wrap.
     pub fn new(name: impl Into<String>, version: u32) -> Self {
         Self::with_fingerprint(name, "", version)
     }
@@ -63,7 +63,7 @@ impl FunctionId {
     }
 
     /// A function whose fingerprint is [`fingerprint_of`] its source text:
-    /// what [`cached!`](crate::cached) uses.
+    /// what [`cached!`](crate::cached!) uses.
     pub fn from_source(name: impl Into<String>, source: &str, version: u32) -> Self {
         Self::with_fingerprint(name, fingerprint_of(source), version)
     }

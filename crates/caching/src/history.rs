@@ -1,18 +1,51 @@
-//! What a cache remembers so that a miss can say *why*: each function's
-//! code versions (its `function.json`), the tombstone `reduce_size` leaves
-//! where it evicted an entry, and the note left where a damaged entry was
-//! deleted. Housekeeping around the lesson: `memory.rs` asks
-//! [`CachedFn::why_missing`] and records versions and notes through the
-//! functions here.
+//! What a cache remembers so that a miss can say *why*: [`MissReason`],
+//! each function's code versions (its `function.json`), the tombstone
+//! `reduce_size` leaves where it evicted an entry, and the note left where a
+//! damaged entry was deleted. Plain values and free functions over a
+//! function's directory, above storage (`store.rs`) and keys (`key.rs`):
+//! `CachedFn` asks [`why_missing`] and records versions and notes here.
 
+use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
+use std::sync::Mutex;
 
 use crate::error::{CacheError, io_err};
-use crate::fingerprint::CodeVersion;
-use crate::key::{CacheKey, key_hash};
-use crate::memory::{CachedFn, MissReason};
-use crate::store;
+use crate::fingerprint::{CodeVersion, FunctionId};
+use crate::key::CacheKey;
+use crate::store::{self, Durability};
+
+/// Why a lookup found no usable result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MissReason {
+    /// No entry for these arguments under any code version seen.
+    NewArguments,
+    /// There is an entry for these arguments, from another version of the
+    /// function's code.
+    CodeChanged {
+        /// The code version that stored it.
+        previous: CodeVersion,
+    },
+    /// The entry was damaged (truncated, bit-flipped, undecodable).
+    Corrupt(String),
+    /// The entry was removed by [`Memory::reduce_size`].
+    ///
+    /// [`Memory::reduce_size`]: crate::Memory::reduce_size
+    Evicted,
+}
+
+impl std::fmt::Display for MissReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MissReason::NewArguments => write!(f, "new arguments"),
+            MissReason::CodeChanged { previous } => {
+                write!(f, "code changed (stored by {previous})")
+            }
+            MissReason::Corrupt(why) => write!(f, "entry corrupt ({why})"),
+            MissReason::Evicted => write!(f, "evicted by reduce_size"),
+        }
+    }
+}
 
 /// Per-function metadata file: the name and the code versions seen, oldest
 /// first. It is what lets a miss say "code changed".
@@ -62,83 +95,85 @@ pub(crate) fn forget_absence(entry: &Path, reason: &MissReason) {
     let _ = fs::remove_file(entry.with_extension(note));
 }
 
-impl<R> CachedFn<R> {
-    /// Why there is no entry for `key`: a tombstone says evicted; a note
-    /// left when a damaged entry was deleted says corrupt; an entry for the
-    /// same arguments under an earlier code version says code changed;
-    /// otherwise the arguments are new.
-    pub(crate) fn why_missing(&self, key: &CacheKey) -> MissReason {
-        let entry = self.entry_path(&key.hash);
-        if entry.with_extension(TOMBSTONE_EXT).exists() {
-            return MissReason::Evicted;
-        }
-        if let Ok(why) = fs::read_to_string(entry.with_extension(CORRUPT_EXT)) {
-            return MissReason::Corrupt(format!("{why}; deleted, not stored since"));
-        }
-        let versions = self.known_versions();
-        for previous in versions.iter().rev().filter(|v| *v != self.id.code()) {
-            let old = key_hash(self.id.name(), previous, &key.types, &key.args);
-            if self.entry_path(&old).exists() {
-                return MissReason::CodeChanged {
-                    previous: previous.clone(),
-                };
-            }
-        }
-        MissReason::NewArguments
+/// Why there is no entry for `key` in the directory `dir` of the function
+/// `id`: a tombstone says evicted; a note left when a damaged entry was
+/// deleted says corrupt; an entry for the same arguments under an earlier
+/// code version says code changed; otherwise the arguments are new.
+pub(crate) fn why_missing(
+    versions: &Versions,
+    dir: &Path,
+    id: &FunctionId,
+    key: &CacheKey,
+) -> MissReason {
+    let entry = store::entry_path(dir, &key.hash);
+    if entry.with_extension(TOMBSTONE_EXT).exists() {
+        return MissReason::Evicted;
     }
+    if let Ok(why) = fs::read_to_string(entry.with_extension(CORRUPT_EXT)) {
+        return MissReason::Corrupt(format!("{why}; deleted, not stored since"));
+    }
+    let known = versions.known(dir, id);
+    for previous in known.iter().rev().filter(|v| *v != id.code()) {
+        let old = key.hash_under(id.name(), previous);
+        if store::entry_path(dir, &old).exists() {
+            return MissReason::CodeChanged {
+                previous: previous.clone(),
+            };
+        }
+    }
+    MissReason::NewArguments
+}
 
-    fn known_versions(&self) -> Vec<CodeVersion> {
-        let mut cache = self.memory.inner.meta.lock().expect("meta lock");
+/// Each function's metadata as last read or written by this process (by
+/// function directory name), shared by the clones of a `Memory`: a store
+/// rewrites `function.json` only when its code version is new to it.
+#[derive(Default)]
+pub(crate) struct Versions(Mutex<HashMap<String, FunctionMeta>>);
+
+impl Versions {
+    /// The code versions seen of the function `id`, whose directory is `dir`.
+    fn known(&self, dir: &Path, id: &FunctionId) -> Vec<CodeVersion> {
+        let mut cache = self.0.lock().expect("meta lock");
         cache
-            .entry(self.id.dir_name().to_owned())
-            .or_insert_with(|| read_meta(&self.dir).unwrap_or_default())
+            .entry(id.dir_name().to_owned())
+            .or_insert_with(|| read_meta(dir).unwrap_or_default())
             .versions
             .clone()
     }
 
-    /// Records this code version in the function's metadata file if it is
-    /// not the latest one there (once per process and version, normally).
-    pub(crate) fn note_version(&self) -> Result<(), CacheError> {
-        let mut cache = self.memory.inner.meta.lock().expect("meta lock");
+    /// Records the code version of `id` in the metadata file of its
+    /// directory `dir` (creating the directory) if it is not the latest one
+    /// there (once per process and version, normally).
+    pub(crate) fn note(
+        &self,
+        dir: &Path,
+        id: &FunctionId,
+        durability: Durability,
+    ) -> Result<(), CacheError> {
+        let mut cache = self.0.lock().expect("meta lock");
         if cache
-            .get(self.id.dir_name())
-            .is_some_and(|m| m.versions.last() == Some(self.id.code()))
+            .get(id.dir_name())
+            .is_some_and(|m| m.versions.last() == Some(id.code()))
         {
             return Ok(());
         }
-        fs::create_dir_all(&self.dir).map_err(io_err(&self.dir))?;
-        let mut meta = read_meta(&self.dir).unwrap_or_default();
-        meta.name = self.id.name().to_owned();
-        meta.versions.retain(|v| v != self.id.code());
-        meta.versions.push(self.id.code().clone());
+        fs::create_dir_all(dir).map_err(io_err(dir))?;
+        let mut meta = read_meta(dir).unwrap_or_default();
+        meta.name = id.name().to_owned();
+        meta.versions.retain(|v| v != id.code());
+        meta.versions.push(id.code().clone());
         let excess = meta.versions.len().saturating_sub(MAX_VERSIONS);
         meta.versions.drain(..excess);
-        let path = self.dir.join(META_FILE);
+        let path = dir.join(META_FILE);
         let bytes = serde_json::to_vec_pretty(&meta).expect("metadata serialises");
-        store::write_atomic(&self.dir, &path, &bytes, self.memory.durability)
+        store::write_atomic(dir, &path, &bytes, durability)
             .map_err(io_err(&path))?;
-        cache.insert(self.id.dir_name().to_owned(), meta);
+        cache.insert(id.dir_name().to_owned(), meta);
         Ok(())
     }
 
-    /// Writes an entry's bytes to `path`. If the function's directory was
-    /// deleted by hand meanwhile, recreates it (and its version list) and
-    /// writes again.
-    pub(crate) fn write_entry(
-        &self,
-        path: &Path,
-        bytes: &[u8],
-    ) -> Result<(), CacheError> {
-        let durability = self.memory.durability;
-        let mut written = store::write_atomic(&self.dir, path, bytes, durability);
-        if written
-            .as_ref()
-            .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
-        {
-            self.memory.inner.meta.lock().expect("meta lock").clear();
-            self.note_version()?;
-            written = store::write_atomic(&self.dir, path, bytes, durability);
-        }
-        written.map_err(io_err(path))
+    /// Forgets what was read or written: the directories may be gone.
+    pub(crate) fn forget(&self) {
+        self.0.lock().expect("meta lock").clear();
     }
 }

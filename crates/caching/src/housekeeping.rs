@@ -2,8 +2,10 @@
 //! `clear`, `reduce_size` (least recently used first, by access time, with
 //! tombstones so a later miss says "evicted"), removing temporary files left
 //! by crashed writers, and marking the directory with a `CACHEDIR.TAG` so
-//! that backup tools skip it. The book points here; it does not walk
-//! through it.
+//! that backup tools skip it. Free functions over the cache's root
+//! directory, above storage (`store.rs`) and `history.rs`; the methods of
+//! `Memory` and `CachedFn` call them. The book points here; it does not
+//! walk through it.
 
 use std::fs;
 use std::io;
@@ -12,8 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::error::{CacheError, io_err};
 use crate::history::{self, CORRUPT_EXT, META_FILE, TOMBSTONE_EXT, read_meta};
-use crate::memory::{CachedFn, ENTRY_EXT, Memory};
-use crate::store;
+use crate::store::{self, ENTRY_EXT};
 
 /// Temporary files older than this are leftovers of a crashed writer.
 const STALE_TMP: Duration = Duration::from_secs(3600);
@@ -22,7 +23,8 @@ const CACHEDIR_TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n\
     # This directory is a cache made by the `caching` crate.\n\
     # For information about cache directory tags see https://bford.info/cachedir/\n";
 
-/// Limits for [`Memory::reduce_size`]; `None` means no limit.
+/// Limits for [`Memory::reduce_size`](crate::Memory::reduce_size); `None`
+/// means no limit.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Limits {
     /// Keep at most this many bytes of entries.
@@ -33,7 +35,7 @@ pub struct Limits {
     pub max_age: Option<Duration>,
 }
 
-/// What [`Memory::reduce_size`] did.
+/// What [`Memory::reduce_size`](crate::Memory::reduce_size) did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Reduced {
     /// Entries removed.
@@ -46,7 +48,8 @@ pub struct Reduced {
     pub kept_bytes: u64,
 }
 
-/// One stored entry, as listed by [`Memory::entries`].
+/// One stored entry, as listed by
+/// [`Memory::entries`](crate::Memory::entries).
 #[derive(Debug, Clone)]
 pub struct EntryInfo {
     /// The function's name.
@@ -78,146 +81,130 @@ pub(crate) fn check_writable(dir: &Path) -> Result<(), CacheError> {
     Ok(())
 }
 
-impl Memory {
-    /// Removes every function's entries; returns how many.
-    ///
-    /// Safe while other threads and processes use the cache: it deletes
-    /// entry files one by one and leaves the directories (and each
-    /// function's list of code versions) in place, so a concurrent store
-    /// never finds its directory gone, and a reader that has opened an entry
-    /// reads it whole. A store racing with `clear` may land just after it.
-    pub fn clear(&self) -> Result<usize, CacheError> {
-        let mut removed = 0;
-        for dir in self.function_dirs()? {
-            removed += remove_entries(&dir)?;
-        }
-        Ok(removed)
+/// Removes every function's entries under `root`; returns how many.
+/// Deletes entry files one by one and leaves the directories (and each
+/// function's list of code versions) in place (see `Memory::clear`).
+pub(crate) fn clear(root: &Path) -> Result<usize, CacheError> {
+    let mut removed = 0;
+    for dir in function_dirs(root)? {
+        removed += remove_entries(&dir)?;
     }
-
-    /// Every entry in the cache, oldest use first.
-    pub fn entries(&self) -> Result<Vec<EntryInfo>, CacheError> {
-        let mut entries = Vec::new();
-        for dir in self.function_dirs()? {
-            let function = read_meta(&dir).map_or_else(
-                || dir.file_name().unwrap_or_default().to_string_lossy().into(),
-                |meta| meta.name,
-            );
-            for item in read_dir(&dir)? {
-                let path = item.path();
-                if path.extension().is_some_and(|e| e == ENTRY_EXT) {
-                    let Ok(meta) = item.metadata() else { continue };
-                    entries.push(EntryInfo {
-                        function: function.clone(),
-                        path,
-                        bytes: meta.len(),
-                        last_used: store::last_used(&meta),
-                    });
-                }
-            }
-        }
-        entries.sort_by_key(|e| e.last_used);
-        Ok(entries)
-    }
-
-    /// Number of entries and their total size in bytes.
-    pub fn usage(&self) -> Result<(usize, u64), CacheError> {
-        let entries = self.entries()?;
-        Ok((entries.len(), entries.iter().map(|e| e.bytes).sum()))
-    }
-
-    // ANCHOR: reduce_size
-    /// Evicts entries until the cache is within `limits`: first every entry
-    /// unused for longer than `max_age`, then the least recently used ones
-    /// until at most `max_items` entries and `max_bytes` bytes remain. A
-    /// later miss on an evicted entry says so. Also deletes temporary files
-    /// left by writers that crashed.
-    pub fn reduce_size(&self, limits: Limits) -> Result<Reduced, CacheError> {
-        let now = SystemTime::now();
-        let mut entries = self.entries()?; // least recently used first
-        let mut total: u64 = entries.iter().map(|e| e.bytes).sum();
-        let mut evict = Vec::new();
-        let mut keep = Vec::new();
-        for entry in entries.drain(..) {
-            let age = now.duration_since(entry.last_used).unwrap_or_default();
-            if limits.max_age.is_some_and(|max| age > max) {
-                total -= entry.bytes;
-                evict.push(entry);
-            } else {
-                keep.push(entry);
-            }
-        }
-        let mut kept = keep.len();
-        for entry in keep {
-            let too_many = limits.max_items.is_some_and(|max| kept > max);
-            let too_big = limits.max_bytes.is_some_and(|max| total > max);
-            if !(too_many || too_big) {
-                break;
-            }
-            kept -= 1;
-            total -= entry.bytes;
-            evict.push(entry);
-        }
-        let mut reduced = Reduced {
-            kept_items: kept,
-            kept_bytes: total,
-            ..Reduced::default()
-        };
-        for entry in evict {
-            if used_since(&entry) {
-                // Read or rewritten since it was listed: no longer a victim.
-                reduced.kept_items += 1;
-                reduced.kept_bytes += entry.bytes;
-                continue;
-            }
-            match fs::remove_file(&entry.path) {
-                Ok(()) => {
-                    reduced.removed_items += 1;
-                    reduced.removed_bytes += entry.bytes;
-                    history::leave_tombstone(&entry.path);
-                }
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(io_err(&entry.path)(e)),
-            }
-        }
-        self.remove_stale_temp_files(now)?;
-        Ok(reduced)
-    }
-    // ANCHOR_END: reduce_size
-
-    /// The function directories: subdirectories holding a `function.json`.
-    pub(crate) fn function_dirs(&self) -> Result<Vec<PathBuf>, CacheError> {
-        Ok(read_dir(&self.inner.root)?
-            .into_iter()
-            .map(|item| item.path())
-            .filter(|path| path.join(META_FILE).is_file())
-            .collect())
-    }
-
-    fn remove_stale_temp_files(&self, now: SystemTime) -> Result<(), CacheError> {
-        let mut dirs = self.function_dirs()?;
-        dirs.push(self.inner.root.clone());
-        for dir in dirs {
-            for item in read_dir(&dir)? {
-                let stale = item.file_name().to_string_lossy().starts_with(".tmp")
-                    && item.metadata().is_ok_and(|m| {
-                        now.duration_since(store::last_used(&m)).unwrap_or_default()
-                            > STALE_TMP
-                    });
-                if stale {
-                    let _ = fs::remove_file(item.path());
-                }
-            }
-        }
-        Ok(())
-    }
+    Ok(removed)
 }
 
-impl<R> CachedFn<R> {
-    /// Removes this function's entries (all code versions); returns how many.
-    /// Safe while others use the cache (see [`Memory::clear`]).
-    pub fn clear(&self) -> Result<usize, CacheError> {
-        remove_entries(&self.dir)
+/// Every entry under `root`, oldest use first.
+pub(crate) fn entries(root: &Path) -> Result<Vec<EntryInfo>, CacheError> {
+    let mut entries = Vec::new();
+    for dir in function_dirs(root)? {
+        let function = read_meta(&dir).map_or_else(
+            || dir.file_name().unwrap_or_default().to_string_lossy().into(),
+            |meta| meta.name,
+        );
+        for item in read_dir(&dir)? {
+            let path = item.path();
+            if path.extension().is_some_and(|e| e == ENTRY_EXT) {
+                let Ok(meta) = item.metadata() else { continue };
+                entries.push(EntryInfo {
+                    function: function.clone(),
+                    path,
+                    bytes: meta.len(),
+                    last_used: store::last_used(&meta),
+                });
+            }
+        }
     }
+    entries.sort_by_key(|e| e.last_used);
+    Ok(entries)
+}
+
+// ANCHOR: reduce_size
+/// Evicts entries under `root` until the cache is within `limits`: first
+/// every entry unused for longer than `max_age`, then the least recently
+/// used ones until at most `max_items` entries and `max_bytes` bytes remain,
+/// leaving a tombstone for each. Also deletes temporary files left by
+/// writers that crashed.
+pub(crate) fn reduce_size(
+    root: &Path,
+    limits: Limits,
+) -> Result<Reduced, CacheError> {
+    let now = SystemTime::now();
+    let mut entries = entries(root)?; // least recently used first
+    let mut total: u64 = entries.iter().map(|e| e.bytes).sum();
+    let mut evict = Vec::new();
+    let mut keep = Vec::new();
+    for entry in entries.drain(..) {
+        let age = now.duration_since(entry.last_used).unwrap_or_default();
+        if limits.max_age.is_some_and(|max| age > max) {
+            total -= entry.bytes;
+            evict.push(entry);
+        } else {
+            keep.push(entry);
+        }
+    }
+    let mut kept = keep.len();
+    for entry in keep {
+        let too_many = limits.max_items.is_some_and(|max| kept > max);
+        let too_big = limits.max_bytes.is_some_and(|max| total > max);
+        if !(too_many || too_big) {
+            break;
+        }
+        kept -= 1;
+        total -= entry.bytes;
+        evict.push(entry);
+    }
+    let mut reduced = Reduced {
+        kept_items: kept,
+        kept_bytes: total,
+        ..Reduced::default()
+    };
+    for entry in evict {
+        if used_since(&entry) {
+            // Read or rewritten since it was listed: no longer a victim.
+            reduced.kept_items += 1;
+            reduced.kept_bytes += entry.bytes;
+            continue;
+        }
+        match fs::remove_file(&entry.path) {
+            Ok(()) => {
+                reduced.removed_items += 1;
+                reduced.removed_bytes += entry.bytes;
+                history::leave_tombstone(&entry.path);
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err(&entry.path)(e)),
+        }
+    }
+    remove_stale_temp_files(root, now)?;
+    Ok(reduced)
+}
+// ANCHOR_END: reduce_size
+
+/// The function directories under `root`: subdirectories holding a
+/// `function.json`.
+pub(crate) fn function_dirs(root: &Path) -> Result<Vec<PathBuf>, CacheError> {
+    Ok(read_dir(root)?
+        .into_iter()
+        .map(|item| item.path())
+        .filter(|path| path.join(META_FILE).is_file())
+        .collect())
+}
+
+fn remove_stale_temp_files(root: &Path, now: SystemTime) -> Result<(), CacheError> {
+    let mut dirs = function_dirs(root)?;
+    dirs.push(root.to_path_buf());
+    for dir in dirs {
+        for item in read_dir(&dir)? {
+            let stale = item.file_name().to_string_lossy().starts_with(".tmp")
+                && item.metadata().is_ok_and(|m| {
+                    now.duration_since(store::last_used(&m)).unwrap_or_default()
+                        > STALE_TMP
+                });
+            if stale {
+                let _ = fs::remove_file(item.path());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The items of `dir`; none if it does not exist.
@@ -229,7 +216,7 @@ pub(crate) fn read_dir(dir: &Path) -> Result<Vec<fs::DirEntry>, CacheError> {
     }
 }
 
-/// Whether `entry` was stored or read after [`Memory::entries`] listed it.
+/// Whether `entry` was stored or read after [`entries`] listed it.
 fn used_since(entry: &EntryInfo) -> bool {
     fs::metadata(&entry.path)
         .is_ok_and(|meta| store::last_used(&meta) > entry.last_used)
@@ -237,7 +224,7 @@ fn used_since(entry: &EntryInfo) -> bool {
 
 /// Deletes the entries and notes in one function's directory; returns
 /// how many entries. A file someone else removed first is not an error.
-fn remove_entries(dir: &Path) -> Result<usize, CacheError> {
+pub(crate) fn remove_entries(dir: &Path) -> Result<usize, CacheError> {
     let mut removed = 0;
     for item in read_dir(dir)? {
         let path = item.path();

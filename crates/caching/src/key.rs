@@ -1,13 +1,14 @@
 //! The key of one cached call: what goes into it, and why each part is there.
+//! A plain value, made from a function's identity (`fingerprint.rs`) and its
+//! arguments; `CachedFn::key` makes one, `history.rs` rehashes one under an
+//! older code version to tell "code changed" from "new arguments".
 
 use std::borrow::Cow;
 
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use crate::error::CacheError;
-use crate::fingerprint::CodeVersion;
-use crate::memory::CachedFn;
+use crate::fingerprint::{CodeVersion, FunctionId};
 
 /// The key of one call: a blake3 hash of the function's full name, its code
 /// version, the argument and result types, and the serialised arguments.
@@ -22,32 +23,38 @@ pub struct CacheKey {
 }
 
 impl CacheKey {
-    /// The key as 64 hex digits (the entry's file name).
-    pub fn hex(&self) -> String {
-        blake3::Hash::from(self.hash).to_hex().to_string()
-    }
-}
-
-impl<R: Serialize + DeserializeOwned> CachedFn<R> {
-    /// The key of a call with `args`.
-    pub fn key<A: Serialize + ?Sized>(
-        &self,
+    /// The key of a call of `id` with `args`, returning an `R`. With
+    /// `show`, the arguments are also kept as JSON, for a verbose log.
+    pub(crate) fn new<A: Serialize + ?Sized, R>(
+        id: &FunctionId,
         args: &A,
+        show: bool,
     ) -> Result<CacheKey, CacheError> {
         let bytes = postcard::to_allocvec(args).map_err(|e| CacheError::Encode {
             what: "arguments",
             message: e.to_string(),
         })?;
-        let shown = self.memory.verbose.then(|| {
+        let shown = show.then(|| {
             serde_json::to_string(args).unwrap_or_else(|_| "<arguments>".into())
         });
         let types = [type_name::<A>(), type_name::<R>()];
         Ok(CacheKey {
-            hash: key_hash(self.id.name(), self.id.code(), &types, &bytes),
+            hash: key_hash(id.name(), id.code(), &types, &bytes),
             types,
             args: bytes,
             shown,
         })
+    }
+
+    /// The hash this call would have under another code version of the
+    /// function `name` (where an older entry for the same arguments is).
+    pub(crate) fn hash_under(&self, name: &str, code: &CodeVersion) -> [u8; 32] {
+        key_hash(name, code, &self.types, &self.args)
+    }
+
+    /// The key as 64 hex digits (the entry's file name).
+    pub fn hex(&self) -> String {
+        blake3::Hash::from(self.hash).to_hex().to_string()
     }
 }
 
@@ -58,7 +65,7 @@ impl<R: Serialize + DeserializeOwned> CachedFn<R> {
 /// types are needed because the bytes alone are ambiguous: `1u64` and
 /// `-1i64` both encode as the byte `0x01`. Each part is length-prefixed so
 /// that no two different inputs hash the same bytes.
-pub(crate) fn key_hash(
+fn key_hash(
     id_name: &str,
     code: &CodeVersion,
     [arg_type, result_type]: &[Cow<'static, str>; 2],

@@ -18,14 +18,27 @@
 //! only with the `cli` feature (it runs the book's demo workloads).
 //!
 //! # Where things are
-//! The lesson, which chapter 5 walks through: `memory.rs` (`Memory`,
-//! `CachedFn`: key → lookup → compute → store), `key.rs`, `store.rs` (the
-//! entry format, atomic writes), `fingerprint.rs` and `cached.rs` (the
-//! macro, which calls `CachedFn`), and the demo's `sweep.rs`. Around it, which the chapter
-//! points to: `history.rs` (code versions, tombstones, damage notes: why a
-//! miss missed), `stats.rs` (counters, verbose logging), `housekeeping.rs`
-//! (`clear`, `reduce_size`, stale temporary files, `CACHEDIR.TAG`),
-//! `import.rs` (merging caches), `error.rs`.
+//! The files follow the data flow, bottom to top; each uses only files
+//! above it in this list, so the crate reads top to bottom from here:
+//! - `error.rs`: [`CacheError`]. `fingerprint.rs`: a function's identity
+//!   ([`FunctionId`]) and the fingerprint of its tokens.
+//! - `store.rs`, storage: the entry format, the entry's file (named by its
+//!   key), atomic writes, [`Durability`]. Bytes and paths only.
+//! - Plain values in the middle: `key.rs` ([`CacheKey`]: what goes into a
+//!   key); `history.rs` ([`MissReason`]; code versions, tombstones, damage
+//!   notes: why a miss missed); `stats.rs` ([`Stats`], the counters).
+//! - Free functions over the cache directory: `housekeeping.rs` (`clear`,
+//!   `reduce_size`, stale temporary files, `CACHEDIR.TAG`; [`Limits`],
+//!   [`Reduced`], [`EntryInfo`]) and `import.rs` (merging caches,
+//!   [`Imported`]).
+//! - On top, the lesson: `memory.rs` ([`Memory`], the directory; its
+//!   `stats`, `clear`, `reduce_size` and `import` call the files above),
+//!   then `cached_fn.rs` ([`CachedFn`], [`Lookup`]: key → lookup → compute
+//!   → store), then `cached.rs` (the [`cached!`] macro, which calls
+//!   `CachedFn`) and the demo's `sweep.rs`.
+//!
+//! Chapter 5 walks through `key.rs`, `memory.rs`, `cached_fn.rs`,
+//! `store.rs`, `fingerprint.rs` and `cached.rs`; it points to the rest.
 //!
 //! # Use without the macro
 //! For closures, generic code, or code that stores results it computed
@@ -67,29 +80,37 @@
 
 pub mod names;
 
-// The lesson: the book walks through these.
-mod cached;
+// Bottom to top: each file uses only the ones listed before it.
+mod error;
 mod fingerprint;
-mod key;
-mod memory;
+// Storage: bytes and paths.
 mod store;
+// Plain values: a call's key,
+mod key;
+// why a miss missed, and the counts.
+mod history;
+mod stats;
+// Free functions over the cache directory.
+mod housekeeping;
+mod import;
+// On top, the lesson: the cache directory,
+mod memory;
+// one function's results in it,
+mod cached_fn;
+// the macro, which calls `CachedFn`, and the demo's sweeps.
+mod cached;
 #[cfg(feature = "cli")]
 pub mod sweep;
 
-// Around the lesson: the book points to these.
-mod error;
-mod history;
-mod housekeeping;
-mod import;
-mod stats;
-
+pub use cached_fn::{CachedFn, Lookup};
 pub use error::CacheError;
 pub use fingerprint::{
     CodeVersion, FunctionId, SharedId, fingerprint_of, normalise_tokens,
 };
+pub use history::MissReason;
 pub use housekeeping::{EntryInfo, Limits, Reduced};
 pub use import::Imported;
 pub use key::CacheKey;
-pub use memory::{CachedFn, Lookup, Memory, MissReason};
+pub use memory::Memory;
 pub use stats::Stats;
 pub use store::Durability;

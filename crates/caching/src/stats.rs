@@ -1,16 +1,15 @@
-//! Counting and logging lookups: the hit and miss counts of a [`Memory`]
-//! (by miss reason), stores and failed stores, and the `log` records of a
-//! verbose handle. Housekeeping around the lesson: `memory.rs` calls
-//! [`CachedFn::hit`] and [`CachedFn::miss`] and never looks inside.
+//! Counting lookups: the hit and miss counts of a `Memory` (by miss
+//! reason), stores and failed stores. Plain counters, above `history.rs`
+//! (whose [`MissReason`] they count by): `CachedFn` counts each lookup here,
+//! and `Memory::stats` reads a snapshot.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use serde::Serialize;
 
-use crate::key::CacheKey;
-use crate::memory::{CachedFn, Lookup, Memory, MissReason};
+use crate::history::MissReason;
 
-/// Hit and miss counts of a [`Memory`] (all its clones and handles together),
+/// Hit and miss counts of a [`Memory`](crate::Memory) (all its clones and handles together),
 /// counted by `call`, `try_call`, `get` and `lookup`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Stats {
@@ -44,7 +43,7 @@ impl Stats {
     }
 }
 
-/// The live counts behind [`Stats`], shared by every clone of a [`Memory`].
+/// The live counts behind [`Stats`], shared by every clone of a `Memory`.
 #[derive(Default)]
 pub(crate) struct Counters {
     hits: AtomicU64,
@@ -57,6 +56,56 @@ pub(crate) struct Counters {
 }
 
 impl Counters {
+    /// A snapshot of the counts.
+    pub(crate) fn snapshot(&self) -> Stats {
+        let get = |a: &AtomicU64| a.load(Relaxed);
+        let (new, changed) = (get(&self.new_arguments), get(&self.code_changed));
+        let (corrupt, evicted) = (get(&self.corrupt), get(&self.evicted));
+        Stats {
+            hits: get(&self.hits),
+            misses: new + changed + corrupt + evicted,
+            new_arguments: new,
+            code_changed: changed,
+            corrupt,
+            evicted,
+            stores: get(&self.stores),
+            store_failures: get(&self.store_failures),
+        }
+    }
+
+    /// Sets every count back to zero.
+    pub(crate) fn reset(&self) {
+        for counter in self.all() {
+            counter.store(0, Relaxed);
+        }
+    }
+
+    /// Counts a hit.
+    pub(crate) fn count_hit(&self) {
+        self.hits.fetch_add(1, Relaxed);
+    }
+
+    /// Counts a miss, by its reason.
+    pub(crate) fn count_miss(&self, reason: &MissReason) {
+        match reason {
+            MissReason::NewArguments => &self.new_arguments,
+            MissReason::CodeChanged { .. } => &self.code_changed,
+            MissReason::Corrupt(_) => &self.corrupt,
+            MissReason::Evicted => &self.evicted,
+        }
+        .fetch_add(1, Relaxed);
+    }
+
+    /// Counts an entry written, or one that could not be.
+    pub(crate) fn count_store(&self, stored: bool) {
+        let counter = if stored {
+            &self.stores
+        } else {
+            &self.store_failures
+        };
+        counter.fetch_add(1, Relaxed);
+    }
+
     fn all(&self) -> [&AtomicU64; 7] {
         [
             &self.hits,
@@ -67,78 +116,5 @@ impl Counters {
             &self.stores,
             &self.store_failures,
         ]
-    }
-}
-
-impl Memory {
-    /// A snapshot of the hit and miss counts.
-    pub fn stats(&self) -> Stats {
-        let c = &self.inner.counters;
-        let get = |a: &AtomicU64| a.load(Relaxed);
-        let (new, changed) = (get(&c.new_arguments), get(&c.code_changed));
-        let (corrupt, evicted) = (get(&c.corrupt), get(&c.evicted));
-        Stats {
-            hits: get(&c.hits),
-            misses: new + changed + corrupt + evicted,
-            new_arguments: new,
-            code_changed: changed,
-            corrupt,
-            evicted,
-            stores: get(&c.stores),
-            store_failures: get(&c.store_failures),
-        }
-    }
-
-    /// Sets every count back to zero.
-    pub fn reset_stats(&self) {
-        for counter in self.inner.counters.all() {
-            counter.store(0, Relaxed);
-        }
-    }
-
-    /// Lookups of a verbose handle go to the `log` facade at `info` level
-    /// (the library never prints: the program chooses a logger, or none).
-    fn log(&self, message: std::fmt::Arguments<'_>) {
-        if self.verbose {
-            log::info!(target: "caching", "{message}");
-        }
-    }
-}
-
-impl<R> CachedFn<R> {
-    /// A hit: counted, and logged on a verbose handle.
-    pub(crate) fn hit(&self, key: &CacheKey, value: R) -> Lookup<R> {
-        self.memory.inner.counters.hits.fetch_add(1, Relaxed);
-        self.log(key, "hit");
-        Lookup::Hit(value)
-    }
-
-    /// A miss: counted by its reason, and logged on a verbose handle.
-    pub(crate) fn miss(&self, key: &CacheKey, reason: MissReason) -> Lookup<R> {
-        let c = &self.memory.inner.counters;
-        match reason {
-            MissReason::NewArguments => &c.new_arguments,
-            MissReason::CodeChanged { .. } => &c.code_changed,
-            MissReason::Corrupt(_) => &c.corrupt,
-            MissReason::Evicted => &c.evicted,
-        }
-        .fetch_add(1, Relaxed);
-        if self.memory.verbose {
-            self.log(key, &format!("miss: {reason}"));
-        }
-        Lookup::Miss(reason)
-    }
-
-    /// Counts an entry written, or one that could not be.
-    pub(crate) fn count_store(&self, stored: bool) {
-        let c = &self.memory.inner.counters;
-        let counter = if stored { &c.stores } else { &c.store_failures };
-        counter.fetch_add(1, Relaxed);
-    }
-
-    fn log(&self, key: &CacheKey, what: &str) {
-        let args = key.shown.as_deref().unwrap_or("");
-        self.memory
-            .log(format_args!("{}{args}: {what}", self.id.name()));
     }
 }

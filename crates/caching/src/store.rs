@@ -1,10 +1,12 @@
-//! The on-disk entry: a small header with a checksum, then the value, written
-//! to a temporary file and renamed into place so that no reader ever sees half
-//! of it.
+//! The bottom layer, storage: the on-disk entry (a small header with a
+//! checksum, then the value), the file it lives in (named by its key), and
+//! the atomic write (a temporary file renamed into place, so that no reader
+//! ever sees half of an entry). Bytes and paths only: nothing here knows
+//! about keys, functions or a `Memory`.
 
 use std::fs::{self, File, FileTimes};
 use std::io::{self, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 /// How hard a store tries to survive a power cut (a crashed *process* never
@@ -70,6 +72,32 @@ fn checksum(key: &[u8; 32], payload: &[u8]) -> blake3::Hash {
     hasher.update(key);
     hasher.update(payload);
     hasher.finalize()
+}
+
+/// The extension of entry files.
+pub(crate) const ENTRY_EXT: &str = "entry";
+
+/// The file holding the entry of the key `key` in the function directory
+/// `dir`: the key as 64 hex digits, then `.entry`.
+pub(crate) fn entry_path(dir: &Path, key: &[u8; 32]) -> PathBuf {
+    let mut name = blake3::Hash::from(*key).to_hex().to_string();
+    name.push('.');
+    name.push_str(ENTRY_EXT);
+    dir.join(name)
+}
+
+/// The key an entry file is named after (64 hex digits), if it is one:
+/// the inverse of [`entry_path`].
+pub(crate) fn key_from_file_name(path: &Path) -> Option<[u8; 32]> {
+    let stem = path.file_stem()?.to_str()?;
+    let mut key = [0u8; 32];
+    if stem.len() != 64 {
+        return None;
+    }
+    for (i, byte) in key.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(stem.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(key)
 }
 
 /// Reads a whole file, or `None` if it does not exist. Marks it used (its
