@@ -15,7 +15,7 @@ use crate::array::{self, ShardSummary};
 use crate::cluster::{ClusterOptions, run_cluster};
 use crate::demo::DemoSweep;
 use crate::local::{LocalError, json_error};
-use crate::results::write_atomic;
+use crate::results::write_file;
 use crate::shard::{Shard, resolve_shard};
 use crate::slurm::cluster_from_slurm;
 
@@ -243,7 +243,7 @@ pub fn write_results(
         Some(path) => {
             let bytes = serde_json::to_vec(results)
                 .map_err(json_error("serialising the results"))?;
-            write_atomic(path, &bytes, true)?;
+            write_file(path, &bytes)?;
         }
         None => {
             let values: Vec<f64> = results

@@ -1,27 +1,32 @@
-//! The job array's results directory: one file per task, each written to a
-//! temporary file and renamed into place (so a killed task never leaves half
-//! a result), each carrying a checksum (so a damaged file is seen as missing,
-//! never read as a value), plus `sweep.json`, the sweep and shard count the
-//! directory belongs to (so shards or a merge of another sweep are refused,
-//! not mixed in).
+//! The job array's results directory: one file per task, plus `sweep.json`,
+//! the sweep and shard count the directory belongs to (so shards or a merge
+//! of another sweep are refused, not mixed in).
 //!
-//! Reading needs no write access: `merge` works on a read-only copy.
+//! The entries are chapter 5's, from its bottom layer `caching::store`: each
+//! result (JSON) is sealed with a checksum under the key of *its sweep and
+//! its task* and written to a temporary file renamed into place, and killed
+//! writers' temporaries are swept the same way. So a killed task never
+//! leaves half a result, a damaged entry reads as missing, never as a
+//! value, and an entry copied in from another sweep or under another task's
+//! name does not unseal: it is missing too. Not a `caching::Memory`: `merge`
+//! must read a read-only copy, and a task is known by its index in the
+//! sweep, not by a function and its arguments.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
+use caching::store::{self, Durability};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// The file naming the sweep and shard count of a results directory.
 pub const SWEEP_FILE: &str = "sweep.json";
 
-/// A temporary file older than this was left by a writer that was killed.
-const STALE: std::time::Duration = std::time::Duration::from_secs(3600);
-
 /// Why the results directory could not be used.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ResultsError {
     /// The directory does not exist (for reading).
     #[error("results directory {0} does not exist")]
@@ -84,6 +89,8 @@ pub enum Entry<R> {
 #[derive(Debug, Clone)]
 pub struct Results {
     dir: PathBuf,
+    /// `sweep.json`'s bytes: every entry's key starts from them.
+    identity: Vec<u8>,
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> ResultsError + '_ {
@@ -101,41 +108,27 @@ impl Results {
         record: &SweepRecord,
     ) -> Result<Results, ResultsError> {
         fs::create_dir_all(dir).map_err(io_error(dir))?;
-        let results = Results {
-            dir: dir.to_path_buf(),
-        };
-        let bytes = encode(record, "the sweep")?;
+        let results = Results::at(dir, record)?;
         let path = dir.join(SWEEP_FILE);
         if !path.exists() {
             // Several shards may start at once: the first rename wins, the
             // others then find the file and compare.
-            match write_atomic(&path, &bytes, false) {
-                Err(ResultsError::Io { source, .. })
-                    if source.kind() == io::ErrorKind::AlreadyExists => {}
-                other => other?,
+            match store::write_new(dir, &path, &results.identity) {
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                other => other.map_err(io_error(&path))?,
             }
         }
-        results.check(record)?;
-        results.remove_stale_temporary_files();
+        results.check()?;
+        // Temporaries of writers killed mid-write (chapter 5's sweeper).
+        store::remove_stale_temporaries(dir, SystemTime::now());
         Ok(results)
     }
 
-    /// Removes temporary files that a writer killed mid-write left behind
-    /// (a write takes milliseconds: any older than an hour is abandoned).
-    fn remove_stale_temporary_files(&self) {
-        let Ok(items) = fs::read_dir(&self.dir) else {
-            return;
-        };
-        for item in items.flatten() {
-            let stale = item.file_name().to_string_lossy().starts_with(".tmp")
-                && item
-                    .metadata()
-                    .and_then(|meta| meta.modified())
-                    .is_ok_and(|at| at.elapsed().unwrap_or_default() > STALE);
-            if stale {
-                let _ = fs::remove_file(item.path());
-            }
-        }
+    fn at(dir: &Path, record: &SweepRecord) -> Result<Results, ResultsError> {
+        Ok(Results {
+            dir: dir.to_path_buf(),
+            identity: encode(record, "the sweep")?,
+        })
     }
 
     /// Opens `dir` for reading only. `Ok(None)` for the record if no shard has
@@ -144,27 +137,27 @@ impl Results {
         if !dir.is_dir() {
             return Err(ResultsError::Missing(dir.to_path_buf()));
         }
-        let results = Results {
-            dir: dir.to_path_buf(),
-        };
+        let results = Results::at(dir, record)?;
         if dir.join(SWEEP_FILE).exists() {
-            results.check(record)?;
+            results.check()?;
         }
         Ok(results)
     }
 
-    fn check(&self, record: &SweepRecord) -> Result<(), ResultsError> {
+    fn check(&self) -> Result<(), ResultsError> {
         let path = self.dir.join(SWEEP_FILE);
         let stored = fs::read(&path).map_err(io_error(&path))?;
-        let same = serde_json::from_slice::<SweepRecord>(&stored)
-            .is_ok_and(|stored| stored == *record);
+        let same = serde_json::from_slice::<SweepRecord>(&stored).is_ok_and(|s| {
+            serde_json::from_slice::<SweepRecord>(&self.identity)
+                .is_ok_and(|t| s == t)
+        });
         if same {
             return Ok(());
         }
         Err(ResultsError::OtherSweep {
             dir: self.dir.clone(),
             stored: String::from_utf8_lossy(&stored).trim().to_owned(),
-            this: String::from_utf8_lossy(&encode(record, "the sweep")?).into(),
+            this: String::from_utf8_lossy(&self.identity).into(),
         })
     }
 
@@ -174,41 +167,46 @@ impl Results {
     }
 
     fn path(&self, task: u64) -> PathBuf {
-        self.dir.join(format!("task-{task}.json"))
+        self.dir.join(format!("task-{task}.entry"))
     }
 
     // ANCHOR: put_get
-    /// Stores the result of `task`: written to a temporary file in the same
-    /// directory, then renamed over the entry, so readers see the old entry
-    /// or the new one, never a part.
+    /// The key of `task`'s entry: this sweep (`sweep.json`) and the task's
+    /// index, so an entry answers exactly one task of exactly one sweep.
+    fn key(&self, task: u64) -> [u8; 32] {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&self.identity);
+        hasher.update(&task.to_le_bytes());
+        *hasher.finalize().as_bytes()
+    }
+
+    /// Stores the result of `task`, sealed under its key: written to a
+    /// temporary file in the same directory, then renamed over the entry,
+    /// so readers see the old entry or the new one, never a part.
     pub fn put<R: Serialize>(
         &self,
         task: u64,
         value: &R,
     ) -> Result<(), ResultsError> {
-        let body = encode(value, "a result")?;
-        let mut bytes = blake3::hash(&body).to_hex().as_bytes().to_vec();
-        bytes.push(b'\n');
-        bytes.extend_from_slice(&body);
-        write_atomic(&self.path(task), &bytes, true)
+        let bytes = store::seal(&self.key(task), &encode(value, "a result")?);
+        let path = self.path(task);
+        store::write_atomic(&self.dir, &path, &bytes, Durability::Rename)
+            .map_err(io_error(&path))
     }
 
-    /// The entry of `task`: present only if its checksum matches and it
-    /// decodes. A damaged entry is reported, not deleted (the directory may
-    /// be read-only); the next `put` replaces it.
+    /// The entry of `task`: present only if it unseals under its key and
+    /// decodes. A damaged entry (or another sweep's) is reported, not
+    /// deleted (the directory may be read-only); the next `put` replaces it.
     pub fn get<R: DeserializeOwned>(&self, task: u64) -> Entry<R> {
         let bytes = match fs::read(self.path(task)) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Entry::Absent,
             Err(e) => return Entry::Damaged(format!("cannot read: {e}")),
         };
-        let Some((sum, body)) = bytes.split_at_checked(64) else {
-            return Entry::Damaged("truncated".into());
+        let body = match store::unseal(&self.key(task), &bytes) {
+            Ok(body) => body,
+            Err(why) => return Entry::Damaged(why),
         };
-        let body = body.strip_prefix(b"\n").unwrap_or_default();
-        if sum != blake3::hash(body).to_hex().as_bytes() {
-            return Entry::Damaged("checksum mismatch".into());
-        }
         match serde_json::from_slice(body) {
             Ok(value) => Entry::Present(value),
             Err(e) => Entry::Damaged(format!("cannot decode: {e}")),
@@ -224,35 +222,15 @@ fn encode<T: Serialize + ?Sized>(
     serde_json::to_vec(value).map_err(|source| ResultsError::Encode { what, source })
 }
 
-// ANCHOR: write_atomic
-/// Writes `bytes` to `path` all or nothing: into a temporary file next to it,
-/// then a rename. With `replace` false, an existing `path` is kept and the
-/// error is `AlreadyExists`. The temporary file is removed on any error
-/// (disk full, say), so a failure leaves nothing half written.
-pub fn write_atomic(
-    path: &Path,
-    bytes: &[u8],
-    replace: bool,
-) -> Result<(), ResultsError> {
+/// Writes `bytes` to `path` all or nothing, with chapter 5's atomic write
+/// (a temporary file beside it, then a rename): for the merged output.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ResultsError> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    let mut file = tempfile::Builder::new()
-        .prefix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io_error(dir))?;
-    file.write_all(bytes)
-        .and_then(|()| file.flush())
-        .map_err(io_error(path))?;
-    let persisted = if replace {
-        file.persist(path).map(drop)
-    } else {
-        file.persist_noclobber(path).map(drop)
-    };
-    persisted.map_err(|e| io_error(path)(e.error))
+    store::write_atomic(dir, path, bytes, Durability::Rename).map_err(io_error(path))
 }
-// ANCHOR_END: write_atomic
 
 #[cfg(test)]
 mod tests {
@@ -273,7 +251,7 @@ mod tests {
         assert_eq!(results.get::<f64>(0), Entry::Absent);
         results.put(0, &0.1_f64).unwrap();
         assert_eq!(results.get::<f64>(0), Entry::Present(0.1));
-        let path = dir.path().join("task-0.json");
+        let path = dir.path().join("task-0.entry");
         let mut bytes = fs::read(&path).unwrap();
         *bytes.last_mut().unwrap() ^= 1; // one flipped bit: 0.1 -> 0.0
         fs::write(&path, &bytes).unwrap();
@@ -302,7 +280,7 @@ mod tests {
         for path in [&old, &new] {
             fs::write(path, b"half a res").unwrap();
         }
-        let two_hours_ago = std::time::SystemTime::now() - 2 * STALE;
+        let two_hours_ago = SystemTime::now() - 2 * store::STALE_TEMPORARY;
         let file = fs::File::options().write(true).open(&old).unwrap();
         file.set_modified(two_hours_ago).unwrap();
         Results::create(dir.path(), &record(3)).unwrap();
@@ -311,13 +289,29 @@ mod tests {
     }
 
     #[test]
-    fn write_atomic_keeps_or_replaces() {
+    fn an_entry_answers_one_task_of_one_sweep() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let ours = Results::create(a.path(), &record(3)).unwrap();
+        let other = Results::create(b.path(), &record(4)).unwrap();
+        other.put(1, &7.0_f64).unwrap();
+        // Another sweep's entry, copied in: not a value of this sweep.
+        fs::copy(b.path().join("task-1.entry"), a.path().join("task-1.entry"))
+            .unwrap();
+        assert!(matches!(ours.get::<f64>(1), Entry::Damaged(_)));
+        // This sweep's entry of task 1 under task 2's name: not task 2's.
+        ours.put(1, &1.0_f64).unwrap();
+        fs::copy(a.path().join("task-1.entry"), a.path().join("task-2.entry"))
+            .unwrap();
+        assert!(matches!(ours.get::<f64>(2), Entry::Damaged(_)));
+        assert_eq!(ours.get::<f64>(1), Entry::Present(1.0));
+    }
+
+    #[test]
+    fn write_file_replaces_whole_and_leaves_no_temporary() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
-        write_atomic(&path, b"one", false).unwrap();
-        assert!(write_atomic(&path, b"two", false).is_err());
-        assert_eq!(fs::read(&path).unwrap(), b"one");
-        write_atomic(&path, b"two", true).unwrap();
+        write_file(&path, b"one").unwrap();
+        write_file(&path, b"two").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"two");
         let names: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 1, "no temporary file left");

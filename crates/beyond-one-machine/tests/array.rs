@@ -272,7 +272,7 @@ fn a_shard_rerun_repairs_a_damaged_entry_and_merge_sees_it() {
             .stdout
     };
     shard();
-    let entry = dir.path().join("task-3.json");
+    let entry = dir.path().join("task-3.entry");
     let mut bytes = std::fs::read(&entry).unwrap();
     let last = bytes.len() - 3;
     bytes[last] ^= 1; // one digit of the value changed

@@ -16,9 +16,6 @@ use crate::error::{CacheError, io_err};
 use crate::history::{self, CORRUPT_EXT, META_FILE, TOMBSTONE_EXT, read_meta};
 use crate::store::{self, ENTRY_EXT};
 
-/// Temporary files older than this are leftovers of a crashed writer.
-const STALE_TMP: Duration = Duration::from_secs(3600);
-
 const CACHEDIR_TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n\
     # This directory is a cache made by the `caching` crate.\n\
     # For information about cache directory tags see https://bford.info/cachedir/\n";
@@ -193,16 +190,7 @@ fn remove_stale_temp_files(root: &Path, now: SystemTime) -> Result<(), CacheErro
     let mut dirs = function_dirs(root)?;
     dirs.push(root.to_path_buf());
     for dir in dirs {
-        for item in read_dir(&dir)? {
-            let stale = item.file_name().to_string_lossy().starts_with(".tmp")
-                && item.metadata().is_ok_and(|m| {
-                    now.duration_since(store::last_used(&m)).unwrap_or_default()
-                        > STALE_TMP
-                });
-            if stale {
-                let _ = fs::remove_file(item.path());
-            }
-        }
+        store::remove_stale_temporaries(&dir, now);
     }
     Ok(())
 }

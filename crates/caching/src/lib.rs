@@ -84,7 +84,7 @@ pub mod names;
 mod error;
 mod fingerprint;
 // Storage: bytes and paths.
-mod store;
+pub mod store;
 // Plain values: a call's key,
 mod key;
 // why a miss missed, and the counts.

@@ -36,12 +36,32 @@ pub(crate) fn encode_entry<R: serde::Serialize + ?Sized>(
     value: &R,
 ) -> Result<Vec<u8>, postcard::Error> {
     let mut bytes = postcard::to_extend(value, vec![0u8; HEADER])?;
+    write_header(key, &mut bytes);
+    Ok(bytes)
+}
+
+/// Fills in the header of `bytes` (`HEADER` bytes, then the payload).
+fn write_header(key: &[u8; 32], bytes: &mut [u8]) {
     let payload_len = (bytes.len() - HEADER) as u64;
     let sum = checksum(key, &bytes[HEADER..]);
     bytes[..8].copy_from_slice(MAGIC);
     bytes[8..16].copy_from_slice(&payload_len.to_le_bytes());
     bytes[16..HEADER].copy_from_slice(sum.as_bytes());
-    Ok(bytes)
+}
+
+/// An entry of any payload (JSON, say) under `key`: the same header as the
+/// cache's own entries. [`unseal`] gives the payload back.
+pub fn seal(key: &[u8; 32], payload: &[u8]) -> Vec<u8> {
+    let mut bytes = vec![0u8; HEADER];
+    bytes.extend_from_slice(payload);
+    write_header(key, &mut bytes);
+    bytes
+}
+
+/// The payload of a sealed entry, if it is whole and was sealed under
+/// `key`; otherwise why not (truncated, not an entry, checksum mismatch).
+pub fn unseal<'a>(key: &[u8; 32], bytes: &'a [u8]) -> Result<&'a [u8], String> {
+    verify_entry(key, bytes)
 }
 
 /// The payload of an entry, if the entry is whole and belongs to `key`.
@@ -132,7 +152,7 @@ pub(crate) fn last_used(meta: &fs::Metadata) -> SystemTime {
 /// directory, then a rename over `path`. Concurrent writers of one path
 /// (threads or processes) each rename a whole file; the last one wins, and
 /// a reader sees one complete file or none, never a mixture.
-pub(crate) fn write_atomic(
+pub fn write_atomic(
     dir: &Path,
     path: &Path,
     bytes: &[u8],
@@ -150,6 +170,40 @@ pub(crate) fn write_atomic(
     Ok(())
 }
 // ANCHOR_END: atomic_write
+
+/// Writes `bytes` to `path` all or nothing, but only if `path` does not
+/// exist yet: the first of several concurrent writers wins, the others get
+/// `ErrorKind::AlreadyExists` and `path` keeps the first one's bytes.
+pub fn write_new(dir: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut tmp = tempfile::Builder::new().prefix(".tmp").tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.persist_noclobber(path).map(drop).map_err(|e| e.error)
+}
+
+/// A temporary file older than this was left by a writer that was killed:
+/// a write takes milliseconds.
+pub const STALE_TEMPORARY: Duration = Duration::from_secs(3600);
+
+/// Removes the temporary files in `dir` that killed writers left behind
+/// (older than [`STALE_TEMPORARY`] at `now`). Best effort: a file that
+/// cannot be removed stays, and a missing `dir` has none.
+pub fn remove_stale_temporaries(dir: &Path, now: SystemTime) {
+    let Ok(items) = fs::read_dir(dir) else {
+        return;
+    };
+    for item in items.flatten() {
+        let stale = item.file_name().to_string_lossy().starts_with(".tmp")
+            && item
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|written| {
+                    now.duration_since(written).unwrap_or_default() > STALE_TEMPORARY
+                });
+        if stale {
+            let _ = fs::remove_file(item.path());
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
