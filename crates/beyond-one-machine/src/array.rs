@@ -16,6 +16,7 @@ use crate::sweep::Sweep;
 
 /// Why a shard or a merge failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ArrayError {
     /// The shard count does not fit the sweep.
     #[error(transparent)]

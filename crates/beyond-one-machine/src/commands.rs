@@ -14,7 +14,7 @@ use workloads::cli::CommonArgs;
 use crate::array::{self, ShardSummary};
 use crate::cluster::{ClusterOptions, run_cluster};
 use crate::demo::DemoSweep;
-use crate::local::{LocalError, json_error};
+use crate::local_error::{LocalError, json_error};
 use crate::results::write_file;
 use crate::shard::{Shard, resolve_shard};
 use crate::slurm::cluster_from_slurm;

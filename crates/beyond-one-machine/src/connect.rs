@@ -26,7 +26,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::cluster::ClusterError;
+use crate::cluster_error::ClusterError;
 
 /// Bytes every connection starts with, so a stray process on a port is
 /// recognised and not mistaken for a cluster member.

@@ -49,6 +49,7 @@ pub fn die_with_parent() {
 
 /// Why a group of processes did not all finish successfully.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LaunchError {
     /// A process could not be started.
     #[error("could not start {name}: {source}")]

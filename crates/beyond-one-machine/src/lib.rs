@@ -26,6 +26,10 @@
 //!   (`local::launch_array`, `local::launch_cluster`), which serves them
 //!   once its `main` calls `local::child_main_if_requested`.
 //!
+//! [`cluster::ClusterError`] is defined in a file of its own below both
+//! `cluster` and `connect` (which return it), and [`local::LocalError`]
+//! likewise below `local` and `commands`: no two files import each other.
+//!
 //! `commands`, `local` and `demo` (the book's demo workloads as a sweep)
 //! belong to the demo: they need the `cli` feature (on by default, with the
 //! demo binary). The library alone (`default-features = false`) has neither
@@ -50,6 +54,7 @@ pub mod names;
 
 pub mod array;
 pub mod cluster;
+mod cluster_error;
 #[cfg(feature = "cli")]
 pub mod commands;
 pub mod connect;
@@ -60,6 +65,8 @@ mod fake_env;
 pub mod launch;
 #[cfg(feature = "cli")]
 pub mod local;
+#[cfg(feature = "cli")]
+mod local_error;
 pub mod results;
 pub mod shard;
 pub mod slurm;

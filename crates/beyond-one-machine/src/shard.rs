@@ -8,6 +8,7 @@ use std::str::FromStr;
 
 /// Why a shard could not be determined: always a usage error (exit code 2).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ShardError {
     /// `--shard` was not of the form `i/n` with `0 <= i < n`.
     #[error("`{0}` is not a shard: expected `i/n` with 0 <= i < n, e.g. `0/4`")]

@@ -42,6 +42,7 @@ pub struct SlurmCluster {
 
 /// Why the environment does not describe a cluster.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SlurmError {
     /// A variable is missing or malformed.
     #[error("{name}={value:?}: {reason} (is this a task of `srun`?)")]

@@ -17,9 +17,10 @@ use clap::error::ErrorKind;
 #[cfg(feature = "cli")]
 use clap::{ArgMatches, FromArgMatches};
 
+use crate::error::WorkloadError;
 #[cfg(feature = "cli")]
-use crate::DEFAULT_PI_TRIALS;
-use crate::{Workload, WorkloadError, WorkloadKind};
+use crate::task::DEFAULT_PI_TRIALS;
+use crate::task::{Workload, WorkloadKind};
 
 /// Flags shared by every chapter's demo (checked as a whole: `--size` must
 /// suit `--workload`, see [`max_size`]).
@@ -152,7 +153,7 @@ impl CommonArgs {
 }
 
 /// The default `--jobs` (defined in [`crate::jobs`], which libraries use).
-pub use crate::jobs::default_jobs;
+pub use sweep_core::jobs::default_jobs;
 
 /// Upper bound on `--jobs`: more is surely a typo, and would exhaust the machine.
 pub const MAX_JOBS: u64 = 1024;

@@ -8,7 +8,8 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use crate::{WorkloadError, derive_seed};
+use crate::error::WorkloadError;
+use crate::kernels::derive_seed;
 
 const VOCABULARY: &[&str] = &[
     "alpha", "beta", "gamma", "delta", "sweep", "seed", "trial", "worker", "pool",

@@ -8,12 +8,12 @@
 //! - [`pi_mc_streams`]: Monte Carlo π with [`PI_STREAMS`] independent
 //!   xoshiro256++ generators advanced side by side. Every generator is seeded
 //!   from the task's `seed` alone, so the estimate depends only on
-//!   `(seed, trials)`, exactly like [`crate::pi_mc`], whose results it does
+//!   `(seed, trials)`, exactly like [`pi_mc`](crate::pi_mc), whose results it does
 //!   not change (it is a different, equally valid estimator).
 //!
 //! `cargo test -p workloads fast` checks both against the simple versions.
 
-use crate::{derive_seed, driver};
+use crate::kernels::{derive_seed, driver};
 
 // ANCHOR: driver_into
 /// `out[i] = driver(xs[i], num, den)` for every `i`: one pass over two

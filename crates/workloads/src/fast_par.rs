@@ -13,7 +13,8 @@
 //!   vectorised [`pi_mc_streams`](crate::pi_mc_streams) kernel. Its estimates depend on
 //!   the seed alone, so they are identical on every backend and thread count.
 
-use crate::{driver_into, pi_mc_streams, square};
+use crate::fast::{driver_into, pi_mc_streams};
+use crate::kernels::square;
 use rayon::ThreadPool;
 use rayon::prelude::*;
 
@@ -73,8 +74,8 @@ pub fn pi_streams_map(pool: &ThreadPool, seeds: &[u64], trials: u64) -> Vec<f64>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::driver;
-    use crate::jobs::rayon_pool;
+    use crate::kernels::driver;
+    use sweep_core::jobs::rayon_pool;
 
     #[test]
     fn driver_par_chunks_equals_the_serial_map_bit_for_bit() {

@@ -21,9 +21,12 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use sweep_core::progress::{Progress, Tracker};
 
 use crate::measure::{Budget, Paired, paired, parallel_capacity};
-use crate::progress::{Progress, Tracker};
+
+/// The name of the serial baseline in every chapter's demo and benchmarks.
+pub const SERIAL: &str = "serial";
 
 /// Baselines slower than this are not paired in [`Report::compare`]: rerunning
 /// them for every pair would make the demo take minutes.
@@ -85,7 +88,7 @@ impl Report {
             chapter: chapter.to_owned(),
             workload: workload.to_owned(),
             size,
-            cores: crate::jobs::default_jobs(),
+            cores: sweep_core::jobs::default_jobs(),
             capacity: None,
             rows: Vec::new(),
             progress: Tracker::off(),

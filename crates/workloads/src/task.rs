@@ -5,10 +5,20 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    CORPUS_FILE_BYTES, CORPUS_SEED, DRIVER_DEN, DRIVER_NUM, FileStats,
-    WorkloadError, driver, generate_corpus, pi_mc, process_file, sleepy,
-};
+use crate::corpus::{FileStats, generate_corpus, process_file};
+use crate::error::WorkloadError;
+use crate::kernels::{driver, pi_mc, sleepy};
+
+/// `num` used by the demos' `driver` tasks (the notebook's default argument).
+pub const DRIVER_NUM: f64 = 1.0;
+/// `den` used by the demos' `driver` tasks (the notebook's default argument).
+pub const DRIVER_DEN: f64 = 2.0;
+/// Trials per π task unless `--trials` says otherwise.
+pub const DEFAULT_PI_TRIALS: u64 = 1_000_000;
+/// Bytes per generated corpus file in the `files` workload.
+pub const CORPUS_FILE_BYTES: usize = 256 * 1024;
+/// Seed of the demos' corpus.
+pub const CORPUS_SEED: u64 = 2024;
 
 /// The four workloads the demos can run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -180,10 +190,10 @@ mod tests {
         let driver = Workload::prepare(WorkloadKind::Driver, 3, 1, 1.0).unwrap();
         assert_eq!(
             driver.run(2),
-            Ok(Output::Number(crate::driver(2.0, 1.0, 2.0)))
+            Ok(Output::Number(crate::kernels::driver(2.0, 1.0, 2.0)))
         );
         let pi = Workload::prepare(WorkloadKind::Pi, 2, 500, 1.0).unwrap();
-        assert_eq!(pi.run(1), Ok(Output::Number(crate::pi_mc(1, 500))));
+        assert_eq!(pi.run(1), Ok(Output::Number(pi_mc(1, 500))));
         let sleep = Workload::prepare(WorkloadKind::Sleep, 5, 1, 0.001).unwrap();
         assert_eq!(sleep.spec().sleep_seconds(4), 0.5 * 5.0 * 0.001);
         assert_eq!(sleep.inputs(), vec![0, 1, 2, 3, 4]);

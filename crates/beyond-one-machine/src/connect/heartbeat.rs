@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::cluster::ClusterError;
+use crate::cluster_error::ClusterError;
 
 /// A heartbeat.
 const BEAT: u8 = 1;

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::median;
+use super::stats::median;
 
 /// A chain of dependent steps the compiler cannot shorten or vectorise.
 fn spin(iterations: u64) -> u64 {

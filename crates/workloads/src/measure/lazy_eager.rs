@@ -6,8 +6,8 @@
 use std::io;
 use std::time::Instant;
 
-use super::{peak_rss_mib, reset_peak_rss};
-use crate::square;
+use super::rss::{peak_rss_mib, reset_peak_rss};
+use crate::kernels::square;
 
 /// Runs `lazy`, then `eager` (each returns the wrapping sum of `square(i)`
 /// for `i` in `0..tasks`), checks both sums, and prints the time and peak

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Paired;
+use super::stats::Paired;
 
 /// One paired speedup with the machine's state while it was measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
