@@ -1,5 +1,5 @@
 //! No import circle between the files of one crate: a crate reads top to
-//! bottom (storage at the bottom, the API on top), as DESIGN.md asks.
+//! bottom (storage at the bottom, the API on top).
 //!
 //! Each library file is parsed with `syn`. A file *imports* another when it
 //! names an item of it: a `use`, or a path in code, through `crate::`,
@@ -24,7 +24,7 @@ type ModPath = Vec<String>;
 struct File {
     path: PathBuf,
     module: ModPath,
-    reexports: BTreeMap<String, Vec<String>>,
+    reexports: BTreeMap<String, Option<Vec<String>>>,
     /// Every path the file names, already made absolute (from the root).
     names: Vec<Vec<String>>,
 }
@@ -127,7 +127,9 @@ fn resolve<'a>(
         return Some(file); // the module itself
     };
     match file.reexports.get(item) {
-        Some(target) if hops > 0 => {
+        // Re-exported from another crate: naming it imports no file here.
+        Some(None) => None,
+        Some(Some(target)) if hops > 0 => {
             let mut next = target.clone();
             next.extend_from_slice(&name[depth + 1..]);
             resolve(by_module, &next, hops - 1).or(Some(file))
@@ -192,7 +194,8 @@ struct Collect {
     /// Inline modules (`mod tests { … }`) we are inside, for `super::`.
     inline: Vec<String>,
     children: BTreeSet<String>,
-    reexports: BTreeMap<String, Vec<String>>,
+    /// `None`: re-exported from another crate.
+    reexports: BTreeMap<String, Option<Vec<String>>>,
     names: Vec<Vec<String>>,
 }
 
@@ -296,16 +299,14 @@ impl<'ast> Visit<'ast> for Collect {
         Self::use_paths(&item.tree, &mut Vec::new(), &mut paths);
         let public = !matches!(item.vis, syn::Visibility::Inherited);
         for (path, bound) in paths {
-            let Some(absolute) = self.absolute(&path) else {
-                continue;
-            };
+            let absolute = self.absolute(&path);
             if public
                 && self.inline.is_empty()
                 && let Some(bound) = bound
             {
                 self.reexports.insert(bound, absolute.clone());
             }
-            self.names.push(absolute);
+            self.names.extend(absolute);
         }
     }
 
@@ -365,6 +366,22 @@ mod tests {
             ],
         );
         assert!(rings(&graph_of(tree.path())).is_empty());
+    }
+
+    #[test]
+    fn an_item_reexported_from_another_crate_imports_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            &[
+                (
+                    "src/lib.rs",
+                    "mod a;\npub use a::A;\npub use other::progress;",
+                ),
+                ("src/a.rs", "pub struct A(crate::progress::Bar);"),
+            ],
+        );
+        assert!(graph_of(dir.path())["src/a.rs"].is_empty());
     }
 
     #[test]
