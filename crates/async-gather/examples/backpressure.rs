@@ -121,7 +121,6 @@ where
 }
 // ANCHOR_END: buffer_unordered
 
-// ANCHOR: unbounded
 /// Every task spawned at once, every result kept until the end.
 async fn sum_all<F>(tasks: impl Iterator<Item = F>) -> u64
 where
@@ -132,7 +131,6 @@ where
         sum.wrapping_add(result.expect("no task fails").0)
     })
 }
-// ANCHOR_END: unbounded
 
 fn main() -> anyhow::Result<ExitCode> {
     let args = Args::parse();

@@ -67,7 +67,6 @@ fn main() -> anyhow::Result<()> {
     println!("cluster closed: {} live threads", threads.get());
     // ANCHOR_END: workflow
 
-    // ANCHOR: drop
     {
         let forgotten = LocalCluster::new(1)?;
         let threads = forgotten.threads();
@@ -77,6 +76,5 @@ fn main() -> anyhow::Result<()> {
         drop(forgotten);
         println!("second cluster dropped: {} live threads", threads.get());
     }
-    // ANCHOR_END: drop
     Ok(())
 }

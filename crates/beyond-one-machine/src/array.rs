@@ -107,7 +107,6 @@ fn record<S: Sweep>(sweep: &S, shards: u64) -> Result<SweepRecord, ArrayError> {
     })
 }
 
-// ANCHOR: run_tasks
 /// Runs `tasks` of `sweep` on a pool of `jobs` threads (the thread-pools
 /// chapter's `run_parallel_step`), results in task order. A panicking task
 /// is an error naming it.
@@ -130,7 +129,6 @@ pub fn run_tasks<S: Sweep>(
         })
         .collect()
 }
-// ANCHOR_END: run_tasks
 
 // ANCHOR: run_shard
 /// Runs `shard` of `sweep` on `jobs` threads, storing every result in the

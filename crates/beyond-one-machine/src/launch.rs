@@ -229,7 +229,6 @@ impl Child {
     }
 }
 
-// ANCHOR: run_all
 /// Runs every command to completion within `timeout` and returns their
 /// outputs in order. At the deadline every process still running is killed
 /// and named in the error; so is the first process that fails.
@@ -275,4 +274,3 @@ pub fn run_all(
         std::thread::sleep(Duration::from_millis(5));
     }
 }
-// ANCHOR_END: run_all

@@ -27,7 +27,6 @@ const KILLED_AFTER: u64 = 12;
 /// Upper bound on the child's run: the example fails rather than hangs.
 const TIMEOUT: Duration = Duration::from_secs(120);
 
-// ANCHOR: spec
 /// The sweep: 20 Monte Carlo π estimates, one seed per task.
 fn spec() -> TaskSpec {
     TaskSpec {
@@ -37,7 +36,6 @@ fn spec() -> TaskSpec {
         corpus_dir: None,
     }
 }
-// ANCHOR_END: spec
 
 fn main() -> anyhow::Result<ExitCode> {
     let args: Vec<String> = std::env::args().collect();

@@ -3,7 +3,6 @@
 //! function's [`CachedFn`](crate::CachedFn). Its identity is its full path
 //! plus a fingerprint of its own tokens (see `fingerprint.rs`).
 
-// ANCHOR: cached_macro
 /// Defines a function and a cached version of it, like joblib's
 /// `@memory.cache`.
 ///
@@ -126,7 +125,6 @@ macro_rules! cached {
         }
     };
 }
-// ANCHOR_END: cached_macro
 
 /// The first of its arguments (how `cached!` picks an optional setting or its
 /// default). Not part of the public API.

@@ -189,7 +189,6 @@ impl<R: Serialize + DeserializeOwned> CachedFn<R> {
         }
     }
 
-    // ANCHOR: check_in_cache
     /// Whether a result for `args` is stored (one `stat`, no read: a damaged
     /// entry still counts until a read finds the damage).
     pub fn check_in_cache<A: Serialize + ?Sized>(&self, args: &A) -> bool {
@@ -198,7 +197,6 @@ impl<R: Serialize + DeserializeOwned> CachedFn<R> {
                 .is_ok_and(|m| m.len() >= store::HEADER as u64)
         })
     }
-    // ANCHOR_END: check_in_cache
 
     // ANCHOR: lookup
     /// Reads and checks the entry of `key`: a hit, or the reason for a miss.

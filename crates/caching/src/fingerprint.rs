@@ -248,7 +248,6 @@ fn copy_quoted(
     i
 }
 
-// ANCHOR: fingerprint_macro
 /// The code fingerprint of the tokens given (see [`fingerprint_of`]).
 ///
 /// ```
@@ -266,7 +265,6 @@ macro_rules! fingerprint {
         $crate::fingerprint_of(::core::stringify!($($tokens)*))
     };
 }
-// ANCHOR_END: fingerprint_macro
 
 #[cfg(test)]
 mod tests {

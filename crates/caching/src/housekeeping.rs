@@ -114,7 +114,6 @@ pub(crate) fn entries(root: &Path) -> Result<Vec<EntryInfo>, CacheError> {
     Ok(entries)
 }
 
-// ANCHOR: reduce_size
 /// Evicts entries under `root` until the cache is within `limits`: first
 /// every entry unused for longer than `max_age`, then the least recently
 /// used ones until at most `max_items` entries and `max_bytes` bytes remain,
@@ -174,7 +173,6 @@ pub(crate) fn reduce_size(
     remove_stale_temp_files(root, now)?;
     Ok(reduced)
 }
-// ANCHOR_END: reduce_size
 
 /// The function directories under `root`: subdirectories holding a
 /// `function.json`.

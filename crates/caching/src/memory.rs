@@ -24,7 +24,6 @@ pub(crate) struct Inner {
     pub(crate) versions: Versions,
 }
 
-// ANCHOR: memory
 /// A cache directory, like joblib's `Memory(location)`. Cheap to clone and
 /// safe to share between threads; several processes may use the same
 /// directory at once.
@@ -34,7 +33,6 @@ pub struct Memory {
     pub(crate) verbose: bool,
     pub(crate) durability: Durability,
 }
-// ANCHOR_END: memory
 
 impl std::fmt::Debug for Memory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

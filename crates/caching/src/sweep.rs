@@ -81,7 +81,6 @@ pub fn cached_run(memory: &Memory, spec: &TaskSpec, i: u64) -> TaskResult {
 }
 // ANCHOR_END: cached_task
 
-// ANCHOR: cached_serial
 /// Every task in order, each through the cache.
 pub fn cached_serial(
     memory: &Memory,
@@ -93,7 +92,6 @@ pub fn cached_serial(
         .map(|&i| cached_run(memory, spec, i))
         .collect()
 }
-// ANCHOR_END: cached_serial
 
 // ANCHOR: cached_rayon
 /// joblib's `Parallel(n_jobs)(delayed(cached_f)(x) for x in inputs)`: every
@@ -168,7 +166,6 @@ pub fn resumable_sweep(
 }
 // ANCHOR_END: resumable
 
-// ANCHOR: cached_sweep
 /// The sweeps above (same results, same resumability) with progress
 /// reporting: completed tasks, failures, ETA; off unless switched on.
 ///
@@ -254,7 +251,6 @@ impl<'a> CachedSweep<'a> {
         }
     }
 }
-// ANCHOR_END: cached_sweep
 
 #[cfg(test)]
 mod tests {

@@ -66,7 +66,6 @@ struct Flags {
     json: bool,
 }
 
-// ANCHOR: max_size
 /// The largest `--size` a workload accepts. The demos hold every input and
 /// every result in memory (several copies, one per strategy compared) and
 /// `files` writes its whole corpus to disk first, so a size past these
@@ -84,7 +83,6 @@ pub fn max_size(kind: WorkloadKind) -> u64 {
         WorkloadKind::Files => 4096,
     }
 }
-// ANCHOR_END: max_size
 
 #[cfg(feature = "cli")]
 impl Flags {
