@@ -67,15 +67,14 @@ pub(crate) fn check_writable(dir: &Path) -> Result<(), CacheError> {
         dir: dir.to_path_buf(),
         source,
     };
-    let probe = tempfile::Builder::new()
-        .prefix(".tmp")
-        .tempfile_in(dir)
-        .map_err(unwritable)?;
-    if !tag.exists() {
-        fs::write(probe.path(), CACHEDIR_TAG).map_err(unwritable)?;
-        probe.persist(&tag).map_err(|e| unwritable(e.error))?;
+    if tag.exists() {
+        return Ok(());
     }
-    Ok(())
+    match store::write_new(dir, &tag, CACHEDIR_TAG.as_bytes()) {
+        // Another process wrote it first: the directory is writable.
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+        other => other.map_err(unwritable),
+    }
 }
 
 /// Removes every function's entries under `root`; returns how many.

@@ -7,6 +7,7 @@
 use std::fs::{self, File, FileTimes};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 /// How hard a store tries to survive a power cut (a crashed *process* never
@@ -158,12 +159,9 @@ pub fn write_atomic(
     bytes: &[u8],
     durability: Durability,
 ) -> io::Result<()> {
-    let mut tmp = tempfile::Builder::new().prefix(".tmp").tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    if durability == Durability::Fsync {
-        tmp.as_file().sync_all()?;
-    }
-    tmp.persist(path).map_err(|e| e.error)?;
+    let tmp = Temporary::write(dir, bytes, durability)?;
+    fs::rename(&tmp.path, path)?; // atomic within one file system
+    tmp.kept();
     if durability == Durability::Fsync {
         File::open(dir)?.sync_all()?;
     }
@@ -175,9 +173,59 @@ pub fn write_atomic(
 /// exist yet: the first of several concurrent writers wins, the others get
 /// `ErrorKind::AlreadyExists` and `path` keeps the first one's bytes.
 pub fn write_new(dir: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut tmp = tempfile::Builder::new().prefix(".tmp").tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.persist_noclobber(path).map(drop).map_err(|e| e.error)
+    let tmp = Temporary::write(dir, bytes, Durability::Rename)?;
+    // A hard link fails if `path` exists: "rename unless taken", atomically.
+    fs::hard_link(&tmp.path, path)
+    // `tmp` is removed on drop either way.
+}
+
+/// A temporary file `.tmp-<pid>-<n>` in the target's directory, removed on
+/// drop unless [`Temporary::kept`]: an error half way (a full disk) leaves
+/// nothing behind. The `tempfile` crate does the same with random names;
+/// the process id and a counter are unique enough here and need no crate.
+struct Temporary {
+    path: PathBuf,
+}
+
+impl Temporary {
+    /// A new temporary file in `dir` holding `bytes` (synced to disk first
+    /// with [`Durability::Fsync`]).
+    fn write(
+        dir: &Path,
+        bytes: &[u8],
+        durability: Durability,
+    ) -> io::Result<Temporary> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        loop {
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let path = dir.join(format!(".tmp-{}-{n}", std::process::id()));
+            // `create_new`: a name left by a killed process of the same pid
+            // is skipped, never overwritten.
+            let mut file =
+                match File::options().write(true).create_new(true).open(&path) {
+                    Ok(file) => file,
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                    Err(e) => return Err(e),
+                };
+            let tmp = Temporary { path };
+            file.write_all(bytes)?;
+            if durability == Durability::Fsync {
+                file.sync_all()?;
+            }
+            return Ok(tmp);
+        }
+    }
+
+    /// The file was renamed into place: nothing to remove.
+    fn kept(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Temporary {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
 }
 
 /// A temporary file older than this was left by a writer that was killed:
@@ -208,6 +256,25 @@ pub fn remove_stale_temporaries(dir: &Path, now: SystemTime) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writes_replace_or_keep_and_leave_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        write_new(dir.path(), &path, b"one").unwrap();
+        let taken = write_new(dir.path(), &path, b"two").unwrap_err();
+        assert_eq!(taken.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(&path).unwrap(), b"one");
+        write_atomic(dir.path(), &path, b"three", Durability::Fsync).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"three");
+        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "no temporary file left");
+        let missing = dir.path().join("no/such/dir");
+        assert!(
+            write_atomic(&missing, &missing.join("f"), b"x", Durability::Rename)
+                .is_err()
+        );
+    }
 
     #[test]
     fn entries_round_trip_and_damage_is_caught() {
