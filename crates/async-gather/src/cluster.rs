@@ -10,11 +10,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use sweep_core::panic_message;
 use sweep_core::progress::{Progress, Tracker};
 use tokio::runtime::{Builder, Handle, Runtime};
 use tokio::task::JoinHandle;
 
-use crate::{BuildError, TaskError, hand_off, panic_message};
+use crate::schedulers::{BuildError, hand_off};
+use crate::task_error::TaskError;
 
 /// A count of the cluster's live threads (runtime and pool), readable after
 /// the cluster is gone.
@@ -38,6 +40,7 @@ impl ThreadCount {
 
 /// Why [`LocalCluster::shutdown`] did not finish cleanly.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ShutdownError {
     /// CPU tasks were still running when the timeout ran out; their threads
     /// were left to finish on their own.

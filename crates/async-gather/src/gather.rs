@@ -9,12 +9,13 @@ use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use futures_util::FutureExt;
+use sweep_core::panic_message;
 use sweep_core::progress::{Progress, Tracker};
 use tokio::runtime::Handle;
 use tokio::task::{AbortHandle, JoinHandle, JoinSet};
 use tokio::time::Instant;
 
-use crate::{TaskError, panic_message};
+use crate::task_error::TaskError;
 
 // ANCHOR: gather_struct
 /// A gather in progress: the tasks spawned so far, each tagged with its index.

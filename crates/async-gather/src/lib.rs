@@ -28,6 +28,10 @@
 //! `cargo run --release -p async-gather -- --workload sleep --size 5 --jobs 2`.
 #![warn(missing_docs)]
 
+// The files, bottom up; each imports only files before it in this list:
+// names and task_error (leaves), gather, schedulers, stall, cluster; `demo`
+// (with `cli`) stands apart. This file only declares them and re-exports
+// their API.
 pub mod names;
 
 mod cluster;
@@ -36,33 +40,10 @@ pub mod demo;
 mod gather;
 mod schedulers;
 mod stall;
+mod task_error;
 
 pub use cluster::{LocalCluster, ShutdownError, TaskHandle, ThreadCount};
 pub use gather::{Gather, for_each_bounded, gather, gather_bounded};
 pub use schedulers::{BuildError, Executor, Scheduler, hand_off, rayon_pool};
 pub use stall::{Lateness, Placement, StallRun, measure_stall};
-
-use std::time::Duration;
-
-use sweep_core::panic_message;
-
-/// Why one task of a gather has no result. The other tasks are not affected.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TaskError {
-    /// The task ran longer than its per-task timeout and was stopped.
-    #[error("timed out after {0:?}")]
-    TimedOut(Duration),
-    /// The task panicked; the panic message.
-    #[error("panicked: {0}")]
-    Panicked(String),
-    /// The task was cancelled (its runtime or pool shut down) before it
-    /// finished.
-    #[error("cancelled before it finished")]
-    Cancelled,
-}
-
-/// Turns per-task results into all results or the first error (in input
-/// order), for comparison with a serial run.
-pub fn all_ok<T>(results: Vec<Result<T, TaskError>>) -> Result<Vec<T>, TaskError> {
-    results.into_iter().collect()
-}
+pub use task_error::{TaskError, all_ok};

@@ -25,23 +25,3 @@ pub const LOCAL_CLUSTER: &str = "LocalCluster map+gather";
 pub const CPU_IN_ASYNC_TASKS: &str = "CPU work in async tasks";
 /// [`crate::Placement::RayonHandOff`]: the stall example's fix.
 pub const CPU_HANDED_TO_RAYON: &str = "CPU work handed to rayon";
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::{Placement, Scheduler};
-
-    #[test]
-    fn every_strategy_has_its_own_name_and_no_slash() {
-        let mut all: Vec<&str> = Scheduler::ALL.iter().map(|s| s.name()).collect();
-        all.extend([ASYNC_BOUNDED, ASYNC_ALL_AT_ONCE, LOCAL_CLUSTER]);
-        all.extend(
-            [Placement::InAsyncTasks, Placement::RayonHandOff].map(|p| p.name()),
-        );
-        let mut unique = all.clone();
-        unique.sort();
-        unique.dedup();
-        assert_eq!(unique.len(), all.len(), "a name used twice: {all:?}");
-        assert!(all.iter().all(|name| !name.contains('/')), "{all:?}");
-    }
-}

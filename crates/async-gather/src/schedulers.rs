@@ -10,8 +10,11 @@ use tokio::runtime::{Builder, Runtime};
 use tokio::sync::oneshot;
 
 use sweep_core::jobs::JobsError;
+use sweep_core::panic_message;
 
-use crate::{Gather, TaskError, gather, names, panic_message};
+use crate::gather::{Gather, gather};
+use crate::names;
+use crate::task_error::TaskError;
 
 /// A runtime or pool could not be started.
 #[derive(Debug, thiserror::Error)]

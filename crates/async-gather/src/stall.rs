@@ -9,7 +9,10 @@ use std::time::Duration;
 use tokio::runtime::Builder;
 use tokio::time::Instant;
 
-use crate::{BuildError, TaskError, gather, hand_off, names, rayon_pool};
+use crate::gather::gather;
+use crate::names;
+use crate::schedulers::{BuildError, hand_off, rayon_pool};
+use crate::task_error::TaskError;
 
 /// Where the CPU work runs while the ticker ticks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,12 +1,14 @@
 //! Scatter/gather behaviour: equal to serial and in order, as-completed yields
 //! every index once, per-task timeouts and panics are per-task errors, and
-//! dropping a gather aborts its outstanding tasks. Sleep-based tests run on
-//! tokio's paused clock, so they are instant and exact.
+//! dropping a gather aborts its outstanding tasks; every strategy has its own
+//! name. Sleep-based tests run on tokio's paused clock, so they are instant
+//! and exact.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use async_gather::names::{ASYNC_ALL_AT_ONCE, ASYNC_BOUNDED, LOCAL_CLUSTER};
 use async_gather::{
     Executor, Gather, Placement, Scheduler, TaskError, all_ok, gather,
     gather_bounded, hand_off, measure_stall, rayon_pool,
@@ -228,6 +230,18 @@ fn every_scheduler_equals_serial() {
 fn executor_rejects_zero_jobs() {
     assert!(Executor::new(Scheduler::Rayon, 0).is_err());
     assert!(rayon_pool(0).is_err());
+}
+
+#[test]
+fn every_strategy_has_its_own_name_and_no_slash() {
+    let mut all: Vec<&str> = Scheduler::ALL.iter().map(|s| s.name()).collect();
+    all.extend([ASYNC_BOUNDED, ASYNC_ALL_AT_ONCE, LOCAL_CLUSTER]);
+    all.extend([Placement::InAsyncTasks, Placement::RayonHandOff].map(|p| p.name()));
+    let mut unique = all.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), all.len(), "a name used twice: {all:?}");
+    assert!(all.iter().all(|name| !name.contains('/')), "{all:?}");
 }
 
 #[tokio::test(start_paused = true)]

@@ -6,7 +6,9 @@
 
 use sweep_core::executor::{Executor, Serial, Task, TaskFailure};
 
-use crate::{Pool, PoolError, TaskError};
+use crate::pool_error::PoolError;
+use crate::task_error::TaskError;
+use crate::workers::Pool;
 
 // ANCHOR: backend
 /// Where a sweep's tasks run. Build it from a setting (a flag, a config

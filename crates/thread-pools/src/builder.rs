@@ -7,11 +7,8 @@ use std::sync::Arc;
 
 use sweep_core::progress::Progress;
 
-use crate::{Pool, PoolError};
-
-/// Runs once on each worker thread before its first task; gets the worker's
-/// number. An `Err` (or a panic) fails [`PoolBuilder::build`].
-pub(crate) type Initializer = Arc<dyn Fn(usize) -> Result<(), String> + Send + Sync>;
+use crate::pool_error::PoolError;
+use crate::workers::{Initializer, Pool, Settings};
 
 // ANCHOR: pool_builder
 /// Settings of a [`Pool`]; start from [`Pool::builder`].
@@ -38,23 +35,9 @@ pub(crate) type Initializer = Arc<dyn Fn(usize) -> Result<(), String> + Send + S
 /// ```
 #[derive(Clone)]
 pub struct PoolBuilder {
-    pub(crate) jobs: usize,
-    pub(crate) initializer: Option<Initializer>,
-    pub(crate) settings: Settings,
-}
-
-/// What every call of a built pool reads.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Settings {
-    /// Extra attempts for a task that panics (0: never retry).
-    pub(crate) retries: u32,
-    /// Tasks per queue message; `None`: Python's rule for `map`
-    /// ([`crate::default_chunk`]), 1 for `imap` and `imap_unordered`.
-    pub(crate) chunksize: Option<usize>,
-    /// Tasks `imap` submits ahead of its consumer; `None`: 2 chunks per
-    /// worker.
-    pub(crate) max_in_flight: Option<usize>,
-    pub(crate) progress: Progress,
+    jobs: usize,
+    initializer: Option<Initializer>,
+    settings: Settings,
 }
 
 impl PoolBuilder {
@@ -128,7 +111,7 @@ impl PoolBuilder {
         if self.settings.max_in_flight == Some(0) {
             return Err(PoolError::Invalid("max_in_flight must be at least 1"));
         }
-        Pool::start(self)
+        Pool::start(self.jobs, self.initializer, self.settings)
     }
 }
 // ANCHOR_END: pool_builder

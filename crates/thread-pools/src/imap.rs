@@ -13,7 +13,8 @@ use crossbeam_channel::{Receiver, unbounded};
 use sweep_core::progress::Tracker;
 
 use crate::job::{Part, Reply};
-use crate::{Pool, TaskError};
+use crate::task_error::TaskError;
+use crate::workers::Pool;
 
 /// Submits the next chunk of inputs; returns how many tasks it submitted
 /// (0: the input ran out).

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crossbeam_channel::Sender;
 use sweep_core::progress::Tracker;
 
-use crate::{TaskError, run_task};
+use crate::task_error::{TaskError, run_task};
 
 /// A unit of work for a worker: a boxed closure it runs once.
 pub(crate) type Job = Box<dyn FnOnce() + Send + 'static>;

@@ -4,7 +4,8 @@
 use rayon::prelude::*;
 use sweep_core::progress::{Progress, Tracker};
 
-use crate::{TaskError, rayon_pool, run_task};
+use crate::rayon_ways::rayon_pool;
+use crate::task_error::{TaskError, run_task};
 
 // ANCHOR: run_parallel_step
 /// Runs `step(p)` for every parameter on `jobs` threads and returns one

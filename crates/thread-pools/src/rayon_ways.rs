@@ -2,8 +2,9 @@
 
 use rayon::ThreadPool;
 use rayon::prelude::*;
+use sweep_core::panic_message;
 
-use crate::{TaskError, panic_message, run_task};
+use crate::task_error::{TaskError, run_task};
 
 // ANCHOR: rayon_map
 /// `par_iter().map(f).collect()` on rayon's global pool (one thread per core,

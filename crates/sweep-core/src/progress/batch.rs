@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::Tracker;
+use super::tracker::Tracker;
 
 impl Tracker {
     /// A local counter for one worker, passed on to this tracker when
@@ -46,7 +46,7 @@ pub struct Batch {
 impl Batch {
     /// One task finished, failed if `result` is an error.
     pub fn record<T, E>(&mut self, result: &Result<T, E>) {
-        if self.tracker.0.is_none() {
+        if !self.tracker.is_on() {
             return;
         }
         self.done += 1;

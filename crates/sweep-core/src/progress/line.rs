@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use super::Counts;
+use super::counts::Counts;
 
 // ANCHOR: line
 /// One plain progress line: `[label] 1200/4096 done (29%), 2 failed, 3.1 s

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use sweep_core::progress::Tracker;
 
-use crate::TaskError;
 use crate::job::{Part, Runner, lost};
+use crate::task_error::TaskError;
 
 // ANCHOR: map_handle
 /// The pending results of [`crate::Pool::map_async`] (Python's
