@@ -1,5 +1,8 @@
-//! The settings of a [`ProcessPool`] ([`PoolBuilder`]), checked when it is
-//! built, and what every driver thread needs of them ([`Config`]).
+//! The settings of a [`ProcessPool`], as a builder: [`PoolBuilder`], every
+//! setting one method, conveniences included (initializer, retries,
+//! `max_in_flight`, progress). [`PoolBuilder::build`] checks them, resolves
+//! them into the plain [`Settings`] the pool runs with, and starts it. This
+//! file is the top of the pool: it reads everything below, nothing reads it.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -7,25 +10,28 @@ use std::time::Duration;
 
 use sweep_core::progress::Progress;
 
-use crate::init::InitCall;
+use crate::error::PoolError;
+use crate::pool::ProcessPool;
+use crate::settings::{InitCall, Settings};
+use crate::task::Task;
 use crate::wire::MAX_FRAME;
-use crate::{PoolError, ProcessPool};
+use crate::worker::refuse_if_unhooked_worker;
 
 // ANCHOR: builder
 /// Settings of a [`ProcessPool`]; start from [`ProcessPool::builder`].
 #[derive(Debug, Clone)]
 pub struct PoolBuilder {
-    pub(crate) workers: usize,
-    pub(crate) exe: Option<PathBuf>,
-    pub(crate) env: Vec<(OsString, OsString)>,
-    pub(crate) chunksize: usize,
-    pub(crate) timeout: Option<Duration>,
-    pub(crate) max_tasks_per_worker: Option<usize>,
-    pub(crate) max_message_bytes: usize,
-    pub(crate) retries: usize,
-    pub(crate) max_in_flight: Option<usize>,
-    pub(crate) init: Option<Result<InitCall, String>>,
-    pub(crate) progress: Progress,
+    workers: usize,
+    exe: Option<PathBuf>,
+    env: Vec<(OsString, OsString)>,
+    chunksize: usize,
+    timeout: Option<Duration>,
+    max_tasks_per_worker: Option<usize>,
+    max_message_bytes: usize,
+    retries: usize,
+    max_in_flight: Option<usize>,
+    init: Option<Result<InitCall, String>>,
+    progress: Progress,
 }
 
 impl PoolBuilder {
@@ -94,32 +100,126 @@ impl PoolBuilder {
     /// [`PoolError::NotHooked`]) and exits, so a forgotten hook can never
     /// multiply processes.
     pub fn build(self) -> Result<ProcessPool, PoolError> {
-        crate::worker::refuse_if_unhooked_worker();
-        ProcessPool::start(self.check()?)
+        refuse_if_unhooked_worker();
+        ProcessPool::start(self.settings()?)
     }
 }
 // ANCHOR_END: builder
 
-/// Smallest message limit: room for a task name and a few inputs.
-const MIN_MESSAGE_BYTES: usize = 1024;
+/// The conveniences' settings, each explained in its module: `init.rs`,
+/// `retry.rs`, `lazy.rs`, and `chunk.rs` for progress.
+impl PoolBuilder {
+    /// Runs task `T` with `args` in every new worker before its first task
+    /// (default: nothing). `T` must be in the worker's registry like any
+    /// task. Return `Err(reason)` (or panic) to say the worker cannot work:
+    /// `build` then fails with [`PoolError::Initializer`]. The pool's
+    /// [`PoolBuilder::timeout`] applies to it as well; without one, an
+    /// initializer that never returns makes `build` wait for it (dropping
+    /// the pool, later, never waits for an initializer).
+    ///
+    /// What it sets up lives in the worker process: keep it in a static
+    /// (`OnceLock`) that your tasks read.
+    ///
+    /// ```rust,standalone_crate
+    /// use std::sync::OnceLock;
+    /// use process_pools::{ProcessPool, Registry, Task};
+    ///
+    /// /// Built once in each worker, read by every task there.
+    /// static TABLE: OnceLock<Vec<u64>> = OnceLock::new();
+    ///
+    /// struct LoadTable;
+    /// impl Task for LoadTable {
+    ///     const NAME: &'static str = "load_table";
+    ///     type Input = u64;
+    ///     type Output = Result<(), String>;
+    ///     fn run(size: u64) -> Result<(), String> {
+    ///         if size == 0 {
+    ///             return Err("an empty table".into());
+    ///         }
+    ///         let _ = TABLE.set((0..size).map(|i| i * i).collect());
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// struct Lookup;
+    /// impl Task for Lookup {
+    ///     const NAME: &'static str = "lookup";
+    ///     type Input = usize;
+    ///     type Output = u64;
+    ///     fn run(i: usize) -> u64 {
+    ///         TABLE.get().expect("the initializer ran")[i]
+    ///     }
+    /// }
+    ///
+    /// fn main() -> Result<(), Box<dyn std::error::Error>> {
+    ///     let registry = Registry::new().with::<LoadTable>().with::<Lookup>();
+    ///     process_pools::worker_main_if_requested_with(&registry);
+    ///     let pool = ProcessPool::builder()
+    ///         .workers(2)
+    ///         .initializer::<LoadTable>(100)
+    ///         .build()?;
+    ///     let found = pool.map::<Lookup>([3, 7]);
+    ///     assert_eq!(found, [Ok(9), Ok(49)]);
+    ///     // An initializer that fails is an error from `build`.
+    ///     let failed = ProcessPool::builder()
+    ///         .workers(1)
+    ///         .initializer::<LoadTable>(0)
+    ///         .build()
+    ///         .unwrap_err();
+    ///     assert!(failed.to_string().contains("an empty table"), "{failed}");
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn initializer<T>(mut self, args: T::Input) -> Self
+    where
+        T: Task<Output = Result<(), String>>,
+    {
+        self.init = Some(InitCall::of::<T>(&args));
+        self
+    }
 
-/// What every driver thread needs to know.
-#[derive(Debug)]
-pub(crate) struct Config {
-    pub(crate) exe: PathBuf,
-    pub(crate) env: Vec<(OsString, OsString)>,
-    pub(crate) timeout: Option<Duration>,
-    pub(crate) max_tasks: usize,
-    pub(crate) max_message: usize,
-    pub(crate) retries: usize,
-    /// Run in every new worker before its first task ([`crate::init`]).
-    pub(crate) init: Option<InitCall>,
-    /// Identifies this pool's workers (sent in the marker, echoed in hello).
-    pub(crate) nonce: u64,
+    /// Runs a task that panicked, crashed its worker or timed out up to
+    /// `retries` more times (default 0: never). A retry after a crash or a
+    /// timeout runs on a fresh worker. If every attempt fails, the task's
+    /// [`crate::TaskError`] has the last failure in `kind` and the others in
+    /// `earlier`. Each attempt runs exactly once, so a task may now run up
+    /// to `retries + 1` times: only for tasks that are safe to repeat.
+    pub fn retries(mut self, retries: usize) -> Self {
+        self.retries = retries;
+        self
+    }
+
+    /// Chunks (of [`PoolBuilder::chunksize`] tasks) that
+    /// [`ProcessPool::imap`] keeps submitted ahead of the result it yields
+    /// next (default: twice the number of workers, so each worker has one
+    /// chunk running and one waiting). Larger keeps workers busier when task
+    /// times vary; smaller holds less in memory.
+    pub fn max_in_flight(mut self, chunks: usize) -> Self {
+        self.max_in_flight = Some(chunks);
+        self
+    }
+
+    /// How the pool reports progress (default [`Progress::Off`]): each
+    /// `map`, `imap_unordered` and `imap` call is one run, counted as tasks
+    /// complete, with failures and an ETA. `Progress::auto("sweep")` shows
+    /// a bar on a terminal and plain lines on stderr otherwise, with the
+    /// workspace's shared reporter ([`sweep_core::progress`]).
+    ///
+    /// It counts *completions*, not dispatches: the driver threads add each
+    /// batch of results as it comes back from a worker (one atomic addition
+    /// per batch, not per task), and each failure (panic, crash, timeout, or
+    /// an input that could not be sent) as it is known. A task that is
+    /// retried counts once, when its last attempt ends.
+    pub fn progress(mut self, progress: Progress) -> Self {
+        self.progress = progress;
+        self
+    }
 }
 
-impl PoolBuilder {
-    pub(crate) fn defaults() -> Self {
+impl ProcessPool {
+    /// Settings with the defaults: one worker per core, the running program as
+    /// the worker, chunksize 1, no timeout, no recycling, 1 GiB messages.
+    pub fn builder() -> PoolBuilder {
         PoolBuilder {
             workers: sweep_core::jobs::default_jobs(),
             exe: None,
@@ -135,8 +235,19 @@ impl PoolBuilder {
         }
     }
 
-    /// The settings, if they make sense.
-    fn check(self) -> Result<Self, PoolError> {
+    /// A pool of `workers` processes with the default settings.
+    pub fn new(workers: usize) -> Result<Self, PoolError> {
+        Self::builder().workers(workers).build()
+    }
+}
+
+/// Smallest message limit: room for a task name and a few inputs.
+const MIN_MESSAGE_BYTES: usize = 1024;
+
+impl PoolBuilder {
+    /// The settings, if they make sense; the running program is the default
+    /// worker.
+    fn settings(self) -> Result<Settings, PoolError> {
         if self.workers == 0 {
             return Err(PoolError::Invalid("a pool needs at least one worker"));
         }
@@ -164,18 +275,17 @@ impl PoolBuilder {
             let detail = detail.clone();
             return Err(PoolError::Initializer { exe, detail });
         }
-        Ok(self)
-    }
-
-    /// What the drivers need; the running program is the default worker.
-    pub(crate) fn config(&self) -> Result<Config, PoolError> {
-        let exe = match &self.exe {
-            Some(exe) => exe.clone(),
+        let exe = match self.exe {
+            Some(exe) => exe,
             None => std::env::current_exe().map_err(PoolError::CurrentExe)?,
         };
-        Ok(Config {
+        Ok(Settings {
+            workers: self.workers,
+            chunksize: self.chunksize,
+            max_in_flight: self.max_in_flight.unwrap_or(2 * self.workers),
+            progress: self.progress,
             exe,
-            env: self.env.clone(),
+            env: self.env,
             // `Duration::MAX` (or anything past the end of time) is no limit.
             timeout: self
                 .timeout
@@ -183,7 +293,7 @@ impl PoolBuilder {
             max_tasks: self.max_tasks_per_worker.unwrap_or(usize::MAX),
             max_message: self.max_message_bytes,
             retries: self.retries,
-            init: self.init.clone().and_then(Result::ok),
+            init: self.init.and_then(Result::ok),
             nonce: nonce(),
         })
     }

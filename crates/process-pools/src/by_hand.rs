@@ -4,8 +4,9 @@
 //!
 //! It works, and it is short, but it is not robust: a worker that crashes makes
 //! the whole map fail, and a task that hangs hangs the map. The robust version
-//! is [`crate::ProcessPool`]. This file stands alone: its worker has its own
-//! hook, [`worker_main_if_requested`].
+//! is [`crate::ProcessPool`]. This file stands alone: it shares only the
+//! [`Task`] trait and the [`Registry`] with the pool (`task.rs`), and its
+//! worker has its own hook, [`worker_main_if_requested`].
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::Path;
@@ -15,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Registry, Task};
+use crate::task::{Registry, Task};
 
 /// First argument of a worker of the by-hand mechanism.
 pub const BY_HAND_WORKER_ARG: &str = "--process-pools-worker=by-hand";
@@ -95,6 +96,7 @@ pub struct Done<T> {
 
 /// Why [`map`] failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ByHandError {
     /// A worker could not be started, or its pipe broke (it crashed).
     #[error("worker I/O: {0}")]

@@ -11,27 +11,17 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, never, select};
 
 use crate::TaskErrorKind;
-use crate::builder::Config;
+use crate::chunk::{Batch, Chunk};
 use crate::init::InitFailures;
 use crate::process::{Event, SpawnError, Worker};
-use crate::stream::{Batch, Chunk};
+use crate::settings::Settings;
 use crate::wire::{self, MAX_FRAME};
-use pace::Pace;
 
 mod pace; // how many chunks a worker is sent ahead of time
 mod restart; // starting this slot's worker, and replacing it
 
-/// Most chunks a worker holds at once: the one it runs and those sent ahead
-/// of time, so that small messages stream through the pipe instead of
-/// waiting for a round trip each (see [`AHEAD_WORK`]).
-const PREFETCH: usize = 16;
-/// A busy worker is sent chunks ahead while they add up to less than this
-/// much work (by its chunk time so far): enough to hide the round trip
-/// through the parent's threads (milliseconds when the workers keep every
-/// core busy), little enough that the end of a short `map` is not left to
-/// one worker. (16 tasks of 3 ms on 2 cores: 5 ms and 10 ms balance them,
-/// 30 ms leaves a 25 ms tail, `examples/short_map.rs`.)
-const AHEAD_WORK: Duration = Duration::from_millis(5);
+use pace::Pace;
+
 /// At most this many bytes of requests are sent ahead to a busy worker, so a
 /// write to its pipe (64 KiB) never blocks; larger chunks wait until it is idle.
 const PREFETCH_MAX_BYTES: usize = 32 * 1024;
@@ -52,7 +42,7 @@ struct InFlight {
 /// The thread that owns one worker slot.
 pub(crate) struct Driver {
     slot: usize,
-    config: Arc<Config>,
+    settings: Arc<Settings>,
     jobs: Receiver<Chunk>,
     stop: Receiver<()>,
     pids: Arc<Mutex<Vec<u32>>>,
@@ -72,14 +62,14 @@ pub(crate) struct Driver {
 impl Driver {
     pub(crate) fn new(
         slot: usize,
-        config: Arc<Config>,
+        settings: Arc<Settings>,
         jobs: Receiver<Chunk>,
         stop: Receiver<()>,
         pids: Arc<Mutex<Vec<u32>>>,
     ) -> Self {
         Driver {
             slot,
-            config,
+            settings,
             jobs,
             stop,
             pids,
@@ -118,7 +108,7 @@ impl Driver {
             };
             let events = worker.events.clone();
             let idle = self.in_flight.is_empty();
-            if idle && self.tasks_sent >= self.config.max_tasks {
+            if idle && self.tasks_sent >= self.settings.max_tasks {
                 self.retire(); // recycled: a fresh one starts next turn
                 continue;
             }
@@ -144,7 +134,7 @@ impl Driver {
     /// When the running task's time is up. `None`: no task is running, no
     /// timeout, or a timeout so long that it never comes (`Duration::MAX`).
     fn deadline(&self) -> Option<Instant> {
-        self.running_since?.checked_add(self.config.timeout?)
+        self.running_since?.checked_add(self.settings.timeout?)
     }
 
     /// Sends chunks while the worker has room: one chunk if it is idle, a few
@@ -156,7 +146,7 @@ impl Driver {
         loop {
             let idle = self.in_flight.is_empty();
             let room = self.in_flight.len() < self.pace.depth(Instant::now());
-            let quota = self.config.max_tasks.saturating_sub(self.tasks_sent);
+            let quota = self.settings.max_tasks.saturating_sub(self.tasks_sent);
             if !room || quota == 0 {
                 return;
             }
@@ -199,7 +189,7 @@ impl Driver {
             // Before the write: this thread may be paused after it while the
             // worker already runs the chunk (see `pace`).
             let sending = Instant::now();
-            let sent = wire::write_frame(stdin, &parts, self.config.max_message)
+            let sent = wire::write_frame(stdin, &parts, self.settings.max_message)
                 .and_then(|()| stdin.flush());
             if sent.is_err() {
                 // The worker is gone; its watchers will report it.
@@ -252,7 +242,7 @@ impl Driver {
         let (frames, _) = wire::complete_frames(bytes, MAX_FRAME).map_err(|_| ())?;
         let mut batch = Batch::default();
         let mut again = Vec::new(); // failed tasks to retry (opt-in)
-        let retries = self.config.retries;
+        let retries = self.settings.retries;
         let outcome = frames.into_iter().try_for_each(|(start, end)| {
             let frame = &bytes[start..end];
             let front = self.in_flight.front_mut().ok_or(())?;
@@ -325,7 +315,7 @@ impl Driver {
         }
         let due = self.deadline().is_some_and(|d| d <= Instant::now());
         if let (true, Some(worker), Some(timeout)) =
-            (due, self.worker.as_ref(), self.config.timeout)
+            (due, self.worker.as_ref(), self.settings.timeout)
         {
             worker.kill_group();
             let pid = worker.pid;
@@ -358,7 +348,7 @@ impl Driver {
             // It fails, or with opt-in retries runs again, on a fresh worker.
             again = front
                 .chunk
-                .failed(front.reported, kind, self.config.retries);
+                .failed(front.reported, kind, self.settings.retries);
             front.reported += 1;
         }
         let unstarted = self

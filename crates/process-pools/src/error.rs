@@ -4,11 +4,13 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::wire::Failure;
+
 // ANCHOR: task_error
 /// Why one task has no result: which task (its position in the input) and
 /// what happened to it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("task {task} {kind}{}", crate::retry::earlier_note(.earlier))]
+#[error("task {task} {kind}{}", earlier_note(.earlier))]
 pub struct TaskError {
     /// The position of the task in the input.
     pub task: usize,
@@ -21,6 +23,7 @@ pub struct TaskError {
 
 /// What went wrong with one task.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TaskErrorKind {
     /// The task panicked; the worker caught it and lives on.
     #[error("panicked: {message}")]
@@ -110,10 +113,36 @@ impl TaskErrorKind {
             earlier: Vec::new(),
         }
     }
+
+    /// What a failure reported by the worker means for its task.
+    pub(crate) fn from_failure(failure: Failure) -> TaskErrorKind {
+        match failure {
+            Failure::Panicked(message) => TaskErrorKind::Panicked { message },
+            Failure::OutputTooLarge { bytes, limit } => TaskErrorKind::TooLarge {
+                what: "output",
+                bytes,
+                limit,
+            },
+        }
+    }
+}
+
+/// `" (attempt 3; earlier: …; …)"` after an error that was retried.
+fn earlier_note(earlier: &[TaskErrorKind]) -> String {
+    if earlier.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = earlier.iter().map(ToString::to_string).collect();
+    format!(
+        " (attempt {}; earlier attempts: {})",
+        earlier.len() + 1,
+        list.join("; ")
+    )
 }
 
 /// Why a pool could not be built.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PoolError {
     /// A setting is out of range.
     #[error("invalid pool setting: {0}")]
@@ -148,4 +177,20 @@ pub enum PoolError {
         /// What it said, with the fix.
         detail: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_note_lists_every_earlier_attempt() {
+        assert_eq!(earlier_note(&[]), "");
+        let earlier = [TaskErrorKind::Lost, TaskErrorKind::Lost];
+        let note = earlier_note(&earlier);
+        assert!(
+            note.starts_with(" (attempt 3; earlier attempts: "),
+            "{note}"
+        );
+    }
 }

@@ -1,9 +1,9 @@
 //! Lazy, bounded submission: [`ProcessPool::imap`] pulls its inputs from an
 //! iterator only as results are taken, so at most
-//! [`PoolBuilder::max_in_flight`] chunks are encoded and not yet consumed at
-//! any time. A generator of 10^7 inputs never sits in memory, encoded or
-//! not, and neither do its results (Python's `imap` with a bounded buffer,
-//! joblib's `pre_dispatch`).
+//! [`crate::PoolBuilder::max_in_flight`] chunks are encoded and not yet
+//! consumed at any time. A generator of 10^7 inputs never sits in memory,
+//! encoded or not, and neither do its results (Python's `imap` with a
+//! bounded buffer, joblib's `pre_dispatch`).
 //!
 //! `map` and `imap_unordered` take and encode the whole input at once (they
 //! know its length, and the book's lesson is simpler so); use `imap` for
@@ -17,24 +17,14 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, unbounded};
 
-use crate::stream::{Call, Delivery, decode_result};
-use crate::{PoolBuilder, ProcessPool, Task, TaskError, TaskErrorKind};
+use crate::chunk::{Call, Delivery};
+use crate::pool::ProcessPool;
+use crate::task::{Task, decode_result};
+use crate::{TaskError, TaskErrorKind};
 
 /// How often a waiting [`Imap`] checks that its tasks are still somewhere
 /// in the pool (a safety net against a bug, never the normal path).
 const LOST_CHECK: Duration = Duration::from_millis(200);
-
-impl PoolBuilder {
-    /// Chunks (of [`PoolBuilder::chunksize`] tasks) that
-    /// [`ProcessPool::imap`] keeps submitted ahead of the result it yields
-    /// next (default: twice the number of workers, so each worker has one
-    /// chunk running and one waiting). Larger keeps workers busier when task
-    /// times vary; smaller holds less in memory.
-    pub fn max_in_flight(mut self, chunks: usize) -> Self {
-        self.max_in_flight = Some(chunks);
-        self
-    }
-}
 
 impl ProcessPool {
     // ANCHOR: imap

@@ -20,20 +20,26 @@
 //! - [`worker_main_if_requested_with`]: the hook that makes your program a
 //!   worker; call it first in `main`. Forgetting it is a clear error
 //!   ([`PoolError::NotHooked`]), never a fork bomb.
-//! - Conveniences, each in a module of its own: a worker initializer
-//!   ([`PoolBuilder::initializer`], `init.rs`), opt-in retries
-//!   ([`PoolBuilder::retries`], `retry.rs`), lazy bounded submission in
-//!   order ([`ProcessPool::imap`], [`PoolBuilder::max_in_flight`],
-//!   `lazy.rs`), progress ([`PoolBuilder::progress`], `progress.rs`), and
+//! - Conveniences, each a setting of the builder, with its machinery in a
+//!   module of its own: a worker initializer ([`PoolBuilder::initializer`],
+//!   `init.rs`), opt-in retries ([`PoolBuilder::retries`], `retry.rs`), lazy
+//!   bounded submission in order ([`ProcessPool::imap`],
+//!   [`PoolBuilder::max_in_flight`], `lazy.rs`), progress
+//!   ([`PoolBuilder::progress`], counted in `chunk.rs`), and
 //!   [`sweep_core::executor::Executor`] for the pool, so one line moves a
 //!   sweep between serial, threads and processes (`backend.rs`).
 //! - [`demo`]: the demo's tasks and hook (crashing tasks included), used by
 //!   the demo, examples, tests and benches only.
 //!
-//! Modules of the pool: `builder` (settings), `pool` (start, `map`, chunks),
-//! `stream` (results), `driver` (one thread per worker: blame and retries),
-//! `process` (starting, watching and killing a worker), `worker` (the worker
-//! side), `wire` (the protocol), `error`.
+//! Modules of the pool, bottom to top (each file uses only those before
+//! it): `wire` (the protocol), `error`, `outbox` (a worker's replies),
+//! `task` (tasks and the registry), `worker` (the worker side), `settings`
+//! (the plain settings a pool runs with), `process` (starting, watching and
+//! killing a worker), `init` (the initializer, run in each new worker),
+//! `chunk` (tasks out, results back), `retry`, `driver` (one thread per
+//! worker: blame and retries), `stream` (results), `pool` (start, `map`,
+//! chunks), `lazy` (`imap`), `backend` (the `Executor`), `builder` (every
+//! setting, and `build`). [`by_hand`] stands alone on `task`.
 //!
 //! [`names`]: the name of each strategy, one for the demo, the benchmarks and
 //! the book.
@@ -53,16 +59,18 @@ compile_error!(
 mod backend;
 mod builder;
 pub mod by_hand;
+mod chunk;
 #[cfg(feature = "cli")]
 pub mod demo;
 mod driver;
 mod error;
 mod init;
 mod lazy;
+mod outbox;
 mod pool;
 mod process;
-mod progress;
 mod retry;
+mod settings;
 mod stream;
 mod task;
 mod wire;

@@ -1,7 +1,8 @@
 //! The robust [`ProcessPool`]: persistent worker processes, each driven by one
-//! thread of the parent ([`crate::driver`]). Here: starting the pool, `map`
-//! and `imap_unordered` (cutting the inputs into chunks that fit in a
-//! message), and stopping it.
+//! thread of the parent ([`crate::driver`]). Here: starting the pool from its
+//! [`Settings`], `map` and `imap_unordered` (cutting the inputs into chunks
+//! that fit in a message), and stopping it. Its builder is on top of it
+//! ([`crate::PoolBuilder`], `builder.rs`).
 
 use std::collections::VecDeque;
 use std::marker::PhantomData;
@@ -12,13 +13,14 @@ use std::thread::{self, JoinHandle};
 use crossbeam_channel::{Sender, unbounded};
 use sweep_core::progress::Progress;
 
-use crate::builder::{Config, PoolBuilder};
+use crate::chunk::{Call, Chunk};
 use crate::driver::Driver;
 use crate::process::SpawnError;
-use crate::stream::{Call, Chunk, ResultStream};
-use crate::task::fingerprint;
+use crate::settings::Settings;
+use crate::stream::ResultStream;
+use crate::task::{Task, fingerprint};
 use crate::wire::chunk_overhead;
-use crate::{PoolError, Task, TaskError, TaskErrorKind};
+use crate::{PoolError, TaskError, TaskErrorKind};
 
 // ANCHOR: pool_struct
 /// A pool of worker processes that run [`Task`]s.
@@ -59,9 +61,9 @@ use crate::{PoolError, Task, TaskError, TaskErrorKind};
 /// ```
 ///
 /// In `cargo test`, the test binary cannot serve as the worker (libtest owns
-/// its `main`): point [`PoolBuilder::worker_exe`] at one of your crate's
-/// binaries, `env!("CARGO_BIN_EXE_<name>")`, whose `main` calls the hook, or
-/// write the test with `harness = false` and its own `main`.
+/// its `main`): point [`crate::PoolBuilder::worker_exe`] at one of your
+/// crate's binaries, `env!("CARGO_BIN_EXE_<name>")`, whose `main` calls the
+/// hook, or write the test with `harness = false` and its own `main`.
 #[derive(Debug)]
 pub struct ProcessPool {
     jobs: Option<Sender<Chunk>>,
@@ -72,25 +74,16 @@ pub struct ProcessPool {
     max_message: usize,
     /// Chunks a lazy call keeps submitted ahead ([`crate::lazy`]).
     pub(crate) max_in_flight: usize,
-    /// Off unless asked for ([`crate::progress`]).
+    /// Off unless asked for ([`crate::PoolBuilder::progress`]).
     pub(crate) progress: Progress,
 }
 // ANCHOR_END: pool_struct
 
 impl ProcessPool {
-    /// Settings with the defaults: one worker per core, the running program as
-    /// the worker, chunksize 1, no timeout, no recycling, 1 GiB messages.
-    pub fn builder() -> PoolBuilder {
-        PoolBuilder::defaults()
-    }
-
-    /// A pool of `workers` processes with the default settings.
-    pub fn new(workers: usize) -> Result<Self, PoolError> {
-        Self::builder().workers(workers).build()
-    }
-
-    pub(crate) fn start(settings: PoolBuilder) -> Result<Self, PoolError> {
-        let config = Arc::new(settings.config()?);
+    /// Starts the workers, one driver thread each, and waits until each has
+    /// said hello (and run the initializer).
+    pub(crate) fn start(settings: Settings) -> Result<Self, PoolError> {
+        let settings = Arc::new(settings);
         let (jobs_tx, jobs_rx) = unbounded();
         let (stop_tx, stop_rx) = unbounded();
         let (ready_tx, ready_rx) = unbounded();
@@ -101,14 +94,14 @@ impl ProcessPool {
             drivers: Vec::new(),
             pids: Arc::clone(&pids),
             chunksize: settings.chunksize,
-            max_message: config.max_message,
-            max_in_flight: settings.max_in_flight.unwrap_or(2 * settings.workers),
+            max_message: settings.max_message,
+            max_in_flight: settings.max_in_flight,
             progress: settings.progress.clone(),
         };
         for slot in 0..settings.workers {
             let driver = Driver::new(
                 slot,
-                Arc::clone(&config),
+                Arc::clone(&settings),
                 jobs_rx.clone(),
                 stop_rx.clone(),
                 Arc::clone(&pids),
@@ -121,7 +114,7 @@ impl ProcessPool {
                 .spawn(move || driver.start_and_run(ready));
             match spawned {
                 Ok(handle) => pool.drivers.push(handle),
-                Err(e) => return Err(spawn_error(&config, e.to_string())),
+                Err(e) => return Err(spawn_error(&settings, e.to_string())),
             }
         }
         drop(ready_tx);
@@ -129,18 +122,18 @@ impl ProcessPool {
             match ready_rx.recv() {
                 Ok(Ok(())) => {}
                 Ok(Err(SpawnError::NotHooked(detail))) => {
-                    let exe = config.exe.clone();
+                    let exe = settings.exe.clone();
                     return Err(PoolError::NotHooked { exe, detail });
                 }
                 Ok(Err(SpawnError::Failed(detail))) => {
-                    return Err(spawn_error(&config, detail));
+                    return Err(spawn_error(&settings, detail));
                 }
                 Ok(Err(SpawnError::InitFailed(detail))) => {
-                    let exe = config.exe.clone();
+                    let exe = settings.exe.clone();
                     return Err(PoolError::Initializer { exe, detail });
                 }
                 Err(_) => {
-                    return Err(spawn_error(&config, "a driver stopped".into()));
+                    return Err(spawn_error(&settings, "a driver stopped".into()));
                 }
             }
         }
@@ -319,9 +312,9 @@ impl Drop for ProcessPool {
     }
 }
 
-fn spawn_error(config: &Config, detail: String) -> PoolError {
+fn spawn_error(settings: &Settings, detail: String) -> PoolError {
     PoolError::Spawn {
-        exe: config.exe.clone(),
+        exe: settings.exe.clone(),
         detail,
     }
 }

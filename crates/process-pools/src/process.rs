@@ -15,7 +15,7 @@ use nix::sys::signal::{Signal, killpg};
 use nix::sys::wait::{Id, WaitPidFlag, waitid};
 use nix::unistd::Pid;
 
-use crate::builder::Config;
+use crate::settings::Settings;
 use crate::wire::{self, HELLO, MAGIC, NOT_HOOKED};
 use crate::worker::{HOOK_FIX, MARKER_VAR, Marker, POOL_WORKER_ARG};
 
@@ -57,24 +57,19 @@ pub(crate) struct Worker {
 
 // ANCHOR: spawn
 /// Starts a worker process and the threads that watch it, and waits for its
-/// hello.
-/// `stop` ends with the pool: a start that waits for a worker's initializer
-/// gives up then.
-pub(crate) fn spawn(
-    config: &Config,
-    stop: &Receiver<()>,
-) -> Result<Worker, SpawnError> {
+/// hello. (The pool's initializer, if any, runs next: [`crate::init`].)
+pub(crate) fn spawn(settings: &Settings) -> Result<Worker, SpawnError> {
     let failed = |e: std::io::Error| SpawnError::Failed(e.to_string());
     let parent = std::process::id() as i32;
     let marker = Marker {
         parent,
-        nonce: config.nonce,
-        limit: config.max_message,
+        nonce: settings.nonce,
+        limit: settings.max_message,
     };
-    let mut command = Command::new(&config.exe);
+    let mut command = Command::new(&settings.exe);
     command
         .arg(POOL_WORKER_ARG)
-        .envs(config.env.iter().map(|(k, v)| (k, v)))
+        .envs(settings.env.iter().map(|(k, v)| (k, v)))
         .env(MARKER_VAR, marker.encode())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -97,7 +92,7 @@ pub(crate) fn spawn(
         closed: false,
         exited: false,
     };
-    let limit = config.max_message;
+    let limit = settings.max_message;
     let reader_tx = tx.clone();
     let threads = thread::Builder::new()
         .name(format!("process-pool-reader-{pid}"))
@@ -111,8 +106,8 @@ pub(crate) fn spawn(
         worker.stop(Duration::ZERO);
         return Err(failed(e));
     }
-    match handshake(&mut worker, config.nonce) {
-        Ok(()) => initialize(worker, config, stop),
+    match handshake(&mut worker, settings.nonce) {
+        Ok(()) => Ok(worker),
         Err(SpawnError::NotHooked(detail)) => {
             worker.stop(Duration::from_secs(1));
             Err(SpawnError::NotHooked(detail))
@@ -152,26 +147,6 @@ fn handshake(worker: &mut Worker, nonce: u64) -> Result<(), SpawnError> {
     }
 }
 // ANCHOR_END: spawn
-
-/// Runs the pool's initializer, if any, in a worker that said hello.
-fn initialize(
-    mut worker: Worker,
-    config: &Config,
-    stop: &Receiver<()>,
-) -> Result<Worker, SpawnError> {
-    let Some(init) = &config.init else {
-        return Ok(worker);
-    };
-    match crate::init::run(&mut worker, init, config, stop) {
-        Ok(()) => Ok(worker),
-        Err(e) => {
-            let status = worker.stop(Duration::from_millis(100));
-            Err(SpawnError::InitFailed(
-                e.describe(init, worker.pid, &status),
-            ))
-        }
-    }
-}
 
 fn is_hello(bytes: &[u8], nonce: u64) -> bool {
     bytes.len() == 4 + 17

@@ -8,22 +8,9 @@
 //! retried (on a fresh worker, since the crash killed the old one). Tasks
 //! that had not started still run once.
 
-use crate::stream::Chunk;
+use crate::chunk::Chunk;
 use crate::wire::{Failure, RESULT};
-use crate::{PoolBuilder, TaskError, TaskErrorKind};
-
-impl PoolBuilder {
-    /// Runs a task that panicked, crashed its worker or timed out up to
-    /// `retries` more times (default 0: never). A retry after a crash or a
-    /// timeout runs on a fresh worker. If every attempt fails, the task's
-    /// [`TaskError`] has the last failure in `kind` and the others in
-    /// `earlier`. Each attempt runs exactly once, so a task may now run up
-    /// to `retries + 1` times: only for tasks that are safe to repeat.
-    pub fn retries(mut self, retries: usize) -> Self {
-        self.retries = retries;
-        self
-    }
-}
+use crate::{TaskError, TaskErrorKind};
 
 impl TaskErrorKind {
     /// Whether a retry can help: the task panicked, crashed its worker or
@@ -75,20 +62,7 @@ pub(crate) fn failure_in(frame: &[u8], retrying: bool) -> Option<TaskErrorKind> 
         return None;
     }
     let failure: Failure = postcard::from_bytes(&frame[2..]).ok()?;
-    Some(crate::stream::failure_kind(failure))
-}
-
-/// `" (attempt 3; earlier: …; …)"` after an error that was retried.
-pub(crate) fn earlier_note(earlier: &[TaskErrorKind]) -> String {
-    if earlier.is_empty() {
-        return String::new();
-    }
-    let list: Vec<String> = earlier.iter().map(ToString::to_string).collect();
-    format!(
-        " (attempt {}; earlier attempts: {})",
-        earlier.len() + 1,
-        list.join("; ")
-    )
+    Some(TaskErrorKind::from_failure(failure))
 }
 
 #[cfg(test)]
@@ -112,16 +86,5 @@ mod tests {
         let mut frame = vec![RESULT];
         frame.extend(postcard::to_stdvec(&ok).unwrap());
         assert_eq!(failure_in(&frame, true), None);
-    }
-
-    #[test]
-    fn the_note_lists_every_earlier_attempt() {
-        assert_eq!(earlier_note(&[]), "");
-        let earlier = [TaskErrorKind::Lost, TaskErrorKind::Lost];
-        let note = earlier_note(&earlier);
-        assert!(
-            note.starts_with(" (attempt 3; earlier attempts: "),
-            "{note}"
-        );
     }
 }

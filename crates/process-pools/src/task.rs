@@ -7,6 +7,10 @@
 //! registry. Because `ProcessPool::map::<T>` only accepts a `T: Task`, whose
 //! input and output are `Serialize + DeserializeOwned`, sending something that
 //! cannot be sent is a compile error, not Python's run-time pickling error.
+//!
+//! Both sides of a task are here: the worker serves a chunk of it
+//! ([`serve_chunk`], through its [`Outbox`]), and the parent reads one result
+//! back ([`decode_result`]).
 
 use std::collections::BTreeMap;
 use std::panic::{self, AssertUnwindSafe};
@@ -14,8 +18,9 @@ use std::panic::{self, AssertUnwindSafe};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::TaskErrorKind;
+use crate::outbox::{Outbox, ServeError, take_panic_message};
 use crate::wire::Failure;
-use crate::worker::{Outbox, ServeError, take_panic_message};
 
 // ANCHOR: task_trait
 /// A function a worker process can run, known to both sides by its name.
@@ -194,4 +199,30 @@ fn serve_json<T: Task>(
     let input: T::Input = serde_json::from_value(input)
         .map_err(|e| format!("`{}`: bad input: {e}", T::NAME))?;
     serde_json::to_value(T::run(input)).map_err(|e| e.to_string())
+}
+
+/// One task's result, in the parent: the whole message must decode as `T`'s
+/// result.
+pub(crate) fn decode_result<T: Task>(
+    bytes: &[u8],
+) -> Result<T::Output, TaskErrorKind> {
+    let decoded = postcard::take_from_bytes::<Result<T::Output, Failure>>(bytes);
+    match decoded {
+        Ok((result, [])) => result.map_err(TaskErrorKind::from_failure),
+        Ok((_, rest)) => Err(TaskErrorKind::BadMessage {
+            detail: format!(
+                "the result of `{}` as {} leaves {} bytes undecoded",
+                T::NAME,
+                std::any::type_name::<T::Output>(),
+                rest.len()
+            ),
+        }),
+        Err(e) => Err(TaskErrorKind::BadMessage {
+            detail: format!(
+                "cannot decode the result of `{}` as {}: {e}",
+                T::NAME,
+                std::any::type_name::<T::Output>()
+            ),
+        }),
+    }
 }

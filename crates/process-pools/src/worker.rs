@@ -8,20 +8,19 @@
 //! its own ([`refuse_if_unhooked_worker`]): forgetting the hook is an error,
 //! never a fork bomb.
 
-use std::cell::RefCell;
 use std::ffi::OsStr;
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Write};
+use std::io::{self, BufReader, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use nix::fcntl::{FcntlArg, FdFlag, fcntl};
 use nix::sys::signal::{SigSet, Signal, killpg};
 use nix::unistd::{getpgrp, getppid};
-use serde::Serialize;
 
-use crate::Registry;
-use crate::wire::{self, Failure, MAX_FRAME};
+use crate::outbox::{Outbox, ServeError, record_panic};
+use crate::task::Registry;
+use crate::wire::{self, MAX_FRAME};
 
 /// First argument of a worker of [`crate::ProcessPool`].
 pub const POOL_WORKER_ARG: &str = "--process-pools-worker=pool";
@@ -168,96 +167,6 @@ fn die_with_the_parent(parent: i32) -> io::Result<()> {
 }
 // ANCHOR_END: die_with_parent
 
-thread_local! {
-    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
-}
-
-fn record_panic(info: &std::panic::PanicHookInfo<'_>) {
-    let payload = info.payload();
-    let message = payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("a non-string panic payload");
-    let message = match info.location() {
-        Some(at) => format!("{message} (at {at})"),
-        None => message.to_owned(),
-    };
-    LAST_PANIC.with(|last| *last.borrow_mut() = Some(message));
-}
-
-/// The message of the panic that just unwound: what the panic hook recorded
-/// (message and location), or the payload if no hook ran.
-pub(crate) fn take_panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    if let Some(message) = LAST_PANIC.with(|last| last.borrow_mut().take()) {
-        return message;
-    }
-    sweep_core::panic_message(payload.as_ref())
-}
-
-/// Why a chunk could not be served.
-#[derive(Debug)]
-pub(crate) enum ServeError {
-    /// The inputs did not decode as the task's input type.
-    BadInput(String),
-    /// The pipe to the parent broke.
-    Io(io::Error),
-}
-
-impl From<io::Error> for ServeError {
-    fn from(e: io::Error) -> Self {
-        ServeError::Io(e)
-    }
-}
-
-// ANCHOR: outbox
-/// Where a worker writes its replies. `STARTED` goes out (with the result of
-/// the task before it, in the same write) before each task runs; results
-/// wait in the buffer until then, or until the worker has nothing to do.
-pub(crate) struct Outbox {
-    out: BufWriter<File>,
-    scratch: Vec<u8>,
-    limit: usize,
-}
-
-impl Outbox {
-    /// Tells the parent that the next task starts now.
-    pub(crate) fn started(&mut self) -> io::Result<()> {
-        wire::write_frame(&mut self.out, &[&[wire::STARTED]], self.limit)?;
-        self.out.flush()
-    }
-
-    /// Sends the result of the task that started last.
-    pub(crate) fn result<T: Serialize>(
-        &mut self,
-        result: &Result<T, Failure>,
-    ) -> io::Result<()> {
-        self.scratch.clear();
-        self.scratch.push(wire::RESULT);
-        let mut encoded =
-            postcard::to_extend(result, std::mem::take(&mut self.scratch)).map_err(
-                |e| io::Error::other(format!("cannot encode a result: {e}")),
-            )?;
-        if encoded.len() > self.limit {
-            let too_large: Result<(), Failure> = Err(Failure::OutputTooLarge {
-                bytes: encoded.len() as u64 - 1,
-                limit: self.limit as u64,
-            });
-            encoded.truncate(1);
-            encoded = postcard::to_extend(&too_large, encoded)
-                .map_err(|e| io::Error::other(e.to_string()))?;
-        }
-        let written = wire::write_frame(&mut self.out, &[&encoded], self.limit);
-        self.scratch = encoded;
-        written
-    }
-
-    fn refuse(&mut self, kind: u8, text: &str) -> io::Result<()> {
-        wire::write_frame(&mut self.out, &[&[kind], text.as_bytes()], self.limit)
-    }
-}
-// ANCHOR_END: outbox
-
 // ANCHOR: serve
 /// The worker loop: say hello, then for each chunk request look the task up,
 /// check its types, and serve it, until the parent closes the request pipe.
@@ -268,26 +177,15 @@ fn serve(
     marker: &Marker,
 ) -> io::Result<()> {
     let mut input = BufReader::with_capacity(64 * 1024, requests);
-    let mut out = Outbox {
-        out: BufWriter::with_capacity(64 * 1024, replies),
-        scratch: Vec::new(),
-        limit: marker.limit,
-    };
-    let pid = std::process::id().to_le_bytes();
-    let hello: [&[u8]; 4] = [
-        &[wire::HELLO],
-        wire::MAGIC,
-        &pid,
-        &marker.nonce.to_le_bytes(),
-    ];
-    wire::write_frame(&mut out.out, &hello, MAX_FRAME)?;
+    let mut out = Outbox::new(replies, marker.limit);
+    out.hello(marker.nonce)?;
     let mut frame = Vec::new();
     loop {
         if input.buffer().is_empty() {
-            out.out.flush()?; // about to wait for work: send every result
+            out.flush()?; // about to wait for work: send every result
         }
         if !wire::read_frame(&mut input, &mut frame, marker.limit)? {
-            return out.out.flush();
+            return out.flush();
         }
         let request = wire::parse_chunk(&frame)?;
         let Some(entry) = registry.entry(request.name) else {

@@ -6,16 +6,21 @@ use crossbeam_channel::select;
 
 use super::Driver;
 use crate::TaskErrorKind;
+use crate::init;
 use crate::process::{self, SpawnError};
 
 impl Driver {
-    /// Starts a worker for this slot.
+    /// Starts a worker for this slot: the process, its hello, then the
+    /// pool's initializer. The one way a worker starts, at `build` and for
+    /// every replacement.
     pub(super) fn spawn(&mut self) -> Result<(), SpawnError> {
-        let worker = process::spawn(&self.config, &self.stop).inspect_err(|e| {
-            if let SpawnError::InitFailed(detail) = e {
-                self.init_failures.record(detail);
-            }
-        })?;
+        let worker = process::spawn(&self.settings)
+            .and_then(|worker| init::initialize(worker, &self.settings, &self.stop))
+            .inspect_err(|e| {
+                if let SpawnError::InitFailed(detail) = e {
+                    self.init_failures.record(detail);
+                }
+            })?;
         if let Ok(mut pids) = self.pids.lock() {
             pids[self.slot] = worker.pid;
         }
