@@ -161,6 +161,15 @@ fn parse_file(
         reexports: BTreeMap::new(),
         names: Vec::new(),
     };
+    // Children first: a relative path (`pace::Pace`) may come before the
+    // `mod pace;` that makes `pace` a child.
+    for item in &ast.items {
+        if let syn::Item::Mod(m) = item
+            && m.content.is_none()
+        {
+            collect.children.insert(m.ident.to_string());
+        }
+    }
     collect.visit_file(&ast);
     // A child `name` of `dir/file.rs` is `dir/file/name.rs` (or of `lib.rs`,
     // `mod.rs`: `dir/name.rs`), or `…/name/mod.rs`.
@@ -382,6 +391,20 @@ mod tests {
             ],
         );
         assert!(graph_of(dir.path())["src/a.rs"].is_empty());
+    }
+
+    #[test]
+    fn a_relative_path_before_its_mod_line_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            &[
+                ("src/lib.rs", "mod p;"),
+                ("src/p.rs", "use c::C;\nmod c;\npub struct P(C);"),
+                ("src/p/c.rs", "pub struct C(super::P);"),
+            ],
+        );
+        assert_eq!(rings(&graph_of(dir.path())).len(), 1);
     }
 
     #[test]
