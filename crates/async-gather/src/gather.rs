@@ -63,7 +63,6 @@ impl<T: Send + 'static> Gather<T> {
         self
     }
 
-    // ANCHOR: with_timeout
     /// Gives every task spawned from now on at most `per_task` to finish; a
     /// task that takes longer yields [`TaskError::TimedOut`], never its
     /// value.
@@ -83,7 +82,6 @@ impl<T: Send + 'static> Gather<T> {
         self.timeout = Some(per_task);
         self
     }
-    // ANCHOR_END: with_timeout
 
     // ANCHOR: spawn
     /// Spawns `task` as the next task and returns its index.

@@ -13,7 +13,6 @@ use sweep_core::executor::{self, Executor, TaskFailure};
 
 use crate::{ProcessPool, Task};
 
-// ANCHOR: backend
 /// Every executor task can run in a worker process: same name, same types.
 impl<T: executor::Task> Task for T {
     const NAME: &'static str = <T as executor::Task>::NAME;
@@ -44,4 +43,3 @@ impl Executor for ProcessPool {
             .collect()
     }
 }
-// ANCHOR_END: backend

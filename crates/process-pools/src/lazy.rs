@@ -27,7 +27,6 @@ use crate::{TaskError, TaskErrorKind};
 const LOST_CHECK: Duration = Duration::from_millis(200);
 
 impl ProcessPool {
-    // ANCHOR: imap
     /// Runs `T` on every input and yields one `Result` per input, in input
     /// order, pulling inputs lazily: at most `max_in_flight` chunks are
     /// submitted and not yet yielded. Dropping the iterator early cancels
@@ -71,7 +70,6 @@ impl ProcessPool {
             slots: VecDeque::new(),
         }
     }
-    // ANCHOR_END: imap
 }
 
 /// The results of [`ProcessPool::imap`], in input order.

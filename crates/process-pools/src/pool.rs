@@ -22,7 +22,6 @@ use crate::task::{Task, fingerprint};
 use crate::wire::chunk_overhead;
 use crate::{PoolError, TaskError, TaskErrorKind};
 
-// ANCHOR: pool_struct
 /// A pool of worker processes that run [`Task`]s.
 ///
 /// Each worker is the worker executable started with a worker argument, fed
@@ -77,7 +76,6 @@ pub struct ProcessPool {
     /// Off unless asked for ([`crate::PoolBuilder::progress`]).
     pub(crate) progress: Progress,
 }
-// ANCHOR_END: pool_struct
 
 impl ProcessPool {
     /// Starts the workers, one driver thread each, and waits until each has
@@ -230,7 +228,6 @@ impl ProcessPool {
     }
 }
 
-// ANCHOR: chunker
 /// Cuts the inputs of one call into chunks of at most `chunksize` tasks that
 /// fit in one message; an input too large for any message fails alone.
 pub(crate) struct Chunker<'a, T> {
@@ -299,7 +296,6 @@ impl<T: Task> Chunker<'_, T> {
         self.call.fail(kind.of(task));
     }
 }
-// ANCHOR_END: chunker
 
 impl Drop for ProcessPool {
     fn drop(&mut self) {

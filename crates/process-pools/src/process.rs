@@ -55,7 +55,6 @@ pub(crate) struct Worker {
     pub(crate) exited: bool,
 }
 
-// ANCHOR: spawn
 /// Starts a worker process and the threads that watch it, and waits for its
 /// hello. (The pool's initializer, if any, runs next: [`crate::init`].)
 pub(crate) fn spawn(settings: &Settings) -> Result<Worker, SpawnError> {
@@ -146,7 +145,6 @@ fn handshake(worker: &mut Worker, nonce: u64) -> Result<(), SpawnError> {
         }
     }
 }
-// ANCHOR_END: spawn
 
 fn is_hello(bytes: &[u8], nonce: u64) -> bool {
     bytes.len() == 4 + 17

@@ -14,7 +14,6 @@ use crate::chunk::Delivery;
 use crate::task::{Task, decode_result};
 use crate::{TaskError, TaskErrorKind};
 
-// ANCHOR: stream
 /// The results of [`ProcessPool::imap_unordered`], as tasks finish.
 ///
 /// [`ProcessPool::imap_unordered`]: crate::ProcessPool::imap_unordered
@@ -28,7 +27,6 @@ pub struct ResultStream<'pool, T: Task> {
     /// It borrows the pool that runs its tasks.
     pub(crate) _pool: PhantomData<&'pool ()>,
 }
-// ANCHOR_END: stream
 
 impl<T: Task> ResultStream<'_, T> {
     /// Results still to come.

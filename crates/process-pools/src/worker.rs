@@ -167,7 +167,6 @@ fn die_with_the_parent(parent: i32) -> io::Result<()> {
 }
 // ANCHOR_END: die_with_parent
 
-// ANCHOR: serve
 /// The worker loop: say hello, then for each chunk request look the task up,
 /// check its types, and serve it, until the parent closes the request pipe.
 fn serve(
@@ -211,7 +210,6 @@ fn serve(
         }
     }
 }
-// ANCHOR_END: serve
 
 #[cfg(test)]
 mod tests {

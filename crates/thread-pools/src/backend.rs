@@ -10,7 +10,6 @@ use crate::pool_error::PoolError;
 use crate::task_error::TaskError;
 use crate::workers::Pool;
 
-// ANCHOR: backend
 /// Where a sweep's tasks run. Build it from a setting (a flag, a config
 /// file) and pass `&backend` to code that takes `&impl Executor`.
 ///
@@ -69,7 +68,6 @@ impl Executor for Pool {
         results.into_iter().map(|r| r.map_err(failure)).collect()
     }
 }
-// ANCHOR_END: backend
 
 /// A task input moved into a pool task. `Clone` is only called to retry a
 /// task, and then re-creates the input from its serialised form, since a

@@ -20,7 +20,6 @@ use crate::workers::Pool;
 /// (0: the input ran out).
 type Submit<'a> = Box<dyn FnMut() -> usize + 'a>;
 
-// ANCHOR: feed
 /// The submitting side of a stream: the input iterator (inside `submit`),
 /// and how many tasks are submitted and not yet taken.
 pub(crate) struct Feed<'a, U> {
@@ -127,7 +126,6 @@ impl<'a, U: Send + 'static> Feed<'a, U> {
         self.top_up();
     }
 }
-// ANCHOR_END: feed
 
 impl<U> Drop for Feed<'_, U> {
     /// The consumer stopped early: the tasks not started are skipped.

@@ -25,7 +25,6 @@ pub(crate) struct Runner<F> {
     pub(crate) cancelled: Arc<AtomicBool>,
 }
 
-// ANCHOR: run_job
 impl<F> Runner<F> {
     /// The job that runs the tasks `first..` on `part` and sends their
     /// results through `reply`, counting them as completed.
@@ -81,7 +80,6 @@ pub(crate) fn run_attempts<T: Clone, U>(
     }
     run_task(index, || f(input)).map_err(|last| last.after(earlier))
 }
-// ANCHOR_END: run_job
 
 /// Sends one chunk's results; if the job is dropped before it ran (it can
 /// only be if the queue refused it), reports its tasks as lost instead, so

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use super::counts::Counts;
 
-// ANCHOR: line
 /// One plain progress line: `[label] 1200/4096 done (29%), 2 failed, 3.1 s
 /// elapsed, ETA 7.5 s` (no total, no ETA: `[label] 1200 done, ...`).
 pub fn line(label: &str, counts: Counts, elapsed: Duration, last: bool) -> String {
@@ -35,4 +34,3 @@ pub fn line(label: &str, counts: Counts, elapsed: Duration, last: bool) -> Strin
     }
     text
 }
-// ANCHOR_END: line

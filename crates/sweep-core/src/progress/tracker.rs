@@ -50,7 +50,6 @@ struct Shared {
     output: Output,
 }
 
-// ANCHOR: tracker
 /// The counters of one run; cheap to clone into every worker. The run is
 /// reported as finished by [`Tracker::finish`] or when the last clone is
 /// dropped.
@@ -83,7 +82,6 @@ impl Tracker {
             Output::Lines { .. } => {} // the lines' thread reads the counts
         }
     }
-    // ANCHOR_END: tracker
 
     /// One task finished, failed if `result` is an error.
     pub fn record<T, E>(&self, result: &Result<T, E>) {
