@@ -66,9 +66,8 @@ pub enum Progress {
     #[default]
     Off,
     /// A bar on stderr when it is a terminal (with the `bar` feature);
-    /// otherwise plain lines on
-    /// stderr at intervals of a tenth of the time elapsed (within
-    /// [`AUTO_EVERY`]), and one at the end.
+    /// otherwise plain lines on stderr at intervals of a tenth of the time
+    /// elapsed (within [`AUTO_EVERY`]), and one at the end.
     Auto {
         /// Shown before the counts (`[label] ...`).
         label: String,
