@@ -24,8 +24,9 @@ pub struct Imported {
 }
 
 /// Copies into the cache at `root` every intact entry of the cache at
-/// `other` that it does not have, writing with `durability`. Damaged
-/// entries are skipped and counted.
+/// `other` that it does not have, writing with `durability`. Damaged or
+/// unreadable entries are skipped and counted; only a failure to write
+/// into this cache (or to list `other`) is an error.
 pub(crate) fn import(
     root: &Path,
     other: &Path,
@@ -53,13 +54,21 @@ pub(crate) fn import(
                 imported.present += 1;
                 continue;
             }
-            let bytes = fs::read(&path).map_err(io_err(&path))?;
-            let intact = store::key_from_file_name(&path)
-                .is_some_and(|key| store::verify_entry(&key, &bytes).is_ok());
-            if !intact {
+            // An entry that cannot be read (not a file, a huge file in its
+            // place) is damaged like one that fails its checksum: counted,
+            // skipped, and the import goes on.
+            let bytes = fs::File::open(&path).and_then(|mut file| {
+                let size = file.metadata()?.len();
+                store::read_entry_bytes(&mut file, size)
+            });
+            let intact = bytes.as_ref().is_ok_and(|bytes| {
+                store::key_from_file_name(&path)
+                    .is_some_and(|key| store::verify_entry(&key, bytes).is_ok())
+            });
+            let (true, Ok(bytes)) = (intact, bytes) else {
                 imported.damaged += 1;
                 continue;
-            }
+            };
             store::write_atomic(&dst_dir, &target, &bytes, durability)
                 .map_err(io_err(&target))?;
             imported.copied += 1;

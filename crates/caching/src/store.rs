@@ -121,8 +121,8 @@ pub(crate) fn key_from_file_name(path: &Path) -> Option<[u8; 32]> {
     Some(key)
 }
 
-/// Reads a whole file, or `None` if it does not exist. Marks it used (its
-/// access time) at most once a minute, for `reduce_size`.
+/// Reads a whole entry file, or `None` if it does not exist. Marks it used
+/// (its access time) at most once a minute, for `reduce_size`.
 pub(crate) fn read_entry_file(path: &Path) -> io::Result<Option<Vec<u8>>> {
     let mut file = match File::open(path) {
         Ok(file) => file,
@@ -130,8 +130,7 @@ pub(crate) fn read_entry_file(path: &Path) -> io::Result<Option<Vec<u8>>> {
         Err(e) => return Err(e),
     };
     let meta = file.metadata()?;
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.read_to_end(&mut bytes)?;
+    let bytes = read_entry_bytes(&mut file, meta.len())?;
     let now = SystemTime::now();
     let used = last_used(&meta);
     if now.duration_since(used).unwrap_or_default() > Duration::from_secs(60) {
@@ -139,6 +138,42 @@ pub(crate) fn read_entry_file(path: &Path) -> io::Result<Option<Vec<u8>>> {
         let _ = file.set_times(FileTimes::new().set_accessed(now));
     }
     Ok(Some(bytes))
+}
+
+/// The bytes of an entry file of `size` bytes, read only after its header
+/// says that size: a file put in an entry's place (a huge log, a disk
+/// image) is refused from its first bytes, never loaded into memory.
+/// Refusals are `InvalidData` errors that say why.
+pub(crate) fn read_entry_bytes(
+    file: &mut impl Read,
+    size: u64,
+) -> io::Result<Vec<u8>> {
+    let invalid = |why: String| io::Error::new(io::ErrorKind::InvalidData, why);
+    if size < HEADER as u64 {
+        return Err(invalid(format!("truncated: {size} bytes, no header")));
+    }
+    let mut bytes = vec![0u8; HEADER];
+    file.read_exact(&mut bytes)?;
+    if &bytes[..8] != MAGIC {
+        return Err(invalid("not a cache entry (bad magic)".into()));
+    }
+    let len = u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes"));
+    let payload = size - HEADER as u64;
+    if payload < len {
+        return Err(invalid(format!("truncated: {payload} of {len} bytes")));
+    }
+    if payload > len {
+        return Err(invalid(format!(
+            "{payload} bytes of value on disk, but its header says {len}"
+        )));
+    }
+    let len = usize::try_from(len)
+        .map_err(|_| invalid(format!("{len} bytes: too large")))?;
+    bytes
+        .try_reserve_exact(len)
+        .map_err(|_| invalid(format!("{len} bytes: too large to read")))?;
+    file.take(len as u64).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// When an entry was last stored or read (the later of mtime and atime).
@@ -256,6 +291,26 @@ pub fn remove_stale_temporaries(dir: &Path, now: SystemTime) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_huge_file_in_an_entrys_place_is_refused_from_its_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("huge.entry");
+        let file = File::create(&path).unwrap();
+        file.set_len(1 << 40).unwrap(); // 1 TiB, sparse: instant, no disk used
+        let err = read_entry_file(&path).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(err.to_string().contains("bad magic"), "{err}");
+        // A real header that lies about the size is refused too.
+        let mut bytes = encode_entry(&[1; 32], &7u64).unwrap();
+        bytes.extend_from_slice(&[0; 100]);
+        fs::write(&path, &bytes).unwrap();
+        let err = read_entry_file(&path).unwrap_err();
+        assert!(err.to_string().contains("header says"), "{err}");
+        let whole = encode_entry(&[1; 32], &7u64).unwrap();
+        fs::write(&path, &whole).unwrap();
+        assert_eq!(read_entry_file(&path).unwrap(), Some(whole));
+    }
 
     #[test]
     fn writes_replace_or_keep_and_leave_no_temporary() {

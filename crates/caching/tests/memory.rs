@@ -326,6 +326,42 @@ fn import_merges_another_cache_and_skips_damage() {
     assert_eq!(found, 3);
 }
 
+#[test]
+fn import_counts_unreadable_and_huge_entries_as_damaged_and_goes_on() {
+    let (_a, shard) = memory();
+    let (_b, merged) = memory();
+    let f = shard.function::<u64>("task", 0);
+    for i in 0..4u64 {
+        f.call(&i, || i * i);
+    }
+    let entries = shard.entries().unwrap();
+    // A directory where an entry should be: reading it fails (even as root).
+    fs::remove_file(&entries[0].path).unwrap();
+    fs::create_dir(&entries[0].path).unwrap();
+    // A 1 TiB sparse file in an entry's place: refused from its header.
+    fs::File::create(&entries[1].path)
+        .unwrap()
+        .set_len(1 << 40)
+        .unwrap();
+    let imported = merged.import(&shard).unwrap();
+    assert_eq!((imported.copied, imported.damaged), (2, 2), "{imported:?}");
+}
+
+#[test]
+fn a_huge_file_in_an_entrys_place_is_a_miss_and_recomputed() {
+    let (_dir, memory) = memory();
+    let f = memory.function::<u64>("task", 0);
+    f.call(&1u64, || 1);
+    let path = memory.entries().unwrap()[0].path.clone();
+    fs::File::create(&path).unwrap().set_len(1 << 40).unwrap();
+    assert!(
+        matches!(f.lookup(&1u64), Lookup::Miss(MissReason::Corrupt(_))),
+        "a damaged entry is a miss with its reason"
+    );
+    assert_eq!(f.call(&1u64, || 2), 2, "recomputed");
+    assert_eq!(f.get(&1u64), Some(2));
+}
+
 /// An argument that refuses to be serialised.
 struct Unserialisable;
 

@@ -10,6 +10,7 @@
 //! (default `your-own-sweep-cache` in the temporary directory), `--progress`.
 //! Bad flags: a message and exit code 2.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -31,7 +32,8 @@ fn main() -> anyhow::Result<ExitCode> {
     // it serves the registry's tasks here and never returns.
     process_pools::worker_main_if_requested_with(&your_own_sweep::registry());
 
-    let settings = match parse(std::env::args().skip(1)) {
+    // `args_os`: a path need not be UTF-8 (`args` would panic on one).
+    let settings = match parse(std::env::args_os().skip(1)) {
         Ok(settings) => settings,
         Err(message) => {
             eprintln!("your-own-sweep: {message}");
@@ -71,8 +73,9 @@ fn main() -> anyhow::Result<ExitCode> {
     })
 }
 
-/// The flags, or a message saying what is wrong with them.
-fn parse(mut args: impl Iterator<Item = String>) -> Result<Settings, String> {
+/// The flags, or a message saying what is wrong with them. Paths are taken
+/// as the operating system gives them; every other value must be text.
+fn parse(mut args: impl Iterator<Item = OsString>) -> Result<Settings, String> {
     let mut settings = Settings {
         backend: "threads".to_owned(),
         jobs: 2,
@@ -81,7 +84,13 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Settings, String> {
         progress: false,
     };
     while let Some(flag) = args.next() {
-        let mut value = || args.next().ok_or(format!("{flag} needs a value"));
+        let flag = text(flag)?;
+        let mut value_os = || args.next().ok_or(format!("{flag} needs a value"));
+        if flag == "--cache" {
+            settings.cache = PathBuf::from(value_os()?);
+            continue;
+        }
+        let mut value = || value_os().and_then(text);
         match flag.as_str() {
             "--backend" => {
                 settings.backend = value()?;
@@ -96,12 +105,17 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Settings, String> {
             }
             "--jobs" => settings.jobs = count(&flag, &value()?, 256)?,
             "--rates" => settings.rates = count(&flag, &value()?, 100_000)?,
-            "--cache" => settings.cache = PathBuf::from(value()?),
             "--progress" => settings.progress = true,
             _ => return Err(format!("unknown flag `{flag}`")),
         }
     }
     Ok(settings)
+}
+
+/// `arg` as text, or a message quoting it.
+fn text(arg: OsString) -> Result<String, String> {
+    arg.into_string()
+        .map_err(|arg| format!("`{}` is not valid text", arg.to_string_lossy()))
 }
 
 /// A whole number from 1 to `max`.

@@ -70,3 +70,36 @@ fn bad_flags_are_usage_errors() {
         assert!(out.stdout.is_empty(), "nothing half written: {bad:?}");
     }
 }
+
+#[test]
+fn a_cache_path_that_is_not_utf8_works_and_a_bad_flag_is_a_usage_error() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join(OsStr::from_bytes(b"cache-\xff"));
+    let timed = |args: &[&OsStr]| {
+        let output = Command::new("timeout")
+            .arg("60")
+            .arg(EXE)
+            .args(args)
+            .output()
+            .unwrap();
+        assert_ne!(output.status.code(), Some(124), "timed out");
+        output
+    };
+    let out = timed(&[
+        OsStr::new("--rates"),
+        OsStr::new("3"),
+        OsStr::new("--cache"),
+        cache.as_os_str(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(cache.is_dir(), "the cache is where the user said");
+    let out = timed(&[OsStr::new("--backend"), OsStr::from_bytes(b"thr\xffeads")]);
+    assert_eq!(out.status.code(), Some(2), "a usage error, not a panic");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not valid text"));
+}
