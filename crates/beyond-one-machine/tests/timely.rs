@@ -191,6 +191,44 @@ fn a_stopped_peer_is_an_error_after_the_peer_timeout() {
 }
 
 #[test]
+fn a_peer_paused_for_less_than_the_peer_timeout_is_not_lost() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let dir = tempfile::tempdir().unwrap();
+    // About 4 s of sleeps per worker; paused for 300 ms at 1.5 s, well
+    // under the 10 s peer timeout. Linux ends the paused process's socket
+    // reads with EINTR on resume: that is not a lost peer.
+    let flags = ["--workload", "sleep", "--size", "8", "--scale", "0.4"];
+    let flags = [&flags[..], &["--peer-timeout", "10"]].concat();
+    let mut processes: Vec<Process> =
+        cluster_commands_with(2, 1, dir.path(), None, &flags)
+            .into_iter()
+            .map(|(_, mut command)| {
+                command
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped());
+                Process(command.spawn().unwrap())
+            })
+            .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    let paused = Pid::from_raw(processes[1].0.id() as i32);
+    kill(paused, Signal::SIGSTOP).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    kill(paused, Signal::SIGCONT).unwrap();
+    for (p, process) in processes.iter_mut().enumerate() {
+        let status = wait_bounded(&mut process.0, Duration::from_secs(30));
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(
+            process.0.stderr.as_mut().unwrap(),
+            &mut stderr,
+        )
+        .unwrap();
+        assert!(status.success(), "process {p}: {status}: {stderr}");
+        assert!(!stderr.contains("lost"), "process {p}: {stderr}");
+    }
+}
+
+#[test]
 fn zero_workers_or_a_process_index_past_n_are_usage_errors() {
     let dir = tempfile::tempdir().unwrap();
     let hosts = dir.path().join("hosts.txt");

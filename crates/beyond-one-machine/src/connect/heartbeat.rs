@@ -130,6 +130,11 @@ fn watch(mut stream: TcpStream, report: &Report) {
         match stream.read(&mut byte) {
             Ok(1) if byte[0] == BYE => return,
             Ok(1) => continue,
+            // Linux ends a socket read with a timeout by EINTR when this
+            // process is stopped and resumed (signal(7)): a pause, not a
+            // lost peer. Read again; a peer silent for the whole timeout
+            // is still caught below.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Ok(_) => {
                 break "its connection closed: it exited or was killed".to_owned();
             }
