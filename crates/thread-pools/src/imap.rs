@@ -16,9 +16,9 @@ use crate::job::{Part, Reply};
 use crate::task_error::TaskError;
 use crate::workers::Pool;
 
-/// Submits the next chunk of inputs; returns how many tasks it submitted
-/// (0: the input ran out).
-type Submit<'a> = Box<dyn FnMut() -> usize + 'a>;
+/// Submits the next chunk of at most `n` inputs; returns how many tasks it
+/// submitted (0: the input ran out).
+type Submit<'a> = Box<dyn FnMut(usize) -> usize + 'a>;
 
 /// The submitting side of a stream: the input iterator (inside `submit`),
 /// and how many tasks are submitted and not yet taken.
@@ -27,6 +27,8 @@ pub(crate) struct Feed<'a, U> {
     results: Receiver<Part<U>>,
     in_flight: usize,
     max_in_flight: usize,
+    /// Tasks per submitted chunk (`chunksize`).
+    chunk: usize,
     submitted: usize,
     exhausted: bool,
     /// Tasks in the input, if its iterator says exactly.
@@ -57,8 +59,8 @@ impl<'a, U: Send + 'static> Feed<'a, U> {
         let (tracker, cancelled) = (run.tracker.clone(), Arc::clone(&run.cancelled));
         let (results_tx, results) = unbounded();
         let mut next = 0;
-        let submit = Box::new(move || {
-            let part: Vec<T> = inputs.by_ref().take(chunk).collect();
+        let submit = Box::new(move |n: usize| {
+            let part: Vec<T> = inputs.by_ref().take(n).collect();
             let len = part.len();
             if len > 0 {
                 let reply = Reply::new(results_tx.clone(), next, len);
@@ -72,6 +74,7 @@ impl<'a, U: Send + 'static> Feed<'a, U> {
             results,
             in_flight: 0,
             max_in_flight: pool.max_in_flight(chunk),
+            chunk,
             submitted: 0,
             exhausted: false,
             total,
@@ -83,10 +86,13 @@ impl<'a, U: Send + 'static> Feed<'a, U> {
         feed
     }
 
-    /// Submits chunks until `max_in_flight` tasks are out or the input ends.
+    /// Submits chunks until `max_in_flight` tasks are out or the input ends,
+    /// never past the bound: a whole chunk once there is room for one (or a
+    /// chunk of `max_in_flight` tasks if that is smaller than `chunksize`).
     fn top_up(&mut self) {
-        while !self.exhausted && self.in_flight < self.max_in_flight {
-            match (self.submit)() {
+        let chunk = self.chunk.min(self.max_in_flight);
+        while !self.exhausted && self.in_flight + chunk <= self.max_in_flight {
+            match (self.submit)(chunk) {
                 0 => {
                     self.exhausted = true;
                     self.tracker.set_total(self.submitted as u64);

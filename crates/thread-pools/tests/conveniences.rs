@@ -155,6 +155,35 @@ fn imap_pulls_inputs_lazily_and_keeps_at_most_max_in_flight() {
 }
 
 #[test]
+fn imap_with_a_chunksize_never_goes_past_max_in_flight() {
+    bounded(LIMIT, || {
+        for (chunksize, max) in [(50, 100), (50, 120), (64, 10), (1, 1)] {
+            let pulled = Arc::new(AtomicUsize::new(0));
+            let counter = Arc::clone(&pulled);
+            let inputs = (0u64..).inspect(move |_| {
+                counter.fetch_add(1, Ordering::SeqCst);
+            });
+            let pool = Pool::builder()
+                .jobs(2)
+                .chunksize(chunksize)
+                .max_in_flight(max)
+                .build()
+                .unwrap();
+            let mut most = 0;
+            for (taken, result) in pool.imap(inputs, |x| x * 2).take(500).enumerate()
+            {
+                assert_eq!(result, Ok(2 * taken as u64), "in input order");
+                most = most.max(pulled.load(Ordering::SeqCst) - (taken + 1));
+            }
+            assert!(
+                most <= max,
+                "chunksize {chunksize}: {most} in flight, max {max}"
+            );
+        }
+    });
+}
+
+#[test]
 fn imap_keeps_input_order_whatever_the_completion_order() {
     bounded(LIMIT, || {
         let pool = Pool::builder().jobs(3).chunksize(2).build().unwrap();
