@@ -22,7 +22,8 @@
 //!
 //! The task is a *type* with a name, not a closure, because a worker process
 //! cannot receive a closure: it looks the name up in its registry. Inputs and
-//! outputs are `Serialize + DeserializeOwned` for the same reason.
+//! outputs are `Serialize + DeserializeOwned` for the same reason, and
+//! inputs `Clone`, so that a retry runs on a copy.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -35,8 +36,9 @@ use serde::de::DeserializeOwned;
 pub trait Task: 'static {
     /// The name a worker process looks the task up by (unique, ≤ 255 bytes).
     const NAME: &'static str;
-    /// What one task receives.
-    type Input: Serialize + DeserializeOwned + Send + 'static;
+    /// What one task receives. `Clone`, so that a backend can retry a task
+    /// on a copy of its input.
+    type Input: Serialize + DeserializeOwned + Clone + Send + 'static;
     /// What one task returns.
     type Output: Serialize + DeserializeOwned + Send + 'static;
     /// Runs one task.

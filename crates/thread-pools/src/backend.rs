@@ -57,29 +57,14 @@ impl Executor for Backend {
 
 impl Executor for Pool {
     /// Runs the task like [`Pool::map`] (chunks, retries and progress as the
-    /// pool was built). Retries need a clone of the input, so this backend
-    /// copies it through its encoding: no `Clone` bound on the task.
+    /// pool was built). A retry runs on a clone of the input (`Task::Input`
+    /// is `Clone` for this reason), so every attempt is a real run.
     fn run_tasks<T: Task>(
         &self,
         inputs: Vec<T::Input>,
     ) -> Vec<Result<T::Output, TaskFailure>> {
-        let inputs = inputs.into_iter().map(Owned);
-        let results = self.map(inputs, |Owned(input)| T::run(input));
+        let results = self.map(inputs, T::run);
         results.into_iter().map(|r| r.map_err(failure)).collect()
-    }
-}
-
-/// A task input moved into a pool task. `Clone` is only called to retry a
-/// task, and then re-creates the input from its serialised form, since a
-/// task's input need not be `Clone`.
-struct Owned<T>(T);
-
-impl<T: serde::Serialize + serde::de::DeserializeOwned> Clone for Owned<T> {
-    fn clone(&self) -> Self {
-        // postcard round-trips every serde value exactly (a JSON round trip
-        // would not: NaN, maps with non-string keys).
-        let bytes = postcard::to_allocvec(&self.0).expect("a task input encodes");
-        Owned(postcard::from_bytes(&bytes).expect("and decodes again"))
     }
 }
 

@@ -321,6 +321,34 @@ fn progress_of_a_lazy_imap_learns_its_total_when_the_input_ends() {
     });
 }
 
+/// Fails its first run of each input, then succeeds: a flaky task. Its
+/// input is self-describing (`serde_json::Value`), which no binary format
+/// without a schema can decode.
+struct FlakyJson;
+
+static FLAKY_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+impl Task for FlakyJson {
+    const NAME: &'static str = "flaky_json";
+    type Input = serde_json::Value;
+    type Output = u64;
+    fn run(input: serde_json::Value) -> u64 {
+        let run = FLAKY_RUNS.fetch_add(1, Ordering::SeqCst);
+        assert!(run > 0, "the first run fails");
+        input["x"].as_u64().unwrap()
+    }
+}
+
+#[test]
+fn retries_through_the_executor_are_real_runs_whatever_the_input() {
+    bounded(LIMIT, || {
+        let pool = Pool::builder().jobs(1).retries(2).build().unwrap();
+        let results = pool.run_tasks::<FlakyJson>(vec![serde_json::json!({"x": 7})]);
+        assert_eq!(results, [Ok(7)], "the second attempt ran and succeeded");
+        assert_eq!(FLAKY_RUNS.load(Ordering::SeqCst), 2, "two real runs");
+    });
+}
+
 struct Halve;
 
 impl Task for Halve {
