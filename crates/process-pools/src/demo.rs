@@ -38,6 +38,7 @@ pub fn registry() -> Registry {
         .with::<Flaky>()
         .with::<Setup>()
         .with::<SweepPoint>()
+        .with::<JsonFields>()
 }
 
 /// `square(x)`: the trivial task that measures what a round trip costs.
@@ -210,6 +211,20 @@ impl Task for ScaleBy {
     }
 }
 // ANCHOR_END: isolation
+
+/// The number of fields of a JSON object: a task whose input is
+/// self-describing (`serde_json::Value`), which compiles and cannot travel.
+#[derive(Debug)]
+pub struct JsonFields;
+
+impl Task for JsonFields {
+    const NAME: &'static str = "json_fields";
+    type Input = serde_json::Value;
+    type Output = u64;
+    fn run(value: serde_json::Value) -> u64 {
+        value.as_object().map_or(0, |o| o.len() as u64)
+    }
+}
 
 /// Takes some bytes, returns `len` zero bytes: messages of any size.
 #[derive(Debug)]

@@ -5,8 +5,14 @@
 //! A closure cannot cross a process boundary; a *name* can. The parent sends
 //! `Task::NAME` and the encoded input, the worker looks the name up in its
 //! registry. Because `ProcessPool::map::<T>` only accepts a `T: Task`, whose
-//! input and output are `Serialize + DeserializeOwned`, sending something that
-//! cannot be sent is a compile error, not Python's run-time pickling error.
+//! input and output are `Serialize + DeserializeOwned`, sending a closure, a
+//! file handle or a reference is a compile error, not Python's run-time
+//! pickling error. One kind of type compiles and still cannot travel: a
+//! *self-describing* one (`serde_json::Value`, `#[serde(untagged)]` or
+//! `#[serde(flatten)]`), whose decoding asks the format what comes next; the
+//! pool's compact binary format (postcard) has no such tags. Its first use
+//! fails every task with an error that says so and what to send instead
+//! ([`postcard_hint`]).
 //!
 //! Both sides of a task are here: the worker serves a chunk of it
 //! ([`serve_chunk`], through its [`Outbox`]), and the parent reads one result
@@ -168,7 +174,7 @@ fn serve_chunk<T: Task>(
     let mut inputs = Vec::with_capacity(count.min(1 << 16) as usize);
     for _ in 0..count {
         let (input, tail) = postcard::take_from_bytes::<T::Input>(rest)
-            .map_err(|e| bad_input::<T>(&e.to_string()))?;
+            .map_err(|e| bad_input::<T>(&postcard_hint(&e)))?;
         inputs.push(input);
         rest = tail;
     }
@@ -191,6 +197,21 @@ fn bad_input<T: Task>(detail: &str) -> ServeError {
         T::NAME,
         std::any::type_name::<T::Input>()
     ))
+}
+
+/// postcard's error, with what to change when the type is self-describing
+/// (postcard's `WontImplement`: the type asked the format to say what comes
+/// next, which a binary format without tags cannot).
+pub(crate) fn postcard_hint(error: &postcard::Error) -> String {
+    match error {
+        postcard::Error::WontImplement => format!(
+            "{error}: the type is self-describing (serde_json::Value, an untagged \
+             or flattened enum or struct), which the pool's binary format cannot \
+             decode; use a concrete type, or send the value as a JSON String and \
+             parse it in the task"
+        ),
+        other => other.to_string(),
+    }
 }
 
 fn serve_json<T: Task>(
@@ -219,9 +240,10 @@ pub(crate) fn decode_result<T: Task>(
         }),
         Err(e) => Err(TaskErrorKind::BadMessage {
             detail: format!(
-                "cannot decode the result of `{}` as {}: {e}",
+                "cannot decode the result of `{}` as {}: {}",
                 T::NAME,
-                std::any::type_name::<T::Output>()
+                std::any::type_name::<T::Output>(),
+                postcard_hint(&e)
             ),
         }),
     }

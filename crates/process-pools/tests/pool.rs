@@ -193,6 +193,23 @@ fn an_unknown_function_name_is_a_clear_error() {
     });
 }
 
+#[test]
+fn a_self_describing_input_fails_at_first_use_saying_what_to_send() {
+    bounded(30, || {
+        let pool = pool(1).build().unwrap();
+        let inputs = vec![serde_json::json!({"a": 1}), serde_json::json!({})];
+        let results = pool.map::<process_pools::demo::JsonFields>(inputs);
+        assert_eq!(results.len(), 2);
+        for result in results {
+            let message = result.unwrap_err().to_string();
+            assert!(message.contains("self-describing"), "{message}");
+            assert!(message.contains("JSON String"), "{message}");
+        }
+        // The pool is still usable.
+        assert_eq!(pool.map::<process_pools::demo::Square>(vec![3]), [Ok(9)]);
+    });
+}
+
 /// Claims to be `square` but sends a string.
 struct SquareOfText;
 
