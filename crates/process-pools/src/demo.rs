@@ -136,6 +136,10 @@ pub enum Behaviour {
     /// Runs `sh -c` on the command and returns its exit code (a task that
     /// starts processes, possibly in the background).
     Shell(String),
+    /// Writes the line to file descriptors 1 and 3 to 10, wherever they
+    /// lead (a C library logging to a descriptor it guessed); returns how
+    /// many it could write to.
+    WriteFds(String),
 }
 
 /// A task that behaves as it is told, to show what the pool does about it.
@@ -176,10 +180,24 @@ impl Task for Misbehave {
                 .ok()
                 .and_then(|status| status.code())
                 .map_or(u64::MAX, |code| code as u64),
+            Behaviour::WriteFds(line) => [1, 3, 4, 5, 6, 7, 8, 9, 10]
+                .into_iter()
+                .filter(|fd| write_to_fd(*fd, &line))
+                .count() as u64,
         }
     }
 }
 // ANCHOR_END: misbehave
+
+/// Writes `line` to this process's descriptor `fd`, if it is open, without
+/// `unsafe`: through `/proc/self/fd`, which reopens what `fd` leads to.
+fn write_to_fd(fd: u32, line: &str) -> bool {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(format!("/proc/self/fd/{fd}"))
+        .and_then(|mut file| std::io::Write::write_all(&mut file, line.as_bytes()))
+        .is_ok()
+}
 
 // ANCHOR: isolation
 /// A global setting of this program, 1 unless someone changes it.

@@ -11,7 +11,7 @@
 use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{self, BufReader, Write};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use nix::fcntl::{FcntlArg, FdFlag, fcntl};
@@ -123,15 +123,37 @@ pub(crate) fn refuse_if_unhooked_worker() {
 fn serve_pool(registry: &Registry, marker: &Marker) -> io::Result<()> {
     die_with_the_parent(marker.parent)?;
     // The protocol moves to private close-on-exec descriptors, so a task's
-    // child processes never hold the pipes open. Stdin becomes /dev/null (a
-    // task that reads it sees the end at once) and stdout goes to stderr (a
-    // task that prints cannot corrupt the messages).
+    // child processes never hold the pipes open, and out of reach of a task
+    // that writes to a descriptor it guessed (3, 4, …: C libraries do). Stdin
+    // becomes /dev/null (a task that reads it sees the end at once) and
+    // stdout goes to stderr (a task that prints cannot corrupt the messages).
+    occupy_low_descriptors();
     let requests = File::from(private_copy(io::stdin().as_fd())?);
     let replies = File::from(private_copy(io::stdout().as_fd())?);
     nix::unistd::dup2_stdin(File::open("/dev/null")?)?;
     nix::unistd::dup2_stdout(io::stderr())?;
     std::panic::set_hook(Box::new(record_panic));
     serve(registry, requests, replies, marker)
+}
+
+/// The first descriptor the protocol may use: below it, every free
+/// descriptor leads to /dev/null.
+const FIRST_PRIVATE_FD: i32 = 64;
+
+/// Fills the free descriptors below [`FIRST_PRIVATE_FD`] with /dev/null
+/// (close-on-exec), for the life of the worker, so the protocol's copies
+/// land above them: a task that writes to descriptor 3 to 63 writes into
+/// /dev/null, never into a reply. Best effort: under a low limit on open
+/// files it fills what it can.
+fn occupy_low_descriptors() {
+    let mut fillers = Vec::new();
+    while let Ok(null) = File::options().read(true).write(true).open("/dev/null") {
+        if null.as_raw_fd() >= FIRST_PRIVATE_FD {
+            break; // dropped: the protocol's copies take this one and up
+        }
+        fillers.push(null);
+    }
+    std::mem::forget(fillers); // open until the worker exits
 }
 
 /// A close-on-exec duplicate of `fd`. (Only the parent-watch thread runs

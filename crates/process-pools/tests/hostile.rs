@@ -247,3 +247,24 @@ fn a_timeout_of_duration_max_means_no_limit() {
         assert_eq!(slow, vec![Ok(0)]);
     });
 }
+
+#[test]
+fn a_task_writing_to_low_file_descriptors_cannot_reach_the_protocol() {
+    bounded(60, || {
+        let pool = pool(1).build().unwrap();
+        let line = "1234 a log line from a careless library\n".to_owned();
+        let results = pool.map::<Misbehave>([
+            Behaviour::WriteFds(line.clone()),
+            Behaviour::Return(7),
+            Behaviour::WriteFds(line),
+        ]);
+        // Stdout (now stderr) takes the line; no protocol descriptor is in
+        // reach, so the map ends with every result, and no hang.
+        assert_eq!(results[1], Ok(7));
+        for written in [&results[0], &results[2]] {
+            let written = *written.as_ref().unwrap();
+            assert!(written >= 1, "at least stdout: {written}");
+        }
+        assert_eq!(pool.map::<Misbehave>([Behaviour::Return(1)]), [Ok(1)]);
+    });
+}
