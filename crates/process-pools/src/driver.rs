@@ -53,6 +53,9 @@ pub(crate) struct Driver {
     tasks_sent: usize,
     /// When the task running now started, if one is.
     running_since: Option<Instant>,
+    /// With nothing running and tasks sent: since when the worker owes us a
+    /// `STARTED` (the last send to an idle worker, or the last reply).
+    waiting_since: Option<Instant>,
     /// How fast this worker gets through chunks: see [`Pace`].
     pace: Pace,
     /// The last failure of the pool's initializer in this slot.
@@ -78,6 +81,7 @@ impl Driver {
             worker: None,
             tasks_sent: 0,
             running_since: None,
+            waiting_since: None,
             pace: Pace::default(),
             init_failures: InitFailures::default(),
         }
@@ -131,10 +135,20 @@ impl Driver {
     }
     // ANCHOR_END: driver_loop
 
-    /// When the running task's time is up. `None`: no task is running, no
-    /// timeout, or a timeout so long that it never comes (`Duration::MAX`).
+    /// When the running task's time is up, or, with tasks sent and none
+    /// running, when the worker must have started the next one: a stopped
+    /// or wedged worker is caught before any task starts, and its tasks go
+    /// to a fresh worker. `None`: nothing owed, no timeout, or a timeout so
+    /// long that it never comes (`Duration::MAX`).
     fn deadline(&self) -> Option<Instant> {
-        self.running_since?.checked_add(self.settings.timeout?)
+        let timeout = self.settings.timeout?;
+        match self.running_since {
+            Some(started) => started.checked_add(timeout),
+            None if !self.in_flight.is_empty() => {
+                self.waiting_since?.checked_add(timeout)
+            }
+            None => None,
+        }
     }
 
     /// Sends chunks while the worker has room: one chunk if it is idle, a few
@@ -199,6 +213,7 @@ impl Driver {
             self.tasks_sent += chunk.len();
             if idle {
                 self.pace.busy(sending);
+                self.waiting_since = Some(sending);
             }
             self.in_flight.push_back(InFlight {
                 chunk,
@@ -297,6 +312,7 @@ impl Driver {
         });
         batch.send();
         self.backlog.extend(again);
+        self.waiting_since = Some(Instant::now()); // it answered: the clock restarts
         outcome
     }
     // ANCHOR_END: on_frames
@@ -319,7 +335,13 @@ impl Driver {
         {
             worker.kill_group();
             let pid = worker.pid;
-            self.on_worker_lost(Some(TaskErrorKind::TimedOut { pid, timeout }));
+            // A running task timed out and is blamed; a worker that never
+            // started its next task is replaced and blames none (its tasks,
+            // unstarted, run once on the next worker).
+            let blame = self
+                .running_since
+                .map(|_| TaskErrorKind::TimedOut { pid, timeout });
+            self.on_worker_lost(blame);
         }
     }
 
@@ -360,6 +382,7 @@ impl Driver {
         backlog.extend(self.backlog.drain(..));
         self.backlog = backlog;
         self.running_since = None;
+        self.waiting_since = None;
         self.pace = Pace::default(); // one chunk at a time until they prove quick
     }
     // ANCHOR_END: blame

@@ -268,3 +268,28 @@ fn a_task_writing_to_low_file_descriptors_cannot_reach_the_protocol() {
         assert_eq!(pool.map::<Misbehave>([Behaviour::Return(1)]), [Ok(1)]);
     });
 }
+
+#[test]
+fn a_worker_stopped_while_idle_is_replaced_and_its_tasks_run_elsewhere() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    bounded(60, || {
+        let pool = pool(1).timeout(Duration::from_secs(1)).build().unwrap();
+        let stopped = pool.worker_pids()[0];
+        kill(Pid::from_raw(stopped as i32), Signal::SIGSTOP).unwrap();
+        let started = std::time::Instant::now();
+        let results = pool.map::<Misbehave>((0..6).map(|_| Behaviour::Sleep(100)));
+        assert_eq!(results, vec![Ok(0); 6], "every task ran, none was blamed");
+        // One timeout to notice, then 0.6 s of tasks on the new worker.
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(
+            eventually(5, || !alive(stopped)),
+            "the stopped worker is gone"
+        );
+        assert_ne!(pool.worker_pids(), [stopped]);
+    });
+}
