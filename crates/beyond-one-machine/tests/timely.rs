@@ -141,22 +141,27 @@ impl Drop for Process {
 /// Starts both processes of a 2-process cluster on sleep tasks (0.5 to 4 s
 /// each), waits until they are computing, sends `signal` to process 1, and
 /// returns how long process 0 took to fail after that, and its stderr.
+/// The two processes of a one-worker-each cluster with `flags`, started
+/// now, stderr piped (killed on drop).
+fn spawn_cluster(dir: &std::path::Path, flags: &[&str]) -> Vec<Process> {
+    cluster_commands_with(2, 1, dir, None, flags)
+        .into_iter()
+        .map(|(_, mut command)| {
+            command
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped());
+            Process(command.spawn().unwrap())
+        })
+        .collect()
+}
+
 fn lose_process_1(signal: nix::sys::signal::Signal) -> (Duration, String) {
     use nix::sys::signal::kill;
     use nix::unistd::Pid;
     let dir = tempfile::tempdir().unwrap();
     // Worker 0 sleeps 8 s in all, worker 1 10 s: both are mid-run at 3 s.
     let flags = ["--workload", "sleep", "--size", "8", "--peer-timeout", "2"];
-    let mut processes: Vec<Process> =
-        cluster_commands_with(2, 1, dir.path(), None, &flags)
-            .into_iter()
-            .map(|(_, mut command)| {
-                command
-                    .stdout(std::process::Stdio::null())
-                    .stderr(std::process::Stdio::piped());
-                Process(command.spawn().unwrap())
-            })
-            .collect();
+    let mut processes = spawn_cluster(dir.path(), &flags);
     std::thread::sleep(Duration::from_secs(3)); // connected, computing
     let lost = Instant::now();
     kill(Pid::from_raw(processes[1].0.id() as i32), signal).unwrap();
@@ -200,16 +205,7 @@ fn a_peer_paused_for_less_than_the_peer_timeout_is_not_lost() {
     // reads with EINTR on resume: that is not a lost peer.
     let flags = ["--workload", "sleep", "--size", "8", "--scale", "0.4"];
     let flags = [&flags[..], &["--peer-timeout", "10"]].concat();
-    let mut processes: Vec<Process> =
-        cluster_commands_with(2, 1, dir.path(), None, &flags)
-            .into_iter()
-            .map(|(_, mut command)| {
-                command
-                    .stdout(std::process::Stdio::null())
-                    .stderr(std::process::Stdio::piped());
-                Process(command.spawn().unwrap())
-            })
-            .collect();
+    let mut processes = spawn_cluster(dir.path(), &flags);
     std::thread::sleep(Duration::from_millis(1500));
     let paused = Pid::from_raw(processes[1].0.id() as i32);
     kill(paused, Signal::SIGSTOP).unwrap();
