@@ -183,6 +183,11 @@ pub(crate) fn check_git(root: &Path) -> anyhow::Result<()> {
 /// unpacked packages through `[patch.crates-io]`: the crates as a registry
 /// would serve them.
 pub(crate) fn check_packages(root: &Path, libraries: &[&str]) -> anyhow::Result<()> {
+    forget_unpacked_packages(libraries)?;
+    forget_builds_of(&root.join("target/debug"), libraries)?;
+    // The project below builds them from freshly unpacked sources whose
+    // times come from the archive, older than the last build: forget it.
+    forget_builds_of(&root.join("target/outside/target/debug"), libraries)?;
     let mut package = crate::cargo();
     package.args(["package", "--allow-dirty"]).current_dir(root);
     for lib in libraries {
@@ -224,6 +229,64 @@ pub(crate) fn check_packages(root: &Path, libraries: &[&str]) -> anyhow::Result<
         project.display()
     );
     test_and_run(&project, &root.join("target/outside/target"))
+}
+
+/// Removes cargo's unpacked copies of earlier packagings of `libraries`.
+/// Cargo verifies the packages against a local registry of the new
+/// `.crate` files, but unpacks them under `$CARGO_HOME/registry/src/-<hash>/`
+/// and reuses a copy already there: a library changed without a version
+/// bump would be verified against its old sources. (crates.io's own
+/// copies, under `index.crates.io-*`, are left alone.)
+fn forget_unpacked_packages(libraries: &[&str]) -> anyhow::Result<()> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo"))
+        })
+        .context("neither CARGO_HOME nor HOME is set")?;
+    let Ok(registries) = std::fs::read_dir(home.join("registry/src")) else {
+        return Ok(()); // nothing unpacked yet
+    };
+    for registry in registries.flatten() {
+        if !registry.file_name().to_string_lossy().starts_with('-') {
+            continue; // a real registry, not a local one of `cargo package`
+        }
+        for lib in libraries {
+            let unpacked = registry.path().join(format!("{lib}-0.1.0"));
+            if unpacked.exists() {
+                std::fs::remove_dir_all(&unpacked)
+                    .with_context(|| format!("removing {}", unpacked.display()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Removes the build fingerprints of `libraries` in the build directory
+/// `dir`. Cargo takes a registry crate of a given version as immutable and
+/// never looks at its sources again; verifying a package would link the
+/// last packaging's build of a sibling that changed since. (Their path
+/// builds are rebuilt too: a minute at most.)
+fn forget_builds_of(dir: &Path, libraries: &[&str]) -> anyhow::Result<()> {
+    let Ok(items) = std::fs::read_dir(dir.join(".fingerprint")) else {
+        return Ok(());
+    };
+    for item in items.flatten() {
+        let name = item.file_name().to_string_lossy().into_owned();
+        let ours = libraries.iter().any(|lib| {
+            // `<name>-<16 hex digits>`, and not a longer name that starts alike.
+            name.strip_prefix(lib)
+                .and_then(|rest| rest.strip_prefix('-'))
+                .is_some_and(|hash| {
+                    hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit())
+                })
+        });
+        if ours {
+            std::fs::remove_dir_all(item.path())
+                .with_context(|| format!("removing {}", item.path().display()))?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
