@@ -16,10 +16,13 @@
 mod deps;
 mod imports;
 mod outside;
+mod run;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+
+use run::cargo;
 
 /// The crates the packaged check packs: the core, the demo layer (the
 /// libraries' `cli` feature needs it) and the chapter libraries.
@@ -106,20 +109,6 @@ fn check_imports(root: &Path) -> anyhow::Result<()> {
 fn check_deps(root: &Path) -> anyhow::Result<()> {
     deps::check_budgets(root)?;
     deps::check_unused(root)
-}
-
-/// Runs cargo with `args` in `root`, failing with the command line.
-fn cargo(root: &Path, args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<()> {
-    let status = crate::cargo()
-        .args(args)
-        .envs(env.iter().copied())
-        .current_dir(root)
-        .status()
-        .context("starting cargo")?;
-    if !status.success() {
-        bail!("`cargo {}` failed ({status})", args.join(" "));
-    }
-    Ok(())
 }
 
 fn check_alone(root: &Path) -> anyhow::Result<()> {

@@ -70,13 +70,7 @@ pub(crate) fn verify_entry<'a>(
     key: &[u8; 32],
     bytes: &'a [u8],
 ) -> Result<&'a [u8], String> {
-    if bytes.len() < HEADER {
-        return Err(format!("truncated: {} bytes, no header", bytes.len()));
-    }
-    if &bytes[..8] != MAGIC {
-        return Err("not a cache entry (bad magic)".into());
-    }
-    let len = u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes"));
+    let len = stated_len(bytes)?;
     let payload = &bytes[HEADER..];
     if payload.len() as u64 != len {
         return Err(format!("truncated: {} of {len} bytes", payload.len()));
@@ -87,6 +81,19 @@ pub(crate) fn verify_entry<'a>(
     Ok(payload)
 }
 // ANCHOR_END: entry_format
+
+/// The length of value an entry's header states, if `bytes` start with one.
+fn stated_len(bytes: &[u8]) -> Result<u64, String> {
+    if bytes.len() < HEADER {
+        return Err(format!("truncated: {} bytes, no header", bytes.len()));
+    }
+    if &bytes[..8] != MAGIC {
+        return Err("not a cache entry (bad magic)".into());
+    }
+    Ok(u64::from_le_bytes(
+        bytes[8..16].try_into().expect("8 bytes"),
+    ))
+}
 
 fn checksum(key: &[u8; 32], payload: &[u8]) -> blake3::Hash {
     let mut hasher = blake3::Hasher::new();
@@ -154,10 +161,7 @@ pub(crate) fn read_entry_bytes(
     }
     let mut bytes = vec![0u8; HEADER];
     file.read_exact(&mut bytes)?;
-    if &bytes[..8] != MAGIC {
-        return Err(invalid("not a cache entry (bad magic)".into()));
-    }
-    let len = u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes"));
+    let len = stated_len(&bytes).map_err(invalid)?;
     let payload = size - HEADER as u64;
     if payload < len {
         return Err(invalid(format!("truncated: {payload} of {len} bytes")));

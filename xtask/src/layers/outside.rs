@@ -101,21 +101,9 @@ fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
 
 /// `cargo test`, then the binary on a process pool, in the project `dir`.
 fn test_and_run(dir: &Path, target: &Path) -> anyhow::Result<()> {
-    let cargo = |args: &[&str]| -> anyhow::Result<()> {
-        let status = crate::cargo()
-            .args(args)
-            .current_dir(dir)
-            .env("CARGO_TARGET_DIR", target)
-            .status()
-            .context("starting cargo")?;
-        if !status.success() {
-            bail!(
-                "`cargo {}` in {} failed ({status})",
-                args.join(" "),
-                dir.display()
-            );
-        }
-        Ok(())
+    let target = target.to_str().context("a UTF-8 path")?;
+    let cargo = |args: &[&str]| {
+        super::run::cargo(dir, args, &[("CARGO_TARGET_DIR", target)])
     };
     cargo(&["test", "-q"])?;
     let cache = dir.join("cache");
@@ -188,18 +176,11 @@ pub(crate) fn check_packages(root: &Path, libraries: &[&str]) -> anyhow::Result<
     // The project below builds them from freshly unpacked sources whose
     // times come from the archive, older than the last build: forget it.
     forget_builds_of(&root.join("target/outside/target/debug"), libraries)?;
-    let mut package = crate::cargo();
-    package.args(["package", "--allow-dirty"]).current_dir(root);
+    let mut args = vec!["package", "--allow-dirty"];
     for lib in libraries {
-        package.args(["-p", lib]);
+        args.extend(["-p", lib]);
     }
-    if !package
-        .status()
-        .context("starting cargo package")?
-        .success()
-    {
-        bail!("cargo package failed");
-    }
+    super::run::cargo(root, &args, &[])?;
     let dir = scratch(root, "packages")?;
     let unpacked = dir.join("unpacked");
     std::fs::create_dir_all(&unpacked)?;
