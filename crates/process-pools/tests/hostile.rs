@@ -10,7 +10,10 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{WORKER, alive, bounded, eventually, pool};
+use common::{
+    WORKER, alive, bounded, eventually, executions, live_children, one_at_a_time,
+    pool,
+};
 use process_pools::demo::{Behaviour, Blob, Misbehave};
 use process_pools::{ProcessPool, TaskErrorKind};
 
@@ -291,5 +294,26 @@ fn a_worker_stopped_while_idle_is_replaced_and_its_tasks_run_elsewhere() {
             "the stopped worker is gone"
         );
         assert_ne!(pool.worker_pids(), [stopped]);
+        // Each task ran exactly once, on the new worker; the stopped one is
+        // no longer a child of this process (other tests' workers may be).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_str().unwrap().to_owned();
+        let stopped_again = pool.worker_pids()[0];
+        kill(Pid::from_raw(stopped_again as i32), Signal::SIGSTOP).unwrap();
+        let tasks = (0..4).map(|id| (path.clone(), id, Behaviour::Return(id)));
+        let results = pool.map::<process_pools::demo::Counted>(tasks);
+        assert_eq!(results, [Ok(0), Ok(1), Ok(2), Ok(3)]);
+        for id in 0..4 {
+            let ran_in = executions(dir.path(), id);
+            assert_eq!(ran_in.len(), 1, "task {id} ran {ran_in:?}");
+            assert_ne!(ran_in[0], stopped_again, "not on the stopped worker");
+        }
+        assert!(
+            eventually(5, || !alive(stopped_again)),
+            "the stopped one is gone"
+        );
+        let children = live_children(std::process::id());
+        assert!(!children.contains(&stopped_again), "{children:?}");
+        assert!(pool.worker_pids().iter().all(|pid| children.contains(pid)));
     });
 }
