@@ -10,10 +10,7 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{
-    WORKER, alive, bounded, eventually, executions, live_children, one_at_a_time,
-    pool,
-};
+use common::{WORKER, alive, bounded, eventually, executions, live_children, pool};
 use process_pools::demo::{Behaviour, Blob, Misbehave};
 use process_pools::{ProcessPool, TaskErrorKind};
 
