@@ -140,6 +140,9 @@ pub enum Behaviour {
     /// lead (a C library logging to a descriptor it guessed); returns how
     /// many it could write to.
     WriteFds(String),
+    /// Moves its worker into the pool's process group (as a careless
+    /// `setpgid` in a library can), then sleeps this many milliseconds.
+    LeaveGroup(u64),
 }
 
 /// A task that behaves as it is told, to show what the pool does about it.
@@ -184,6 +187,14 @@ impl Task for Misbehave {
                 .into_iter()
                 .filter(|fd| write_to_fd(*fd, &line))
                 .count() as u64,
+            Behaviour::LeaveGroup(millis) => {
+                use nix::unistd::{Pid, getpgid, getppid, setpgid};
+                let pool_group = getpgid(Some(getppid())).expect("the pool's group");
+                setpgid(Pid::from_raw(0), pool_group)
+                    .expect("joined the pool's group");
+                std::thread::sleep(Duration::from_millis(millis));
+                0
+            }
         }
     }
 }

@@ -11,7 +11,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
-use nix::sys::signal::{Signal, killpg};
+use nix::sys::signal::{Signal, kill, killpg};
 use nix::sys::wait::{Id, WaitPidFlag, waitid};
 use nix::unistd::Pid;
 
@@ -212,10 +212,16 @@ fn wait_for_exit(pid: u32, events: Sender<Event>) {
 }
 
 impl Worker {
-    /// Kills the worker's process group: the worker and every process its
-    /// tasks started (unless one left the group on purpose).
+    /// Kills the worker's process group (the worker and every process its
+    /// tasks started, unless one left the group on purpose), and the worker
+    /// by its pid, in case a task moved the worker itself to another group.
+    /// (Its pid cannot be reused meanwhile: it is not reaped yet.)
     pub(crate) fn kill_group(&self) {
-        let _ = killpg(Pid::from_raw(self.pid as i32), Signal::SIGKILL);
+        let pid = Pid::from_raw(self.pid as i32);
+        let _ = killpg(pid, Signal::SIGKILL);
+        if !self.exited {
+            let _ = kill(pid, Signal::SIGKILL);
+        }
     }
 
     /// Stops the worker: closes its request pipe, waits up to `grace` for it

@@ -171,6 +171,13 @@ fn private_copy(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
 /// SIGTERM, caught by a thread that kills the worker's whole process group:
 /// if the parent dies, the worker *and* any process its tasks started die.
 fn die_with_the_parent(parent: i32) -> io::Result<()> {
+    // The group the pool gave this worker, taken now: a task may move the
+    // worker to another group (even the pool's), which must never be killed.
+    let group = getpgrp();
+    let die = move || {
+        let _ = killpg(group, Signal::SIGKILL);
+        let _ = nix::sys::signal::raise(Signal::SIGKILL); // if it left the group
+    };
     let mut term = SigSet::empty();
     term.add(Signal::SIGTERM);
     term.thread_block()?; // every thread started from now on blocks it too
@@ -178,12 +185,12 @@ fn die_with_the_parent(parent: i32) -> io::Result<()> {
         .name("process-pools-parent-watch".into())
         .spawn(move || {
             if term.wait().is_ok() {
-                let _ = killpg(getpgrp(), Signal::SIGKILL);
+                die();
             }
         })?;
     nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)?;
     if getppid().as_raw() != parent {
-        let _ = killpg(getpgrp(), Signal::SIGKILL); // it died meanwhile
+        die(); // it died meanwhile
     }
     Ok(())
 }

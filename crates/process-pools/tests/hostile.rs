@@ -314,3 +314,31 @@ fn a_worker_stopped_while_idle_is_replaced_and_its_tasks_run_elsewhere() {
         assert!(pool.worker_pids().iter().all(|pid| children.contains(pid)));
     });
 }
+
+#[test]
+fn a_task_that_moves_its_worker_to_another_group_still_times_out_and_dies() {
+    use nix::unistd::{Pid, getpgid};
+    bounded(60, || {
+        let timeout = Duration::from_millis(500);
+        let pool = pool(1).timeout(timeout).build().unwrap();
+        let worker = pool.worker_pids()[0];
+        let started = std::time::Instant::now();
+        let results = pool
+            .map::<Misbehave>([Behaviour::LeaveGroup(60_000), Behaviour::Return(1)]);
+        let took = started.elapsed();
+        assert!(
+            matches!(
+                results[0].as_ref().unwrap_err().kind,
+                TaskErrorKind::TimedOut { .. }
+            ),
+            "{results:?}"
+        );
+        assert_eq!(results[1], Ok(1));
+        assert!(
+            took < Duration::from_secs(3),
+            "TimedOut came after {took:?}"
+        );
+        assert!(!alive(worker), "the worker {worker} outlived its timeout");
+        assert!(!live_children(std::process::id()).contains(&worker));
+    });
+}
