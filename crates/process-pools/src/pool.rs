@@ -10,7 +10,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 
-use crossbeam_channel::{Sender, unbounded};
+use crossbeam_channel::{Receiver, Sender, unbounded};
 use sweep_core::progress::Progress;
 
 use crate::chunk::{Call, Chunk};
@@ -96,6 +96,9 @@ impl ProcessPool {
             max_in_flight: settings.max_in_flight,
             progress: settings.progress.clone(),
         };
+        // The first worker starts alone: a program that is not a worker
+        // (no hook, a wrong executable) then costs one start, not one per
+        // worker. The others start together once it has said hello.
         for slot in 0..settings.workers {
             let driver = Driver::new(
                 slot,
@@ -114,26 +117,13 @@ impl ProcessPool {
                 Ok(handle) => pool.drivers.push(handle),
                 Err(e) => return Err(spawn_error(&settings, e.to_string())),
             }
+            if slot == 0 {
+                ready_or_error(&ready_rx, &settings)?;
+            }
         }
         drop(ready_tx);
-        for _ in 0..settings.workers {
-            match ready_rx.recv() {
-                Ok(Ok(())) => {}
-                Ok(Err(SpawnError::NotHooked(detail))) => {
-                    let exe = settings.exe.clone();
-                    return Err(PoolError::NotHooked { exe, detail });
-                }
-                Ok(Err(SpawnError::Failed(detail))) => {
-                    return Err(spawn_error(&settings, detail));
-                }
-                Ok(Err(SpawnError::InitFailed(detail))) => {
-                    let exe = settings.exe.clone();
-                    return Err(PoolError::Initializer { exe, detail });
-                }
-                Err(_) => {
-                    return Err(spawn_error(&settings, "a driver stopped".into()));
-                }
-            }
+        for _ in 1..settings.workers {
+            ready_or_error(&ready_rx, &settings)?;
         }
         Ok(pool)
     }
@@ -305,6 +295,25 @@ impl Drop for ProcessPool {
         for driver in self.drivers.drain(..) {
             let _ = driver.join();
         }
+    }
+}
+
+/// Waits for one worker to be ready; its failure is the pool's.
+fn ready_or_error(
+    ready: &Receiver<Result<(), SpawnError>>,
+    settings: &Settings,
+) -> Result<(), PoolError> {
+    let exe = || settings.exe.clone();
+    match ready.recv() {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(SpawnError::NotHooked(detail))) => {
+            Err(PoolError::NotHooked { exe: exe(), detail })
+        }
+        Ok(Err(SpawnError::Failed(detail))) => Err(spawn_error(settings, detail)),
+        Ok(Err(SpawnError::InitFailed(detail))) => {
+            Err(PoolError::Initializer { exe: exe(), detail })
+        }
+        Err(_) => Err(spawn_error(settings, "a driver stopped".into())),
     }
 }
 

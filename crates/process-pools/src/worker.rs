@@ -3,10 +3,12 @@
 //! serves chunks of tasks until the pool closes the request pipe.
 //!
 //! A worker carries a marker the library controls (an environment variable
-//! with the parent's pid, a nonce and the message limit). A process that
-//! carries the marker but never entered the hook refuses to start workers of
-//! its own ([`refuse_if_unhooked_worker`]): forgetting the hook is an error,
-//! never a fork bomb.
+//! with the pool's pid, a nonce and the message limit), which the hook
+//! consumes. A process that carries the marker but never entered the hook
+//! (the program forgot it, and runs directly, behind a wrapper script, or
+//! relaunched by its own `main`) refuses to start workers of its own
+//! ([`refuse_if_unhooked_worker`]): forgetting the hook is an error, never a
+//! fork bomb.
 
 use std::ffi::OsStr;
 use std::fs::File;
@@ -53,8 +55,11 @@ pub fn worker_main_if_requested_with(registry: &Registry) {
     let Some(marker) = Marker::from_env() else {
         return; // the argument without the marker: not started by a pool
     };
+    // The pool, or a wrapper script between it and this program.
+    let parent = getppid().as_raw();
     HOOK_ENTERED.store(true, Ordering::SeqCst);
-    match serve_pool(registry, &marker) {
+    consume_marker();
+    match serve_pool(registry, &marker, parent) {
         Ok(()) => std::process::exit(0),
         Err(e) => {
             eprintln!("process-pools worker {}: {e}", std::process::id());
@@ -93,35 +98,79 @@ impl Marker {
 }
 
 // ANCHOR: refuse
-/// Called by `PoolBuilder::build`. A process that a pool started as its worker
-/// (it carries the marker, and that pool is its parent) but that never entered
-/// the hook is running the whole `main` instead of serving tasks: it must not
-/// start workers of its own, or each would start more. It tells its parent
-/// why, on the protocol pipe, and exits.
+/// Called by `PoolBuilder::build`. A process that carries the marker but
+/// never entered the hook is a pool's worker program running its whole
+/// `main` instead of serving tasks, started directly, through a wrapper
+/// script, or relaunched by that `main`: it must not start workers of its
+/// own, or each would start more. It says why on stderr and, if its stdout
+/// is a pipe (the pool's, through a wrapper), to the pool, and exits. A real
+/// worker consumed the marker in the hook, so its tasks' programs never see
+/// it and may build pools.
 pub(crate) fn refuse_if_unhooked_worker() {
+    if HOOK_ENTERED.load(Ordering::SeqCst) {
+        return;
+    }
     let Some(marker) = Marker::from_env() else {
         return;
     };
-    if HOOK_ENTERED.load(Ordering::SeqCst) || marker.parent != getppid().as_raw() {
-        return; // a real worker's task, or a grandchild: not a recursion
-    }
-    let text =
-        format!("the worker program builds a pool instead of serving: {HOOK_FIX}");
-    let mut stdout = io::stdout().lock();
-    let _ = wire::write_frame(
-        &mut stdout,
-        &[&[wire::NOT_HOOKED], text.as_bytes()],
-        MAX_FRAME,
+    let text = format!(
+        "the worker program builds a pool instead of serving (it carries \
+         {MARKER_VAR} from the pool in process {}, but never entered the \
+         hook): {HOOK_FIX}",
+        marker.parent
     );
-    let _ = stdout.flush();
+    eprintln!("process-pools: {text}");
+    if stdout_is_a_pipe() {
+        let mut stdout = io::stdout().lock();
+        let _ = wire::write_frame(
+            &mut stdout,
+            &[&[wire::NOT_HOOKED], text.as_bytes()],
+            MAX_FRAME,
+        );
+        let _ = stdout.flush();
+    }
     std::process::exit(EXIT_NOT_HOOKED);
 }
 // ANCHOR_END: refuse
 
+/// Removes the marker from this process's environment, so the processes its
+/// tasks start never carry it (they may build pools of their own). Changing
+/// the environment is sound only while no other thread can read it: the hook
+/// runs first in `main`, so this checks that the process has one thread, and
+/// otherwise leaves the marker (a task's program that builds a pool is then
+/// refused, with the message that names the marker).
+fn consume_marker() {
+    if !single_threaded() {
+        return;
+    }
+    // SAFETY: this process has a single thread (checked just above, and only
+    // this thread could start another), so nothing reads the environment
+    // while it changes.
+    #[allow(unsafe_code)]
+    unsafe {
+        std::env::remove_var(MARKER_VAR);
+    }
+}
+
+/// Whether this process has exactly one thread.
+fn single_threaded() -> bool {
+    std::fs::read_dir("/proc/self/task").is_ok_and(|tasks| tasks.count() == 1)
+}
+
+/// Whether standard output is a pipe (as a worker's, and a wrapper's child's,
+/// is).
+fn stdout_is_a_pipe() -> bool {
+    use nix::sys::stat::{SFlag, fstat};
+    fstat(io::stdout().as_fd()).is_ok_and(|stat| {
+        SFlag::from_bits_truncate(stat.st_mode & SFlag::S_IFMT.bits())
+            == SFlag::S_IFIFO
+    })
+}
+
 /// Serves the pool's protocol: first the process is set up so that no task
 /// can hang or outlive it, then the loop runs.
-fn serve_pool(registry: &Registry, marker: &Marker) -> io::Result<()> {
-    die_with_the_parent(marker.parent)?;
+fn serve_pool(registry: &Registry, marker: &Marker, parent: i32) -> io::Result<()> {
+    die_with_the_parent(parent)?;
     // The protocol moves to private close-on-exec descriptors, so a task's
     // child processes never hold the pipes open, and out of reach of a task
     // that writes to a descriptor it guessed (3, 4, …: C libraries do). Stdin

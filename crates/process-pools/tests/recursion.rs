@@ -79,28 +79,119 @@ fn capped(exe: &str) -> Command {
     command
 }
 
+/// What a capped run of the fixture did.
+struct Run {
+    code: Option<i32>,
+    stderr: String,
+    /// Processes of its session still there when it ended (then killed).
+    left: usize,
+    /// Starts of the fixture that carried a pool's marker, and the others.
+    marked: usize,
+    plain: usize,
+}
+
+/// Runs the fixture, capped, with `env` (and a log of its starts), in a
+/// directory where `wrapper`, if given, is written as an executable script
+/// around it; `FIXTURE_WRAPPER` then names the script.
+fn run_capped(env: &[(&str, &str)], wrapper: Option<&str>) -> Run {
+    let (dir, exe) = fixture_copy();
+    let log = dir.path().join("starts");
+    std::fs::write(&log, "").unwrap();
+    std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let mut command = capped(&exe);
+    command.env("FIXTURE_LOG", &log).envs(env.iter().copied());
+    if let Some(script) = wrapper {
+        let path = dir.path().join("wrapper.sh");
+        std::fs::write(&path, script.replace("{exe}", &exe)).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+            .unwrap();
+        command.env("FIXTURE_WRAPPER", &path);
+    }
+    let child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let sid = child.id();
+    let out = child.wait_with_output().unwrap();
+    let left = kill_session(sid);
+    let starts = std::fs::read_to_string(&log).unwrap();
+    Run {
+        code: out.status.code(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        left,
+        marked: starts.lines().filter(|l| l.ends_with(" marked")).count(),
+        plain: starts.lines().filter(|l| l.ends_with(" plain")).count(),
+    }
+}
+
+/// The fixture's pools have 2 workers: a program that forgets the hook may
+/// start at most 3 processes below its pool before it fails.
+const WORKERS: usize = 2;
+
+/// A run of a program that forgot the hook: a clear error, soon, within the
+/// bound, and nothing left.
+fn assert_refused(run: &Run) {
+    let stderr = &run.stderr;
+    assert_eq!(run.left, 0, "processes left behind; stderr: {stderr}");
+    assert!(run.code.is_some_and(|c| c != 0), "{:?} {stderr}", run.code);
+    assert_ne!(run.code, Some(124), "it ran until the timeout: {stderr}");
+    assert!(
+        stderr.contains("is not a worker")
+            && stderr.contains("worker_main_if_requested_with(&registry)"),
+        "{stderr}"
+    );
+    assert!(
+        run.marked <= WORKERS + 1,
+        "{} starts as a worker: {stderr}",
+        run.marked
+    );
+}
+
 #[test]
 fn forgetting_the_hook_is_a_clear_error_not_a_fork_bomb() {
     bounded(60, || {
-        let (_dir, exe) = fixture_copy();
-        let child = capped(&exe)
-            .env("FIXTURE_UNHOOKED", "1")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let sid = child.id();
-        let out = child.wait_with_output().unwrap();
-        let left = kill_session(sid);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(left, 0, "processes left behind; stderr: {stderr}");
-        assert!(!out.status.success(), "{stderr}");
-        assert_ne!(out.status.code(), Some(124), "it ran until the timeout");
-        assert!(
-            stderr.contains("is not a worker")
-                && stderr.contains("worker_main_if_requested_with(&registry)"),
-            "{stderr}"
-        );
+        assert_refused(&run_capped(&[("FIXTURE_UNHOOKED", "1")], None));
+    });
+}
+
+/// A wrapper that runs the program as a child (no `exec`), as scripts that
+/// set up an environment often do.
+const WRAPPER: &str = "#!/bin/sh\n'{exe}' \"$@\"\nexit $?\n";
+
+#[test]
+fn forgetting_the_hook_behind_a_wrapper_script_is_refused() {
+    bounded(60, || {
+        assert_refused(&run_capped(&[("FIXTURE_UNHOOKED", "1")], Some(WRAPPER)));
+    });
+}
+
+#[test]
+fn forgetting_the_hook_in_a_main_that_relaunches_itself_is_refused() {
+    bounded(60, || {
+        assert_refused(&run_capped(&[("FIXTURE_RELAUNCH", "1")], None));
+    });
+}
+
+#[test]
+fn a_hooked_program_behind_a_wrapper_script_serves() {
+    bounded(60, || {
+        let env = [("FIXTURE_QUICK", "1"), ("FIXTURE_NESTED", "1")];
+        let run = run_capped(&env, Some(WRAPPER));
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        assert_eq!((run.marked, run.left), (WORKERS, 0), "{}", run.stderr);
+    });
+}
+
+#[test]
+fn a_tasks_own_program_may_build_a_pool() {
+    bounded(60, || {
+        let run = run_capped(&[("FIXTURE_QUICK", "1")], None);
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        // The top program, and the task's program, which the worker's hook
+        // kept from seeing the marker; 2 workers for each.
+        assert_eq!((run.plain, run.marked), (2, 2 * WORKERS), "{}", run.stderr);
+        assert_eq!(run.left, 0);
     });
 }
 
