@@ -317,7 +317,6 @@ fn a_worker_stopped_while_idle_is_replaced_and_its_tasks_run_elsewhere() {
 
 #[test]
 fn a_task_that_moves_its_worker_to_another_group_still_times_out_and_dies() {
-    use nix::unistd::{Pid, getpgid};
     bounded(60, || {
         let timeout = Duration::from_millis(500);
         let pool = pool(1).timeout(timeout).build().unwrap();
