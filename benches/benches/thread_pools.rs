@@ -1,7 +1,7 @@
 //! Chapter 2 bench: every thread-pool strategy against the serial loop, on
 //! `pi` (16 seeds × 10^6 trials: few heavy tasks), `pi_streams` (the same
 //! tasks with the vectorised kernel `pi_mc_streams`), `driver` (4^10 tiny
-//! tasks) and `square` (10^6 trivial tasks: the per-element overhead), for
+//! tasks), `driver_vec` (the same with a vectorised `ln`) and `square` (10^6 trivial tasks: the per-element overhead), for
 //! jobs = 1 to the number of cores; rayon also runs up to twice the cores, to
 //! show what oversubscription does (the sweep is kept short so that `--quick`
 //! stays within a couple of minutes).
@@ -17,12 +17,13 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use benches::{
-    PI_STREAMS_WORKLOAD, SQUARE_SLICES_WORKLOAD, group, id, jobs_sweep, sized,
+    DRIVER_VEC_WORKLOAD, PI_STREAMS_WORKLOAD, SQUARE_SLICES_WORKLOAD, group, id,
+    jobs_sweep, sized,
 };
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use thread_pools::names::{
-    CROSSBEAM, CROSSBEAM_CHUNKED, POOL_MAP, RAYON, RAYON_MIN_LEN, RAYON_PAR_CHUNKS,
-    RUN_PARALLEL_STEP, SCOPED,
+    CROSSBEAM, CROSSBEAM_CHUNKED, FORK_JOIN, POOL_MAP, RAYON, RAYON_MIN_LEN,
+    RAYON_PAR_CHUNKS, RUN_PARALLEL_STEP, SCOPED,
 };
 use thread_pools::{
     Pool, channel_map, channel_map_chunked, default_chunk, rayon_map_in,
@@ -30,8 +31,10 @@ use thread_pools::{
 };
 use workloads::jobs::default_jobs;
 use workloads::{
-    DRIVER_DEN, DRIVER_NUM, SERIAL, WorkloadKind, driver, driver_into,
-    driver_par_chunks, pi_mc, pi_mc_streams, pi_streams_map, square, square_par,
+    DRIVER_DEN, DRIVER_NUM, SERIAL, SpinPool, WorkloadKind, driver, driver_into,
+    driver_par_chunks, driver_vec_into, driver_vec_par_chunks, driver_vec_spin,
+    pi_mc, pi_mc_streams, pi_streams_map, pi_streams_spin, square, square_par,
+    square_spin,
 };
 
 /// Builds the dedicated rayon pool and the [`Pool`] for `jobs` workers.
@@ -112,6 +115,47 @@ fn pi_streams(c: &mut Criterion) {
         let pool = rayon_pool(jobs).expect("a rayon pool");
         g.bench_function(id(RAYON, jobs, n), |b| {
             b.iter(|| pi_streams_map(&pool, black_box(&seeds), trials))
+        });
+        let spin = SpinPool::new(jobs);
+        g.bench_function(id(FORK_JOIN, jobs, n), |b| {
+            b.iter(|| pi_streams_spin(&spin, black_box(&seeds), trials))
+        });
+    }
+    g.finish();
+}
+
+/// `driver` with the vectorised `ln` (`driver_vec_into`): its own group
+/// (`driver_vec`), because its results are within a few ulp of `driver`'s,
+/// not bit-identical; serial, rayon over slices, and fork-join.
+fn driver_vec(c: &mut Criterion) {
+    let n = sized(1 << 20, 1 << 10); // 4^10
+    let inputs: Vec<f64> = (0..n).map(|i| i as f64).collect();
+    let mut g = group(c, "thread_pools", DRIVER_VEC_WORKLOAD);
+    g.throughput(Throughput::Elements(n));
+    g.bench_function(id(SERIAL, 1, n), |b| {
+        b.iter(|| {
+            let mut out = vec![0.0; inputs.len()];
+            driver_vec_into(black_box(&inputs), DRIVER_NUM, DRIVER_DEN, &mut out);
+            out
+        })
+    });
+    for jobs in 1..=default_jobs() {
+        let pool = rayon_pool(jobs).expect("a rayon pool");
+        g.bench_function(id(RAYON_PAR_CHUNKS, jobs, n), |b| {
+            b.iter(|| {
+                driver_vec_par_chunks(
+                    &pool,
+                    black_box(&inputs),
+                    DRIVER_NUM,
+                    DRIVER_DEN,
+                )
+            })
+        });
+        let spin = SpinPool::new(jobs);
+        g.bench_function(id(FORK_JOIN, jobs, n), |b| {
+            b.iter(|| {
+                driver_vec_spin(&spin, black_box(&inputs), DRIVER_NUM, DRIVER_DEN)
+            })
         });
     }
     g.finish();
@@ -231,6 +275,10 @@ fn square_slices(c: &mut Criterion) {
         g.bench_function(id(RAYON_MIN_LEN, jobs, n), |b| {
             b.iter(|| square_par(&pool, black_box(&inputs)))
         });
+        let spin = SpinPool::new(jobs);
+        g.bench_function(id(FORK_JOIN, jobs, n), |b| {
+            b.iter(|| square_spin(&spin, black_box(&inputs)))
+        });
     }
     g.finish();
 }
@@ -288,6 +336,7 @@ criterion_group!(
     pi,
     pi_streams,
     tiny_tasks,
+    driver_vec,
     overhead,
     square_slices,
     progress

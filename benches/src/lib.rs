@@ -35,6 +35,12 @@ pub const PI_STREAMS_WORKLOAD: &str = "pi_streams";
 /// serial baseline.
 pub const SQUARE_SLICES_WORKLOAD: &str = "square_slices";
 
+/// The workload name of the groups timing `driver` with the vectorised `ln`
+/// (`workloads::driver_vec_into`) on the inputs of `thread_pools/driver`:
+/// results within a few ulp of `driver`'s, not bit-identical, so its own
+/// group, with its own serial baseline.
+pub const DRIVER_VEC_WORKLOAD: &str = "driver_vec";
+
 /// The id of `strategy` run on `jobs` workers over `n` tasks.
 pub fn id(strategy: &str, jobs: usize, n: u64) -> BenchmarkId {
     BenchmarkId::new(strategy, format!("jobs={jobs},n={n}"))
@@ -228,6 +234,8 @@ mod tests {
         let pi = workloads::WorkloadKind::Pi.name();
         assert_eq!(PI_STREAMS_WORKLOAD, format!("{pi}_streams"));
         assert!(SQUARE_SLICES_WORKLOAD.starts_with("square_"));
+        let driver = workloads::WorkloadKind::Driver.name();
+        assert_eq!(DRIVER_VEC_WORKLOAD, format!("{driver}_vec"));
     }
 
     #[test]

@@ -29,3 +29,6 @@ pub const POOL_STARMAP: &str = "Pool.starmap";
 pub const POOL_IMAP_UNORDERED: &str = "Pool.imap_unordered";
 /// [`crate::run_parallel_step`], joblib's `Parallel`.
 pub const RUN_PARALLEL_STEP: &str = "run_parallel_step";
+/// `workloads::SpinPool` (the demo layer): fork-join as OpenMP runs it, the
+/// caller works and idle workers spin before they sleep.
+pub const FORK_JOIN: &str = "fork-join (spin)";

@@ -3,7 +3,8 @@
 //!
 //! `cargo run --release -p workloads --example kernels`
 //!
-//! Prints `driver` (the per-element `map`) against `driver_into` (slices), and
+//! Prints `driver` (the per-element `map`) against `driver_into` (slices),
+//! `driver_into` against `driver_vec_into` (a vectorised `ln`), and
 //! `pi_mc` (one generator) against `pi_mc_streams` (eight lanes), each pair
 //! timed alternately, with the speedup of the fast version.
 
@@ -11,7 +12,8 @@ use std::hint::black_box;
 
 use workloads::measure::{Budget, clock_ghz, paired};
 use workloads::{
-    DRIVER_DEN, DRIVER_NUM, WorkloadKind, driver, driver_into, pi_mc, pi_mc_streams,
+    DRIVER_DEN, DRIVER_NUM, WorkloadKind, driver, driver_into, driver_vec_into,
+    pi_mc, pi_mc_streams,
 };
 
 fn main() {
@@ -34,6 +36,20 @@ fn main() {
     );
     assert_eq!(a, b, "driver_into must equal driver");
     report(WorkloadKind::Driver.name(), "element", n as f64, ghz, &p);
+    let (p, _, _) = paired(
+        Budget::quick(),
+        || {
+            let mut out = vec![0.0; n];
+            driver_into(black_box(&xs), DRIVER_NUM, DRIVER_DEN, &mut out);
+            out
+        },
+        || {
+            let mut out = vec![0.0; n];
+            driver_vec_into(black_box(&xs), DRIVER_NUM, DRIVER_DEN, &mut out);
+            out
+        },
+    );
+    report("driver_vec", "element", n as f64, ghz, &p);
     let trials = 1_000_000u64;
     let (p, _, _) = paired(
         Budget::quick(),

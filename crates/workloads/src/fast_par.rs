@@ -6,6 +6,7 @@
 //! - [`driver_par_chunks`]: the output is one slice, cut into chunks; each
 //!   rayon task fills one chunk with [`driver_into`](crate::driver_into). No per-element
 //!   task, enum or `Box`; results equal `driver`'s bit for bit.
+//! - [`driver_vec_par_chunks`]: the same with the vectorised `ln`.
 //! - [`square_par`]: `square` over a slice in chunks of elements, for the
 //!   comparison with numpy and numba (the `square` benches otherwise make
 //!   one opaque call per element on purpose, to show the per-task overhead).
@@ -14,6 +15,7 @@
 //!   the seed alone, so they are identical on every backend and thread count.
 
 use crate::fast::{driver_into, pi_mc_streams};
+use crate::fast_ln::driver_vec_into;
 use crate::kernels::square;
 use rayon::ThreadPool;
 use rayon::prelude::*;
@@ -43,6 +45,26 @@ pub fn driver_par_chunks(
     out
 }
 // ANCHOR_END: driver_par_chunks
+
+/// [`driver_par_chunks`] with the vectorised `ln`
+/// ([`driver_vec_into`](crate::driver_vec_into)): results within a few ulp
+/// of `driver`'s.
+pub fn driver_vec_par_chunks(
+    pool: &ThreadPool,
+    xs: &[f64],
+    num: f64,
+    den: f64,
+) -> Vec<f64> {
+    let mut out = vec![0.0; xs.len()];
+    let chunk =
+        DRIVER_CHUNK.min(xs.len().div_ceil(pool.current_num_threads()).max(1));
+    pool.install(|| {
+        out.par_chunks_mut(chunk)
+            .zip(xs.par_chunks(chunk))
+            .for_each(|(out, xs)| driver_vec_into(xs, num, den, out));
+    });
+    out
+}
 
 // ANCHOR: square_par
 /// `square(x)` for every `x` in `xs`, on `pool`'s threads, at least

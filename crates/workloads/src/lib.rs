@@ -36,7 +36,9 @@ pub mod cli;
 mod corpus;
 mod error;
 mod fast;
+mod fast_ln;
 mod fast_par;
+mod fork_join;
 mod kernels;
 pub mod measure;
 pub mod report;
@@ -50,7 +52,12 @@ pub use sweep_core::{executor, jobs, panic_message, progress};
 pub use corpus::{FileStats, generate_corpus, process_file};
 pub use error::WorkloadError;
 pub use fast::{PI_STREAMS, driver_into, pi_mc_streams};
-pub use fast_par::{DRIVER_CHUNK, driver_par_chunks, pi_streams_map, square_par};
+pub use fast_ln::{LN_BLOCK, driver_vec_into, ln_into};
+pub use fast_par::{
+    DRIVER_CHUNK, driver_par_chunks, driver_vec_par_chunks, pi_streams_map,
+    square_par,
+};
+pub use fork_join::{SPIN, SpinPool, driver_vec_spin, pi_streams_spin, square_spin};
 pub use kernels::{derive_seed, driver, pi_mc, sleepy, square};
 pub use report::SERIAL;
 pub use task::{

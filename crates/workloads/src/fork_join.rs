@@ -1,0 +1,177 @@
+//! Fork-join the way OpenMP (and so numba's `prange`) runs a parallel loop:
+//! the calling thread takes a share of the work instead of sleeping until
+//! the pool is done, and idle workers spin for a while before they sleep,
+//! so the next loop finds them awake. For loops of a millisecond or less,
+//! the two wake-ups an ordinary pool pays per call (workers woken, then the
+//! caller) are a large part of the time; here they are mostly gone.
+//!
+//! The cost: an idle worker keeps its core busy for [`SPIN`] after each
+//! loop, taking it from other programs (and from other work of yours). It
+//! is the right tool for many short data-parallel loops back to back; for
+//! tasks of many milliseconds, or a shared machine, rayon's ordinary pool
+//! is the better citizen.
+//!
+//! The pool is [`micropool`]'s (external threads help with the work they
+//! wait for, and threads spin before they sleep); this module splits a
+//! slice into one contiguous part per thread.
+//!
+//! - [`SpinPool`]: `jobs − 1` workers plus the caller;
+//! - [`driver_vec_spin`], [`square_spin`], [`pi_streams_spin`]: the fast
+//!   kernels on it, as the benches time them (`fork-join` rows).
+
+use crate::fast::pi_mc_streams;
+use crate::fast_ln::driver_vec_into;
+use crate::kernels::square;
+
+/// How long an idle worker spins before it sleeps, in `spin_loop` rounds
+/// (tens of nanoseconds each): about a millisecond on current x86 CPUs,
+/// the order of libgomp's default.
+pub const SPIN: usize = 50_000;
+
+/// `jobs` threads for data-parallel loops: `jobs − 1` workers, and the
+/// thread that calls [`SpinPool::for_parts`].
+pub struct SpinPool {
+    pool: micropool::ThreadPool,
+    jobs: usize,
+}
+
+impl std::fmt::Debug for SpinPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpinPool")
+            .field("jobs", &self.jobs)
+            .finish()
+    }
+}
+
+impl SpinPool {
+    /// A pool of `jobs` threads (at least 1) counting the caller.
+    pub fn new(jobs: usize) -> SpinPool {
+        let jobs = jobs.max(1);
+        let pool = micropool::ThreadPoolBuilder::default()
+            .num_threads((jobs - 1).max(1))
+            .idle_spin_cycles(SPIN)
+            .build();
+        SpinPool { pool, jobs }
+    }
+
+    /// Threads that work on a loop, the caller included.
+    pub fn jobs(&self) -> usize {
+        self.jobs
+    }
+
+    // ANCHOR: for_parts
+    /// Calls `f(xs_part, out_part)` on `jobs` contiguous parts of equal
+    /// size (the caller takes one), and returns when all are done.
+    ///
+    /// # Panics
+    /// If the slices differ in length.
+    pub fn for_parts<T: Sync, U: Send>(
+        &self,
+        xs: &[T],
+        out: &mut [U],
+        f: impl Fn(&[T], &mut [U]) + Sync,
+    ) {
+        assert_eq!(xs.len(), out.len(), "for_parts: slices of different length");
+        if self.jobs == 1 {
+            return f(xs, out);
+        }
+        self.pool.install(|| split(xs, out, self.jobs, &f));
+    }
+    // ANCHOR_END: for_parts
+}
+
+/// Splits both slices in `parts` and runs `f` on each, halving recursively
+/// with `join` (the current thread takes the first half).
+fn split<T: Sync, U: Send>(
+    xs: &[T],
+    out: &mut [U],
+    parts: usize,
+    f: &(impl Fn(&[T], &mut [U]) + Sync),
+) {
+    if parts <= 1 {
+        return f(xs, out);
+    }
+    let left = parts / 2;
+    let at = xs.len() * left / parts;
+    let (xs_left, xs_right) = xs.split_at(at);
+    let (out_left, out_right) = out.split_at_mut(at);
+    micropool::join(
+        || split(xs_left, out_left, left, f),
+        || split(xs_right, out_right, parts - left, f),
+    );
+}
+
+/// `driver(x, num, den)` for every `x`, with the vectorised `ln`
+/// ([`driver_vec_into`]), one part per thread.
+pub fn driver_vec_spin(pool: &SpinPool, xs: &[f64], num: f64, den: f64) -> Vec<f64> {
+    let mut out = vec![0.0; xs.len()];
+    pool.for_parts(xs, &mut out, |xs, out| driver_vec_into(xs, num, den, out));
+    out
+}
+
+/// `square(x)` for every `x`, one part per thread.
+pub fn square_spin(pool: &SpinPool, xs: &[u64]) -> Vec<u64> {
+    let mut out = vec![0; xs.len()];
+    pool.for_parts(xs, &mut out, |xs, out| {
+        for (o, &x) in out.iter_mut().zip(xs) {
+            *o = square(x);
+        }
+    });
+    out
+}
+
+/// `pi_mc_streams(seed, trials)` for every seed, one part of the seeds per
+/// thread.
+pub fn pi_streams_spin(pool: &SpinPool, seeds: &[u64], trials: u64) -> Vec<f64> {
+    let mut out = vec![0.0; seeds.len()];
+    pool.for_parts(seeds, &mut out, |seeds, out| {
+        for (o, &seed) in out.iter_mut().zip(seeds) {
+            *o = pi_mc_streams(seed, trials);
+        }
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{DRIVER_DEN, DRIVER_NUM};
+
+    #[test]
+    fn every_kernel_equals_its_serial_version_on_every_pool_size() {
+        let xs: Vec<f64> = (0..10_001).map(|i| i as f64).collect();
+        let ints: Vec<u64> = (0..10_001).collect();
+        let seeds: Vec<u64> = (0..7).collect();
+        let mut driver_serial = vec![0.0; xs.len()];
+        driver_vec_into(&xs, DRIVER_NUM, DRIVER_DEN, &mut driver_serial);
+        let square_serial: Vec<u64> = ints.iter().map(|&x| square(x)).collect();
+        let pi_serial: Vec<f64> =
+            seeds.iter().map(|&s| pi_mc_streams(s, 1000)).collect();
+        for jobs in [1, 2, 3, 4] {
+            let pool = SpinPool::new(jobs);
+            assert_eq!(pool.jobs(), jobs);
+            // Parts start at other offsets than the serial blocks, so the
+            // vector `ln` may group values differently: still within 1 ulp
+            // of `ln` each, but compare with a tolerance.
+            let driver = driver_vec_spin(&pool, &xs, DRIVER_NUM, DRIVER_DEN);
+            for (a, b) in driver.iter().zip(&driver_serial) {
+                assert!((a - b).abs() <= 4.0 * f64::EPSILON * b.abs(), "{a} {b}");
+            }
+            assert_eq!(square_spin(&pool, &ints), square_serial, "{jobs} jobs");
+            assert_eq!(pi_streams_spin(&pool, &seeds, 1000), pi_serial);
+        }
+    }
+
+    #[test]
+    fn empty_and_tiny_inputs_work() {
+        let pool = SpinPool::new(3);
+        assert!(square_spin(&pool, &[]).is_empty());
+        assert_eq!(square_spin(&pool, &[3]), [9]);
+    }
+
+    #[test]
+    #[should_panic(expected = "slices of different length")]
+    fn mismatched_slices_are_refused() {
+        SpinPool::new(2).for_parts(&[1, 2], &mut [0], |_, _| {});
+    }
+}
