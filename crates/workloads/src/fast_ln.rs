@@ -24,18 +24,18 @@ use crate::kernels::driver;
 /// Values per block of [`ln_into`] and [`driver_vec_into`].
 pub const LN_BLOCK: usize = 64;
 
-// fdlibm's constants (e_log.c): ln 2 split in a high part with trailing zero
-// bits (so `k·LN2_HI` is exact) and the rest, and the polynomial's
-// coefficients.
-const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
-const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
-const LG1: f64 = 6.666_666_666_666_735_130e-1;
-const LG2: f64 = 3.999_999_999_940_941_908e-1;
-const LG3: f64 = 2.857_142_874_366_239_149e-1;
-const LG4: f64 = 2.222_219_843_214_978_396e-1;
-const LG5: f64 = 1.818_357_216_161_805_012e-1;
-const LG6: f64 = 1.531_383_769_920_937_332e-1;
-const LG7: f64 = 1.479_819_860_511_658_591e-1;
+// fdlibm's constants (e_log.c), by their bits as fdlibm gives them: ln 2
+// split in a high part with trailing zero bits (so `k·LN2_HI` is exact) and
+// the rest, and the polynomial's coefficients.
+const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
+const LG1: f64 = f64::from_bits(0x3fe5_5555_5555_5593);
+const LG2: f64 = f64::from_bits(0x3fd9_9999_9997_fa04);
+const LG3: f64 = f64::from_bits(0x3fd2_4924_9422_9359);
+const LG4: f64 = f64::from_bits(0x3fcc_71c5_1d8e_78af);
+const LG5: f64 = f64::from_bits(0x3fc7_4664_96cb_03de);
+const LG6: f64 = f64::from_bits(0x3fc3_9a09_d078_c69f);
+const LG7: f64 = f64::from_bits(0x3fc2_f112_df3e_5244);
 
 /// The bits of the mantissa, and of 1.0.
 const MANTISSA: u64 = 0x000f_ffff_ffff_ffff;
