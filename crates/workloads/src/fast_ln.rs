@@ -60,8 +60,8 @@ impl Reduced {
     /// arguments must be positive normal numbers ([`all_positive_normal`]).
     #[inline(always)]
     fn reduce(&mut self, x: &[f64; LN_BLOCK], arg: impl Fn(f64) -> f64) {
-        for i in 0..LN_BLOCK {
-            let bits = arg(x[i]).to_bits();
+        for (i, &x) in x.iter().enumerate() {
+            let bits = arg(x).to_bits();
             let m = f64::from_bits((bits & MANTISSA) | ONE_BITS); // in [1, 2)
             let big = m > std::f64::consts::SQRT_2;
             let m = if big { m * 0.5 } else { m };
