@@ -71,7 +71,10 @@ impl PoolBuilder {
     /// Longest a task may run, counted from its start; past it the worker
     /// and the processes it started are killed, the worker is replaced, and
     /// the task gets [`crate::TaskErrorKind::TimedOut`] (default: no limit;
-    /// `Duration::MAX` also means no limit).
+    /// `Duration::MAX` also means no limit). A worker that does not start a
+    /// task within the timeout of being sent it (stopped, wedged) is
+    /// replaced and the task goes to the next worker; if that one does not
+    /// start it in time either, the task gets `TimedOut`.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self

@@ -4,14 +4,13 @@
 //! the one task that was running and re-sends the ones it had not started.
 
 use std::collections::VecDeque;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, never, select};
 
 use crate::TaskErrorKind;
-use crate::chunk::{Batch, Chunk};
+use crate::chunk::{Batch, Call, Chunk};
 use crate::init::InitFailures;
 use crate::process::{Event, SpawnError, Worker};
 use crate::settings::Settings;
@@ -60,6 +59,9 @@ pub(crate) struct Driver {
     pace: Pace,
     /// The last failure of the pool's initializer in this slot.
     init_failures: InitFailures,
+    /// The task (its call, and position) that the last worker replaced did
+    /// not start in time: see [`Driver::not_started`].
+    stalled_on: Option<(Weak<Call>, usize)>,
 }
 
 impl Driver {
@@ -84,6 +86,7 @@ impl Driver {
             waiting_since: None,
             pace: Pace::default(),
             init_failures: InitFailures::default(),
+            stalled_on: None,
         }
     }
 
@@ -195,20 +198,32 @@ impl Driver {
                 chunk.fingerprint,
                 chunk.function,
             );
-            let Some(stdin) = worker.stdin.as_mut() else {
-                self.backlog.push_front(chunk);
-                return;
-            };
             let parts = [&header[..], &chunk.payload];
             // Before the write: this thread may be paused after it while the
             // worker already runs the chunk (see `pace`).
             let sending = Instant::now();
-            let sent = wire::write_frame(stdin, &parts, self.settings.max_message)
-                .and_then(|()| stdin.flush());
-            if sent.is_err() {
-                // The worker is gone; its watchers will report it.
-                self.backlog.push_front(chunk);
-                return;
+            // The write ends by the time the worker owes a `STARTED` (or the
+            // running task its result): a worker that stops reading cannot
+            // hold this thread past the timeout.
+            let owed_since = if idle {
+                Some(sending)
+            } else {
+                self.waiting_since
+            };
+            let deadline = self.settings.timeout.and_then(|timeout| {
+                self.running_since.or(owed_since)?.checked_add(timeout)
+            });
+            let sent = worker.send(&parts, self.settings.max_message, deadline);
+            match &sent {
+                // Sent, or it did not read it in time: then the timer, due
+                // now, replaces the worker (and sends the chunk again).
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+                Err(_) => {
+                    // The worker is gone; its watchers will report it.
+                    self.backlog.push_front(chunk);
+                    return;
+                }
             }
             self.tasks_sent += chunk.len();
             if idle {
@@ -220,6 +235,9 @@ impl Driver {
                 started: 0,
                 reported: 0,
             });
+            if sent.is_err() {
+                return;
+            }
         }
     }
 
@@ -265,6 +283,7 @@ impl Driver {
                 Some(wire::STARTED) if front.started == front.reported => {
                     front.started += 1;
                     self.running_since = Some(Instant::now());
+                    self.stalled_on = None;
                 }
                 Some(wire::RESULT) if front.started == front.reported + 1 => {
                     let (k, chunk) = (front.reported, &front.chunk);
@@ -337,10 +356,10 @@ impl Driver {
             let pid = worker.pid;
             // A running task timed out and is blamed; a worker that never
             // started its next task is replaced and blames none (its tasks,
-            // unstarted, run once on the next worker).
-            let blame = self
-                .running_since
-                .map(|_| TaskErrorKind::TimedOut { pid, timeout });
+            // unstarted, run once on the next worker), unless it is the
+            // second in a row not to start that task (see `not_started`).
+            let blame = (self.running_since.is_some() || self.not_started())
+                .then_some(TaskErrorKind::TimedOut { pid, timeout });
             self.on_worker_lost(blame);
         }
     }

@@ -15,7 +15,6 @@
 //! The call itself is a plain setting ([`InitCall`], in `settings.rs`); here
 //! it runs, in every worker that has just said hello ([`initialize`]).
 
-use std::io::Write;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, select};
@@ -89,13 +88,17 @@ fn run(
     stop: &Receiver<()>,
 ) -> Result<(), InitError> {
     let header = wire::chunk_header(1, init.fingerprint, init.name);
-    let stdin = worker.stdin.as_mut().ok_or(InitError::Died)?;
     let parts = [&header[..], &init.payload];
-    wire::write_frame(stdin, &parts, settings.max_message)
-        .and_then(|()| stdin.flush())
-        .map_err(|e| InitError::Failed(format!("cannot be sent: {e}")))?;
     let timeout = settings.timeout;
-    let timer = match timeout.and_then(|t| Instant::now().checked_add(t)) {
+    let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+    match worker.send(&parts, settings.max_message, deadline) {
+        Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+            return Err(InitError::TimedOut(timeout.unwrap_or_default()));
+        }
+        Err(e) => return Err(InitError::Failed(format!("cannot be sent: {e}"))),
+        Ok(()) => {}
+    }
+    let timer = match deadline {
         Some(deadline) => crossbeam_channel::at(deadline),
         None => crossbeam_channel::never(),
     };

@@ -11,6 +11,7 @@
 //! submission of more than `max_in_flight` chunks after it.
 
 use std::collections::VecDeque;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -30,7 +31,10 @@ impl ProcessPool {
     /// Runs `T` on every input and yields one `Result` per input, in input
     /// order, pulling inputs lazily: at most `max_in_flight` chunks are
     /// submitted and not yet yielded. Dropping the iterator early cancels
-    /// the tasks not yet started (no more inputs are taken).
+    /// the tasks not yet started (no more inputs are taken). If `inputs`
+    /// panics, the panic goes on to the caller; the inputs taken before it
+    /// still run, and a caller that catches the panic and reads on gets
+    /// their results, then `None`.
     ///
     /// ```no_run
     /// # use process_pools::{ProcessPool, Task};
@@ -93,24 +97,36 @@ pub struct Imap<'pool, T: Task, I> {
 
 impl<T: Task, I: Iterator<Item = T::Input>> Imap<'_, T, I> {
     /// Takes inputs, in whole chunks, while the window has room.
+    ///
+    /// If the input iterator (or an input's `Serialize`) panics, the inputs
+    /// taken before it are sent all the same, no more are taken, and the
+    /// panic goes on to the caller: a caller that catches it and reads on
+    /// gets their results, then the end, never a hang or a lost task.
     fn refill(&mut self) {
         let chunksize = self.pool.chunksize();
         while self.submitted + chunksize <= self.next + self.window {
-            let Some(inputs) = self.inputs.as_mut() else {
+            let Some(mut inputs) = self.inputs.take() else {
                 return;
             };
             let mut chunker = self.pool.chunker::<T>(&self.call);
             let mut taken = 0;
-            for input in inputs.by_ref().take(chunksize) {
-                chunker.add(self.submitted, &input);
-                self.submitted += 1;
-                self.slots.push_back(None);
-                taken += 1;
-            }
+            let pulled = catch_unwind(AssertUnwindSafe(|| {
+                for input in inputs.by_ref().take(chunksize) {
+                    chunker.add(self.submitted, &input);
+                    self.submitted += 1;
+                    self.slots.push_back(None);
+                    taken += 1;
+                }
+            }));
             chunker.send();
-            if taken < chunksize {
-                self.inputs = None; // exhausted: now the total is known
-                self.call.tracker.set_total(self.submitted as u64);
+            if pulled.is_ok() && taken == chunksize {
+                self.inputs = Some(inputs);
+                continue;
+            }
+            // Exhausted (or broken): now the total is known.
+            self.call.tracker.set_total(self.submitted as u64);
+            if let Err(panic) = pulled {
+                resume_unwind(panic);
             }
         }
     }
@@ -186,8 +202,11 @@ impl<T: Task, I: Iterator<Item = T::Input>> Iterator for Imap<'_, T, I> {
 }
 
 impl<T: Task, I> Drop for Imap<'_, T, I> {
+    /// Cancels the tasks not yet started, and ends the call's progress now
+    /// (not when its running tasks end, which may be much later).
     fn drop(&mut self) {
         self.cancelled.store(true, Ordering::Relaxed);
+        self.call.tracker.finish();
     }
 }
 

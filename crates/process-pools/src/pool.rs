@@ -6,7 +6,8 @@
 
 use std::collections::VecDeque;
 use std::marker::PhantomData;
-use std::sync::atomic::AtomicBool;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 
@@ -165,7 +166,10 @@ impl ProcessPool {
 
     /// Runs `T` on every input and yields `(position, result)` as tasks
     /// finish, in whatever order that is. Dropping the stream early cancels
-    /// the tasks not yet started.
+    /// the tasks not yet started. It takes and encodes every input first
+    /// (an endless input never returns: use [`ProcessPool::imap`]); if the
+    /// input iterator panics, the tasks already sent are cancelled and the
+    /// panic goes on to the caller.
     pub fn imap_unordered<T: Task>(
         &self,
         inputs: impl IntoIterator<Item = T::Input>,
@@ -179,9 +183,18 @@ impl ProcessPool {
         });
         let mut chunker = self.chunker::<T>(&call);
         let mut total = 0;
-        for input in inputs {
-            chunker.add(total, &input);
-            total += 1;
+        let taken = catch_unwind(AssertUnwindSafe(|| {
+            for input in inputs {
+                chunker.add(total, &input);
+                total += 1;
+            }
+        }));
+        if let Err(panic) = taken {
+            // The input iterator (or an input's `Serialize`) panicked: the
+            // call is abandoned, so the tasks already sent must not run.
+            cancelled.store(true, Ordering::Relaxed);
+            call.tracker.finish();
+            resume_unwind(panic);
         }
         chunker.send();
         call.tracker.set_total(total as u64);

@@ -4,13 +4,16 @@
 //! end), and how it is stopped (its whole process group is killed, then it is
 //! reaped).
 
-use std::io::{BufWriter, Read};
+use std::io::{self, BufWriter, Read, Write};
+use std::os::fd::AsFd;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
+use nix::fcntl::{FcntlArg, OFlag, fcntl};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::sys::wait::{Id, WaitPidFlag, waitid};
 use nix::unistd::Pid;
@@ -49,7 +52,8 @@ pub(crate) enum SpawnError {
 pub(crate) struct Worker {
     child: Child,
     pub(crate) pid: u32,
-    pub(crate) stdin: Option<BufWriter<ChildStdin>>,
+    /// Its request pipe: write with [`Worker::send`].
+    pub(crate) stdin: Option<BufWriter<Requests>>,
     pub(crate) events: Receiver<Event>,
     pub(crate) closed: bool,
     pub(crate) exited: bool,
@@ -77,10 +81,14 @@ pub(crate) fn spawn(settings: &Settings) -> Result<Worker, SpawnError> {
     die_with_this_thread(&mut command, parent);
     let mut child = command.spawn().map_err(failed)?;
     let pid = child.id();
-    let stdin = child
-        .stdin
-        .take()
-        .map(|s| BufWriter::with_capacity(64 * 1024, s));
+    let stdin = match child.stdin.take().map(Requests::new).transpose() {
+        Ok(stdin) => stdin.map(|s| BufWriter::with_capacity(64 * 1024, s)),
+        Err(e) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(failed(e));
+        }
+    };
     let stdout = child.stdout.take().expect("stdout is piped");
     let (tx, events) = unbounded();
     let mut worker = Worker {
@@ -211,6 +219,82 @@ fn wait_for_exit(pid: u32, events: Sender<Event>) {
     let _ = events.send(Event::Exited);
 }
 
+/// A worker's request pipe, never blocking past a deadline: its end is
+/// non-blocking, and a write that finds it full waits for room only until
+/// the deadline. A worker that stops reading (stopped by SIGSTOP, wedged)
+/// cannot hold its driver thread past the pool's timeout, however large
+/// the chunk (a pipe holds 64 KiB).
+#[derive(Debug)]
+pub(crate) struct Requests {
+    pipe: ChildStdin,
+    /// `None`: wait as long as it takes (the pool has no timeout).
+    deadline: Option<Instant>,
+}
+
+impl Requests {
+    fn new(pipe: ChildStdin) -> io::Result<Requests> {
+        fcntl(&pipe, FcntlArg::F_SETFL(OFlag::O_NONBLOCK))?;
+        Ok(Requests {
+            pipe,
+            deadline: None,
+        })
+    }
+
+    /// Waits until the pipe has room, or fails with `TimedOut` at the
+    /// deadline.
+    fn wait_for_room(&self) -> io::Result<()> {
+        let timeout = match self.deadline {
+            None => PollTimeout::NONE,
+            Some(deadline) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(io::ErrorKind::TimedOut.into());
+                }
+                // Rounded up to a millisecond, so it never spins.
+                let left = left.max(Duration::from_millis(1));
+                PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX)
+            }
+        };
+        let mut fds = [PollFd::new(self.pipe.as_fd(), PollFlags::POLLOUT)];
+        match poll(&mut fds, timeout) {
+            Ok(_) | Err(nix::errno::Errno::EINTR) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+impl Write for Requests {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        loop {
+            match self.pipe.write(bytes) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.wait_for_room()?;
+                }
+                written => return written,
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(()) // nothing is buffered here
+    }
+}
+
+impl Worker {
+    /// Sends one frame to the worker, giving up with `TimedOut` at
+    /// `deadline` if the worker does not read it by then (`None`: no limit).
+    pub(crate) fn send(
+        &mut self,
+        parts: &[&[u8]],
+        limit: usize,
+        deadline: Option<Instant>,
+    ) -> io::Result<()> {
+        let stdin = self.stdin.as_mut().ok_or(io::ErrorKind::BrokenPipe)?;
+        stdin.get_mut().deadline = deadline;
+        wire::write_frame(stdin, parts, limit).and_then(|()| stdin.flush())
+    }
+}
+
 impl Worker {
     /// Kills the worker's process group (the worker and every process its
     /// tasks started, unless one left the group on purpose), and the worker
@@ -232,6 +316,10 @@ impl Worker {
         grace: Duration,
         mut frames: impl FnMut(Vec<u8>),
     ) -> String {
+        if let Some(stdin) = self.stdin.as_mut() {
+            // Dropping it flushes what a failed write left: never wait.
+            stdin.get_mut().deadline = Some(Instant::now());
+        }
         self.stdin = None;
         if self.exited {
             self.kill_group(); // what it started must not keep its pipe open

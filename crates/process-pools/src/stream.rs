@@ -100,7 +100,10 @@ impl<T: Task> Iterator for ResultStream<'_, T> {
 }
 
 impl<T: Task> Drop for ResultStream<'_, T> {
+    /// Cancels the tasks not yet started, and ends the call's progress now
+    /// (not when its running tasks end, which may be much later).
     fn drop(&mut self) {
         self.cancelled.store(true, Ordering::Relaxed);
+        self.tracker.finish();
     }
 }

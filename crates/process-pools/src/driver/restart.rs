@@ -1,6 +1,9 @@
 //! Starting the worker of a [`Driver`]'s slot, and replacing it when it is
 //! lost: a replacement that cannot start (or whose initializer fails) costs
-//! the chunks it was to run, with the reason, never a hang or a loop.
+//! the chunks it was to run, with the reason, never a hang or a loop; and a
+//! task that no fresh worker starts in time is blamed, not re-sent forever.
+
+use std::sync::Arc;
 
 use crossbeam_channel::select;
 
@@ -61,5 +64,30 @@ impl Driver {
             }
         }
         true
+    }
+
+    /// The worker did not start its next task within the timeout. The first
+    /// time, the task goes to a fresh worker (a stopped or wedged worker is
+    /// not the task's fault). If the fresh worker does not start it in time
+    /// either, the task is the cause (its input takes longer than the
+    /// timeout to arrive and decode): it counts as started, and is blamed,
+    /// instead of being sent to worker after worker forever. Returns whether
+    /// it is blamed.
+    pub(super) fn not_started(&mut self) -> bool {
+        let Some(front) = self.in_flight.front_mut() else {
+            return false;
+        };
+        let task = front.chunk.first + front.reported;
+        let again = self.stalled_on.as_ref().is_some_and(|(call, first)| {
+            std::ptr::eq(call.as_ptr(), Arc::as_ptr(&front.chunk.call))
+                && *first == task
+        });
+        if again {
+            self.stalled_on = None;
+            front.started = front.reported + 1;
+        } else {
+            self.stalled_on = Some((Arc::downgrade(&front.chunk.call), task));
+        }
+        again
     }
 }
