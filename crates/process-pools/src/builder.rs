@@ -11,6 +11,7 @@ use std::time::Duration;
 use sweep_core::progress::Progress;
 
 use crate::error::PoolError;
+use crate::inner_threads::{InnerThreads, thread_vars};
 use crate::pool::ProcessPool;
 use crate::settings::{InitCall, Settings};
 use crate::task::Task;
@@ -32,6 +33,8 @@ pub struct PoolBuilder {
     max_in_flight: Option<usize>,
     init: Option<Result<InitCall, String>>,
     progress: Progress,
+    max_memory: Option<u64>,
+    inner_threads: InnerThreads,
 }
 
 impl PoolBuilder {
@@ -219,6 +222,40 @@ impl PoolBuilder {
     }
 }
 
+/// Limits on the resources of each worker.
+impl PoolBuilder {
+    /// Caps the memory of each worker process at `bytes` (default: no
+    /// limit), enforced by the OS: the worker's `RLIMIT_DATA`, which counts
+    /// its heap and private mappings (what a task allocates, and what the
+    /// worker itself uses). A task whose allocation fails under it aborts
+    /// its worker and fails alone with [`crate::TaskErrorKind::OutOfMemory`],
+    /// naming the limit; the worker is replaced and the other tasks run. A
+    /// limit too small for a worker to start (or to run the initializer)
+    /// makes `build` fail with [`PoolError::MemoryLimitTooSmall`].
+    ///
+    /// It counts memory reserved, not touched, per process: not files
+    /// mapped shared or read-only, not what a task's child processes use
+    /// (each gets the same limit of its own). With a limit, the workers'
+    /// stderr passes through the pool, which forwards it (`memory.rs`).
+    pub fn max_memory_per_worker(mut self, bytes: u64) -> Self {
+        self.max_memory = Some(bytes);
+        self
+    }
+
+    /// How many threads the numerical libraries inside each worker may
+    /// start (default [`InnerThreads::Auto`]: `max(1, cores / workers)`),
+    /// told through the variables in [`crate::THREAD_VARS`]
+    /// (`OMP_NUM_THREADS`, `OPENBLAS_NUM_THREADS`, `MKL_NUM_THREADS`,
+    /// `RAYON_NUM_THREADS`, …), so that workers × inner threads do not
+    /// exceed the cores. A variable you set yourself, in this program's
+    /// environment or with [`PoolBuilder::env`], wins.
+    /// [`InnerThreads::Inherit`] sets nothing (`inner_threads.rs`).
+    pub fn inner_threads(mut self, threads: InnerThreads) -> Self {
+        self.inner_threads = threads;
+        self
+    }
+}
+
 impl ProcessPool {
     /// Settings with the defaults: one worker per core, the running program as
     /// the worker, chunksize 1, no timeout, no recycling, 1 GiB messages.
@@ -235,6 +272,8 @@ impl ProcessPool {
             max_in_flight: None,
             init: None,
             progress: Progress::Off,
+            max_memory: None,
+            inner_threads: InnerThreads::Auto,
         }
     }
 
@@ -270,6 +309,14 @@ impl PoolBuilder {
                 "max_message_bytes must be between 1 KiB and 1 GiB",
             ));
         }
+        if self.inner_threads == InnerThreads::Fixed(0) {
+            return Err(PoolError::Invalid("inner_threads must be at least 1"));
+        }
+        if self.max_memory == Some(0) {
+            return Err(PoolError::Invalid(
+                "max_memory_per_worker must be at least 1 byte",
+            ));
+        }
         if self.max_in_flight == Some(0) {
             return Err(PoolError::Invalid("max_in_flight must be at least 1"));
         }
@@ -282,13 +329,21 @@ impl PoolBuilder {
             Some(exe) => exe,
             None => std::env::current_exe().map_err(PoolError::CurrentExe)?,
         };
+        let cores = sweep_core::jobs::default_jobs();
+        let mut env = match self.inner_threads.per_worker(self.workers, cores) {
+            Some(threads) => thread_vars(threads, &self.env, |var| {
+                std::env::var_os(var).is_some()
+            }),
+            None => Vec::new(),
+        };
+        env.extend(self.env);
         Ok(Settings {
             workers: self.workers,
             chunksize: self.chunksize,
             max_in_flight: self.max_in_flight.unwrap_or(2 * self.workers),
             progress: self.progress,
             exe,
-            env: self.env,
+            env,
             // `Duration::MAX` (or anything past the end of time) is no limit.
             timeout: self
                 .timeout
@@ -297,6 +352,7 @@ impl PoolBuilder {
             max_message: self.max_message_bytes,
             retries: self.retries,
             init: self.init.and_then(Result::ok),
+            max_memory: self.max_memory,
             nonce: nonce(),
         })
     }

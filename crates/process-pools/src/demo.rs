@@ -30,6 +30,7 @@ pub fn registry() -> Registry {
         .with::<Driver>()
         .with::<RunWorkload>()
         .with::<WhoAmI>()
+        .with::<ThreadsSeen>()
         .with::<Misbehave>()
         .with::<ReadSetting>()
         .with::<ScaleBy>()
@@ -113,6 +114,27 @@ impl Task for WhoAmI {
     }
 }
 
+/// What a worker was told about threads: the value of each of
+/// [`crate::THREAD_VARS`] in its environment, and the size of rayon's
+/// global pool there after running a small parallel sum on it.
+#[derive(Debug)]
+pub struct ThreadsSeen;
+
+impl Task for ThreadsSeen {
+    const NAME: &'static str = "threads_seen";
+    type Input = ();
+    type Output = (Vec<(String, Option<String>)>, usize);
+    fn run((): ()) -> Self::Output {
+        use rayon::prelude::*;
+        let vars = crate::THREAD_VARS
+            .iter()
+            .map(|var| (var.to_string(), std::env::var(var).ok()))
+            .collect();
+        let _sum: u64 = (0..10_000u64).into_par_iter().sum();
+        (vars, rayon::current_num_threads())
+    }
+}
+
 // ANCHOR: misbehave
 /// What a [`Misbehave`] task does: each way a task can go wrong.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -143,6 +165,9 @@ pub enum Behaviour {
     /// Moves its worker into the pool's process group (as a careless
     /// `setpgid` in a library can), then sleeps this many milliseconds.
     LeaveGroup(u64),
+    /// Allocates this many bytes, fills them, and returns how many (a task
+    /// that needs more memory than it may have).
+    Allocate(u64),
 }
 
 /// A task that behaves as it is told, to show what the pool does about it.
@@ -194,6 +219,10 @@ impl Task for Misbehave {
                     .expect("joined the pool's group");
                 std::thread::sleep(Duration::from_millis(millis));
                 0
+            }
+            Behaviour::Allocate(bytes) => {
+                let filled = vec![1u8; bytes as usize];
+                filled.iter().map(|b| u64::from(*b)).sum()
             }
         }
     }

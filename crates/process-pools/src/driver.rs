@@ -379,18 +379,27 @@ impl Driver {
         for frames in late {
             let _ = self.on_frames(&frames);
         }
+        let out_of_memory = match timed_out {
+            None => worker.out_of_memory(self.settings.max_memory, &status),
+            Some(_) => None,
+        };
         if let Some(front) = self.in_flight.front_mut()
             && front.started > front.reported
         {
-            let kind = timed_out.unwrap_or(TaskErrorKind::Crashed {
-                pid: worker.pid,
-                status,
-            });
+            let kind =
+                timed_out
+                    .or(out_of_memory)
+                    .unwrap_or(TaskErrorKind::Crashed {
+                        pid: worker.pid,
+                        status,
+                    });
             // It fails, or with opt-in retries runs again, on a fresh worker.
             again = front
                 .chunk
                 .failed(front.reported, kind, self.settings.retries);
             front.reported += 1;
+        } else if let Some(kind) = out_of_memory {
+            self.fail_chunk_being_received(&kind);
         }
         let unstarted = self
             .in_flight

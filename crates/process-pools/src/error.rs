@@ -98,6 +98,22 @@ pub enum TaskErrorKind {
         /// Which initializer, and how it failed.
         detail: String,
     },
+    /// The task's worker ran out of memory under the pool's limit
+    /// ([`crate::PoolBuilder::max_memory_per_worker`]): an allocation failed
+    /// and the worker aborted. The worker was replaced; the other tasks run.
+    #[error(
+        "ran out of memory: an allocation of {requested} bytes failed under \
+         the limit of {limit} bytes per worker (max_memory_per_worker); its \
+         worker (pid {pid}) was replaced"
+    )]
+    OutOfMemory {
+        /// The worker's process id.
+        pid: u32,
+        /// The pool's limit, in bytes.
+        limit: u64,
+        /// The size of the allocation that failed, in bytes.
+        requested: u64,
+    },
     /// The pool's machinery stopped before the task finished (a bug).
     #[error("was lost: the pool stopped before it finished")]
     Lost,
@@ -165,6 +181,18 @@ pub enum PoolError {
         /// The worker executable.
         exe: PathBuf,
         /// Which initializer, and how it failed.
+        detail: String,
+    },
+    /// A worker could not start (or run the initializer) under the memory
+    /// limit ([`crate::PoolBuilder::max_memory_per_worker`]).
+    #[error(
+        "the workers cannot start under max_memory_per_worker = {limit} bytes \
+         ({detail}); raise the limit"
+    )]
+    MemoryLimitTooSmall {
+        /// The limit, in bytes.
+        limit: u64,
+        /// What the worker said, or how it ended.
         detail: String,
     },
     /// The worker program ran its whole `main` instead of serving tasks (it

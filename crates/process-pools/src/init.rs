@@ -71,9 +71,13 @@ pub(crate) fn initialize(
         Ok(()) => Ok(worker),
         Err(e) => {
             let status = worker.stop(Duration::from_millis(100));
-            Err(SpawnError::InitFailed(
-                e.describe(init, worker.pid, &status),
-            ))
+            let detail = e.describe(init, worker.pid, &status);
+            // Under a memory limit, an initializer that ran out of it means
+            // the limit is too small for a worker to be ready.
+            if let (InitError::Died, Some(said)) = (&e, worker.memory_complaint()) {
+                return Err(SpawnError::OutOfMemory(format!("{detail}: {said}")));
+            }
+            Err(SpawnError::InitFailed(detail))
         }
     }
 }

@@ -25,7 +25,10 @@
 //!   `init.rs`), opt-in retries ([`PoolBuilder::retries`], `retry.rs`), lazy
 //!   bounded submission in order ([`ProcessPool::imap`],
 //!   [`PoolBuilder::max_in_flight`], `lazy.rs`), progress
-//!   ([`PoolBuilder::progress`], counted in `chunk.rs`), and
+//!   ([`PoolBuilder::progress`], counted in `chunk.rs`),
+//!   a memory limit per worker ([`PoolBuilder::max_memory_per_worker`],
+//!   `memory.rs`), the thread count of the libraries inside each worker
+//!   ([`PoolBuilder::inner_threads`], `inner_threads.rs`), and
 //!   [`sweep_core::executor::Executor`] for the pool, so one line moves a
 //!   sweep between serial, threads and processes (`backend.rs`).
 //! - [`demo`]: the demo's tasks and hook (crashing tasks included), used by
@@ -34,8 +37,9 @@
 //! Modules of the pool, bottom to top (each file uses only those before
 //! it): `wire` (the protocol), `error`, `outbox` (a worker's replies),
 //! `task` (tasks and the registry), `worker` (the worker side), `settings`
-//! (the plain settings a pool runs with), `process` (starting, watching and
-//! killing a worker), `init` (the initializer, run in each new worker),
+//! (the plain settings a pool runs with), `memory` (a worker's memory limit,
+//! and how a task that ran into it is recognized), `process` (starting,
+//! watching and killing a worker), `init` (the initializer, run in each new worker),
 //! `chunk` (tasks out, results back), `retry`, `driver` (one thread per
 //! worker: blame and retries), `stream` (results), `pool` (start, `map`,
 //! chunks), `lazy` (`imap`), `backend` (the `Executor`), `builder` (every
@@ -65,7 +69,9 @@ pub mod demo;
 mod driver;
 mod error;
 mod init;
+mod inner_threads;
 mod lazy;
+mod memory;
 mod outbox;
 mod pool;
 mod process;
@@ -79,6 +85,7 @@ mod worker;
 pub use builder::PoolBuilder;
 pub use error::{PoolError, TaskError, TaskErrorKind};
 pub use init::INIT_BACKOFF;
+pub use inner_threads::{InnerThreads, THREAD_VARS};
 pub use lazy::Imap;
 pub use pool::ProcessPool;
 pub use stream::ResultStream;

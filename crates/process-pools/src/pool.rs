@@ -323,6 +323,12 @@ fn ready_or_error(
             Err(PoolError::NotHooked { exe: exe(), detail })
         }
         Ok(Err(SpawnError::Failed(detail))) => Err(spawn_error(settings, detail)),
+        Ok(Err(SpawnError::OutOfMemory(detail))) => {
+            Err(PoolError::MemoryLimitTooSmall {
+                limit: settings.max_memory.unwrap_or_default(),
+                detail,
+            })
+        }
         Ok(Err(SpawnError::InitFailed(detail))) => {
             Err(PoolError::Initializer { exe: exe(), detail })
         }

@@ -18,6 +18,7 @@ use nix::sys::signal::{Signal, kill, killpg};
 use nix::sys::wait::{Id, WaitPidFlag, waitid};
 use nix::unistd::Pid;
 
+use crate::memory::{self, StderrTail};
 use crate::settings::Settings;
 use crate::wire::{self, HELLO, MAGIC, NOT_HOOKED};
 use crate::worker::{HOOK_FIX, MARKER_VAR, Marker, POOL_WORKER_ARG};
@@ -43,6 +44,9 @@ pub(crate) enum SpawnError {
     NotHooked(String),
     /// Its initializer failed ([`crate::PoolBuilder::initializer`]).
     InitFailed(String),
+    /// It could not start, or run the initializer, under the memory limit
+    /// ([`crate::PoolBuilder::max_memory_per_worker`]).
+    OutOfMemory(String),
     /// Anything else.
     Failed(String),
 }
@@ -57,6 +61,8 @@ pub(crate) struct Worker {
     pub(crate) events: Receiver<Event>,
     pub(crate) closed: bool,
     pub(crate) exited: bool,
+    /// With a memory limit: the end of its stderr ([`crate::memory`]).
+    pub(crate) stderr: Option<StderrTail>,
 }
 
 /// Starts a worker process and the threads that watch it, and waits for its
@@ -79,8 +85,18 @@ pub(crate) fn spawn(settings: &Settings) -> Result<Worker, SpawnError> {
         .stderr(Stdio::inherit())
         .process_group(0); // its own group: killed as one, with what it starts
     die_with_this_thread(&mut command, parent);
-    let mut child = command.spawn().map_err(failed)?;
+    if let Some(bytes) = settings.max_memory {
+        memory::limit_data(&mut command, bytes);
+        command.stderr(Stdio::piped()); // forwarded, and read for its end
+    }
+    let mut child = command.spawn().map_err(|e| match e.raw_os_error() {
+        Some(nix::libc::ENOMEM) if settings.max_memory.is_some() => {
+            SpawnError::OutOfMemory(e.to_string())
+        }
+        _ => failed(e),
+    })?;
     let pid = child.id();
+    let stderr = child.stderr.take().map(|s| memory::watch_stderr(s, pid));
     let stdin = match child.stdin.take().map(Requests::new).transpose() {
         Ok(stdin) => stdin.map(|s| BufWriter::with_capacity(64 * 1024, s)),
         Err(e) => {
@@ -98,7 +114,16 @@ pub(crate) fn spawn(settings: &Settings) -> Result<Worker, SpawnError> {
         events,
         closed: false,
         exited: false,
+        stderr: None,
     };
+    match stderr {
+        Some(Ok(tail)) => worker.stderr = Some(tail),
+        Some(Err(e)) => {
+            worker.stop(Duration::ZERO);
+            return Err(failed(e));
+        }
+        None => {}
+    }
     let limit = settings.max_message;
     let reader_tx = tx.clone();
     let threads = thread::Builder::new()
@@ -119,8 +144,11 @@ pub(crate) fn spawn(settings: &Settings) -> Result<Worker, SpawnError> {
             worker.stop(Duration::from_secs(1));
             Err(SpawnError::NotHooked(detail))
         }
-        Err(SpawnError::Failed(_) | SpawnError::InitFailed(_)) => {
+        Err(_) => {
             let status = worker.stop(Duration::from_millis(100));
+            if let Some(said) = worker.memory_complaint() {
+                return Err(SpawnError::OutOfMemory(format!("{status}: {said}")));
+            }
             Err(SpawnError::Failed(format!(
                 "it did not answer as a worker ({status}); {HOOK_FIX}"
             )))
@@ -363,6 +391,24 @@ impl Worker {
         self.kill_group();
         let status = reap(&mut self.child);
         status.unwrap_or_else(|| "unknown exit status".to_owned())
+    }
+
+    /// What a dead worker that never said hello (or never finished its
+    /// initializer) said about memory, if it had a limit.
+    pub(crate) fn memory_complaint(&self) -> Option<String> {
+        self.stderr.as_ref()?.startup_complaint()
+    }
+
+    /// The error for the task a dead worker was running, if it ran out of
+    /// memory under the pool's limit (`status`: how it ended).
+    pub(crate) fn out_of_memory(
+        &self,
+        limit: Option<u64>,
+        status: &str,
+    ) -> Option<crate::TaskErrorKind> {
+        self.stderr
+            .as_ref()?
+            .out_of_memory(self.pid, limit?, status)
     }
 
     /// [`Worker::stop_with`], dropping late frames.

@@ -13,8 +13,8 @@ use crate::wire::{Failure, RESULT};
 use crate::{TaskError, TaskErrorKind};
 
 impl TaskErrorKind {
-    /// Whether a retry can help: the task panicked, crashed its worker or
-    /// timed out. A message that does not encode, an unknown function or a
+    /// Whether a retry can help: the task panicked, crashed its worker, ran
+    /// out of memory (a fresh worker starts with less in use) or timed out. A message that does not encode, an unknown function or a
     /// failed initializer would fail the same way again.
     pub fn is_retryable(&self) -> bool {
         matches!(
@@ -22,6 +22,7 @@ impl TaskErrorKind {
             TaskErrorKind::Panicked { .. }
                 | TaskErrorKind::Crashed { .. }
                 | TaskErrorKind::TimedOut { .. }
+                | TaskErrorKind::OutOfMemory { .. }
         )
     }
 }

@@ -37,6 +37,8 @@ pub(crate) struct Settings {
     pub(crate) retries: usize,
     /// Run in every new worker before its first task ([`crate::init`]).
     pub(crate) init: Option<InitCall>,
+    /// Each worker's data limit in bytes ([`crate::memory`]); `None`: none.
+    pub(crate) max_memory: Option<u64>,
     /// Identifies this pool's workers (sent in the marker, echoed in hello).
     pub(crate) nonce: u64,
 }

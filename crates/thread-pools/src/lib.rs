@@ -24,6 +24,9 @@
 //! - [`Backend`]: one switch between serial and threads for a named
 //!   [`Task`] (processes implement the same [`Executor`] trait, from
 //!   `sweep-core`, re-exported here).
+//! - [`with_inner_threads`]: rayon nested inside a task of a thread pool,
+//!   on a small pool of the task's thread ([`inner_threads`]: `max(1,
+//!   cores / jobs)`), so nested work does not oversubscribe the cores.
 //! - [`run_parallel_step`]: joblib's `Parallel(n_jobs, verbose)(delayed(step)(p)
 //!   for p in parameters)`, with a progress bar on stderr.
 //!
@@ -42,7 +45,7 @@
 #![warn(missing_docs)]
 
 // The files, bottom up; each imports only files before it in this list:
-// task_error, pool_error, scoped, channel, names (leaves); rayon_ways,
+// task_error, pool_error, scoped, channel, names, nested (leaves); rayon_ways,
 // joblib; job, workers (the pool's threads and queue), builder, imap,
 // pool/star, pool/handle, pool (the `multiprocessing.Pool` methods);
 // backend. This file only declares them and re-exports their API.
@@ -54,6 +57,7 @@ mod channel;
 mod imap;
 mod job;
 mod joblib;
+mod nested;
 mod pool;
 mod pool_error;
 mod rayon_ways;
@@ -68,6 +72,7 @@ pub use channel::{
 };
 pub use imap::{Imap, Unordered};
 pub use joblib::run_parallel_step;
+pub use nested::{inner_threads, with_inner_threads};
 pub use pool::{MapHandle, NotReady, StarFn};
 pub use pool_error::PoolError;
 pub use rayon_ways::{

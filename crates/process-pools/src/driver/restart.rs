@@ -1,7 +1,9 @@
 //! Starting the worker of a [`Driver`]'s slot, and replacing it when it is
 //! lost: a replacement that cannot start (or whose initializer fails) costs
-//! the chunks it was to run, with the reason, never a hang or a loop; and a
-//! task that no fresh worker starts in time is blamed, not re-sent forever.
+//! the chunks it was to run, with the reason, never a hang or a loop; so
+//! does a chunk that a worker cannot even receive under its memory limit;
+//! and a task that no fresh worker starts in time is blamed, not re-sent
+//! forever.
 
 use std::sync::Arc;
 
@@ -59,6 +61,10 @@ impl Driver {
             Err(SpawnError::Failed(detail) | SpawnError::NotHooked(detail)) => {
                 chunk.fail_from(0, &TaskErrorKind::WorkerUnavailable { detail });
             }
+            Err(SpawnError::OutOfMemory(detail)) => {
+                let detail = format!("under the memory limit: {detail}");
+                chunk.fail_from(0, &TaskErrorKind::WorkerUnavailable { detail });
+            }
             Err(SpawnError::InitFailed(detail)) => {
                 chunk.fail_from(0, &TaskErrorKind::InitializerFailed { detail });
             }
@@ -89,5 +95,19 @@ impl Driver {
             self.stalled_on = Some((Arc::downgrade(&front.chunk.call), task));
         }
         again
+    }
+
+    /// The worker ran out of memory with no task running: receiving its
+    /// next chunk (the message, the inputs) does not fit under the limit.
+    /// That chunk fails, or every fresh worker would die on it in turn. It
+    /// is the first one sent, or, if the worker died while it was being
+    /// written, the one put back first in the backlog.
+    pub(super) fn fail_chunk_being_received(&mut self, kind: &TaskErrorKind) {
+        if let Some(front) = self.in_flight.front_mut() {
+            front.chunk.fail_from(front.reported, kind);
+            front.reported = front.chunk.len();
+        } else if let Some(chunk) = self.backlog.pop_front() {
+            chunk.fail_from(0, kind);
+        }
     }
 }
