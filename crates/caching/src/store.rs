@@ -218,6 +218,13 @@ pub fn write_new(dir: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
     // `tmp` is removed on drop either way.
 }
 
+/// Proves that entries can be written in `dir`: writes a temporary file
+/// there, as every store does, and removes it. Checked on every open, so
+/// that a directory made read-only since it was created is refused too.
+pub(crate) fn check_writable(dir: &Path) -> io::Result<()> {
+    Temporary::write(dir, b"", Durability::Rename).map(drop)
+}
+
 /// A temporary file `.tmp-<pid>-<n>` in the target's directory, removed on
 /// drop unless [`Temporary::kept`]: an error half way (a full disk) leaves
 /// nothing behind. The `tempfile` crate does the same with random names;
