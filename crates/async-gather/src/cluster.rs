@@ -91,6 +91,8 @@ pub struct LocalCluster {
     runtime: Option<Runtime>,
     pool: Option<Arc<rayon::ThreadPool>>,
     threads: ThreadCount,
+    /// CPU tasks running on the pool right now: what a shutdown waits for.
+    running: ThreadCount,
     jobs: usize,
     tracker: Tracker,
 }
@@ -112,6 +114,10 @@ impl Drop for Completion {
 impl LocalCluster {
     /// How long dropping a cluster waits for running CPU tasks.
     pub const DROP_TIMEOUT: Duration = Duration::from_secs(10);
+
+    /// How long a shutdown waits, past its timeout, for idle threads to
+    /// exit when no CPU task is running: they are not busy, only stopping.
+    const EXIT_GRACE: Duration = Duration::from_secs(1);
 
     /// Starts a cluster with `jobs` runtime threads and `jobs` CPU threads.
     pub fn new(jobs: usize) -> Result<Self, BuildError> {
@@ -145,6 +151,7 @@ impl LocalCluster {
             runtime: Some(runtime),
             pool: Some(Arc::new(pool)),
             threads,
+            running: ThreadCount::default(),
             jobs,
             tracker: Tracker::off(),
         })
@@ -194,7 +201,12 @@ impl LocalCluster {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let task = hand_off(self.pool(), f);
+        let running = self.running.clone();
+        let task = hand_off(self.pool(), move || {
+            running.add(1);
+            let _done = Finished(running); // counted down even on a panic
+            f()
+        });
         if !self.tracker.is_on() {
             return TaskHandle(self.handle().spawn(task));
         }
@@ -243,10 +255,19 @@ impl LocalCluster {
     /// dask's `client.gather(futures)`: blocks until every task is done and
     /// returns the results in the order of `handles`. Call it from ordinary
     /// (not async) code; in async code, await the handles instead.
+    ///
+    /// # Panics
+    /// Called from async code (inside any tokio runtime), where blocking
+    /// would stall that runtime's thread.
     pub fn gather<T>(
         &self,
         handles: Vec<TaskHandle<T>>,
     ) -> Vec<Result<T, TaskError>> {
+        assert!(
+            Handle::try_current().is_err(),
+            "LocalCluster::gather blocks, so it cannot be called from async \
+             code: await the handles instead"
+        );
         self.handle().block_on(async {
             let mut results = Vec::with_capacity(handles.len());
             for handle in handles {
@@ -261,6 +282,9 @@ impl LocalCluster {
     /// Closes the cluster: cancels the async tasks and the CPU tasks that have
     /// not started, waits up to `timeout` for the CPU tasks that are running,
     /// and returns once every thread of the cluster has stopped.
+    /// `Duration::ZERO` waits for no running task (idle threads are given a
+    /// moment to exit, and never reported busy); `Duration::MAX` waits as
+    /// long as the running tasks take.
     pub fn shutdown(mut self, timeout: Duration) -> Result<(), ShutdownError> {
         self.close(timeout)
     }
@@ -278,13 +302,18 @@ impl LocalCluster {
             drop(pool);
             return Err(ShutdownError::InsideRuntime);
         }
-        let deadline = Instant::now() + timeout;
+        // `None`: a timeout too long to have a deadline (`Duration::MAX`),
+        // which waits as long as it takes.
+        let deadline = Instant::now().checked_add(timeout);
         // Drops every async task; their hand-offs see nobody waiting and skip.
         runtime.shutdown_timeout(timeout);
         // The pool's threads exit once their running task is done.
         drop(pool);
-        while self.threads.get() > 0 && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(1));
+        self.wait_for_threads(deadline);
+        if self.running.get() == 0 {
+            // Nothing is running: the threads left are idle ones still
+            // exiting (a zero timeout ends before they can), not busy ones.
+            self.wait_for_threads(Instant::now().checked_add(Self::EXIT_GRACE));
         }
         match self.threads.get() {
             0 => Ok(()),
@@ -292,6 +321,23 @@ impl LocalCluster {
         }
     }
     // ANCHOR_END: shutdown
+
+    /// Waits until every thread of the cluster has stopped or `deadline`
+    /// (`None`: no deadline) has passed.
+    fn wait_for_threads(&self, deadline: Option<Instant>) {
+        while self.threads.get() > 0 && deadline.is_none_or(|d| Instant::now() < d) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+/// Counts one running CPU task down when dropped.
+struct Finished(ThreadCount);
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        self.0.sub();
+    }
 }
 
 // ANCHOR: drop

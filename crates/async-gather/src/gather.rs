@@ -65,7 +65,8 @@ impl<T: Send + 'static> Gather<T> {
 
     /// Gives every task spawned from now on at most `per_task` to finish; a
     /// task that takes longer yields [`TaskError::TimedOut`], never its
-    /// value.
+    /// value. `Duration::ZERO` fails every task (none has time to run);
+    /// `Duration::MAX` is no timeout.
     ///
     /// An async task can only be stopped where it awaits. One that blocks
     /// its thread instead (CPU work, `std::thread::sleep`, blocking I/O
@@ -215,7 +216,9 @@ async fn watch<T>(
     // dropped (the gather was dropped); a blocked thread finishes first.
     let _abort = AbortOnDrop(task.abort_handle());
     let result = match tokio::time::timeout(limit, task).await {
-        Ok(Ok((result, ran))) if ran <= limit => result,
+        // Strictly less: a zero limit fails every task, even on a clock too
+        // coarse to see a quick task's time pass.
+        Ok(Ok((result, ran))) if ran < limit => result,
         // Too late: timed out, or returned past its deadline.
         Ok(Ok(_)) | Err(_) => Err(TaskError::TimedOut(limit)),
         Ok(Err(_join)) => Err(TaskError::Cancelled), // panics are caught inside

@@ -33,12 +33,14 @@ pub enum ArrayError {
         message: String,
     },
     /// Some results are missing: the shards that produced them must be re-run.
-    #[error("{}", missing_message(.missing, *.size))]
+    #[error("{}", missing_message(.missing, .damaged, *.size))]
     Missing {
         /// Tasks in the sweep.
         size: u64,
         /// Every shard with missing results, and which of its tasks are missing.
         missing: Vec<(Shard, Vec<u64>)>,
+        /// The missing tasks whose entry is there but damaged, and why.
+        damaged: Vec<(u64, String)>,
     },
 }
 
@@ -52,7 +54,11 @@ impl ArrayError {
     }
 }
 
-fn missing_message(missing: &[(Shard, Vec<u64>)], size: u64) -> String {
+fn missing_message(
+    missing: &[(Shard, Vec<u64>)],
+    damaged: &[(u64, String)],
+    size: u64,
+) -> String {
     let tasks: usize = missing.iter().map(|(_, tasks)| tasks.len()).sum();
     let mut text = format!("{tasks} of {size} results missing");
     for (shard, tasks) in missing {
@@ -66,6 +72,12 @@ fn missing_message(missing: &[(Shard, Vec<u64>)], size: u64) -> String {
             tasks.len(),
             shown.join(", "),
         );
+    }
+    for (task, why) in damaged.iter().take(8) {
+        text += &format!("\n  task {task}: {why}");
+    }
+    if damaged.len() > 8 {
+        text += &format!("\n  ... and {} more damaged", damaged.len() - 8);
     }
     text += &format!("\narray ids to resubmit: {}", missing_ids(missing));
     text
@@ -205,13 +217,17 @@ pub fn merge<S: Sweep>(
 ) -> Result<Vec<S::Output>, ArrayError> {
     let results = Results::open(dir, &record(sweep, shards)?)?;
     let mut merged = Vec::new();
-    let mut missing = Vec::new();
+    let (mut missing, mut damaged) = (Vec::new(), Vec::new());
     for shard in Shard::all(shards) {
         let mut absent = Vec::new();
         for task in shard.range(sweep.size()) {
             match results.get(task) {
                 Entry::Present(result) => merged.push(result),
-                Entry::Absent | Entry::Damaged(_) => absent.push(task),
+                Entry::Absent => absent.push(task),
+                Entry::Damaged(why) => {
+                    absent.push(task);
+                    damaged.push((task, why));
+                }
             }
         }
         if !absent.is_empty() {
@@ -224,6 +240,7 @@ pub fn merge<S: Sweep>(
         Err(ArrayError::Missing {
             size: sweep.size(),
             missing,
+            damaged,
         })
     }
 }

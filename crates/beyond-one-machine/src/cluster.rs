@@ -35,8 +35,9 @@ pub use crate::connect::{free_local_ports, write_hostfile};
 pub struct ClusterOptions {
     /// How long to wait for every peer to connect.
     pub connect_timeout: Duration,
-    /// A peer silent for this long is lost (a peer that exits or is killed
-    /// is noticed at once).
+    /// A peer silent for this long, plus a heartbeat interval (a quarter
+    /// of it), is lost; a pause shorter than this (a stall, a stop and
+    /// resume) is not. A peer that exits or is killed is noticed at once.
     pub peer_timeout: Duration,
     /// This job's identity: processes of another job are refused.
     pub job: u64,

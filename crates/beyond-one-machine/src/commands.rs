@@ -107,8 +107,9 @@ pub struct WorkerArgs {
     /// Seconds to wait for every peer to connect before giving up.
     #[arg(long, default_value = "30", value_parser = parse_seconds)]
     pub connect_timeout: Duration,
-    /// A peer silent for this many seconds is lost (one that exits or is
-    /// killed is noticed at once); the process then exits with an error.
+    /// A peer silent for this many seconds (plus a quarter, one heartbeat
+    /// interval) is lost, a shorter pause is not; one that exits or is
+    /// killed is noticed at once. The process then exits with an error.
     #[arg(long, default_value = "10", value_parser = parse_seconds)]
     pub peer_timeout: Duration,
     /// Where process 0 writes the gathered results (JSON, in task order);

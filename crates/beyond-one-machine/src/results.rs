@@ -31,6 +31,9 @@ pub enum ResultsError {
     /// The directory does not exist (for reading).
     #[error("results directory {0} does not exist")]
     Missing(PathBuf),
+    /// The path exists but is not a directory (a file, say).
+    #[error("{0} is not a directory")]
+    NotADirectory(PathBuf),
     /// A file operation failed.
     #[error("{path}: {source}")]
     Io {
@@ -107,6 +110,9 @@ impl Results {
         dir: &Path,
         record: &SweepRecord,
     ) -> Result<Results, ResultsError> {
+        if dir.exists() && !dir.is_dir() {
+            return Err(ResultsError::NotADirectory(dir.to_path_buf()));
+        }
         fs::create_dir_all(dir).map_err(io_error(dir))?;
         let results = Results::at(dir, record)?;
         let path = dir.join(SWEEP_FILE);
@@ -134,6 +140,9 @@ impl Results {
     /// Opens `dir` for reading only. `Ok(None)` for the record if no shard has
     /// written to it yet; an error if it belongs to another sweep.
     pub fn open(dir: &Path, record: &SweepRecord) -> Result<Results, ResultsError> {
+        if dir.exists() && !dir.is_dir() {
+            return Err(ResultsError::NotADirectory(dir.to_path_buf()));
+        }
         if !dir.is_dir() {
             return Err(ResultsError::Missing(dir.to_path_buf()));
         }
@@ -197,11 +206,13 @@ impl Results {
     /// The entry of `task`: present only if it unseals under its key and
     /// decodes. A damaged entry (or another sweep's) is reported, not
     /// deleted (the directory may be read-only); the next `put` replaces it.
+    /// Whatever else is at its path (a pipe, a huge file) is damaged too:
+    /// chapter 5's reader refuses it from its type or header.
     pub fn get<R: DeserializeOwned>(&self, task: u64) -> Entry<R> {
-        let bytes = match fs::read(self.path(task)) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Entry::Absent,
-            Err(e) => return Entry::Damaged(format!("cannot read: {e}")),
+        let bytes = match store::read_sealed_file(&self.path(task)) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return Entry::Absent,
+            Err(e) => return Entry::Damaged(e.to_string()),
         };
         let body = match store::unseal(&self.key(task), &bytes) {
             Ok(body) => body,

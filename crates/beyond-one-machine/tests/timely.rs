@@ -260,3 +260,43 @@ fn a_process_of_another_job_is_refused_by_name() {
     let err = run_all(commands, TIMEOUT, OnFailure::KillAll).expect_err("two jobs");
     assert!(err.to_string().contains("two jobs on one port"), "{err}");
 }
+
+#[test]
+fn a_process_stopped_and_resumed_again_and_again_still_notices_a_stopped_peer() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let dir = tempfile::tempdir().unwrap();
+    // Worker 0 sleeps 8 s in all: both are mid-run at 2 s.
+    let flags = ["--workload", "sleep", "--size", "8", "--peer-timeout", "1"];
+    let mut processes = spawn_cluster(dir.path(), &flags);
+    std::thread::sleep(Duration::from_secs(2)); // connected, computing
+    let (p0, p1) = (processes[0].0.id(), processes[1].0.id());
+    let (p0, p1) = (Pid::from_raw(p0 as i32), Pid::from_raw(p1 as i32));
+    kill(p1, Signal::SIGSTOP).unwrap(); // stopped for good
+    let stopped = Instant::now();
+    // Process 0 stopped and resumed every 200 ms (a job scheduler's
+    // suspend, a debugger, a signal-based profiler): each resume ends its
+    // socket reads early, which must not restart its count of silence.
+    let mut status = None;
+    while status.is_none() && stopped.elapsed() < Duration::from_secs(6) {
+        kill(p0, Signal::SIGSTOP).unwrap();
+        std::thread::sleep(Duration::from_millis(10));
+        kill(p0, Signal::SIGCONT).unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        status = processes[0].0.try_wait().unwrap();
+    }
+    let _ = kill(p1, Signal::SIGCONT);
+    let Some(status) = status else {
+        panic!(
+            "process 0 never noticed its stopped peer ({:?})",
+            stopped.elapsed()
+        );
+    };
+    let mut stderr = String::new();
+    let survivor = &mut processes[0].0;
+    std::io::Read::read_to_string(survivor.stderr.as_mut().unwrap(), &mut stderr)
+        .unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("lost process 1"), "{stderr}");
+    assert!(stderr.contains("no heartbeat for 1s"), "{stderr}");
+}

@@ -60,13 +60,15 @@ pub struct EntryInfo {
 }
 
 /// Proves that files can be written in `dir` with the same temporary file
-/// and rename a store uses, by writing its `CACHEDIR.TAG` if it has none.
+/// a store uses (every time: a tag written when the directory was new says
+/// nothing of it now), then writes its `CACHEDIR.TAG` if it has none.
 pub(crate) fn check_writable(dir: &Path) -> Result<(), CacheError> {
     let tag = dir.join("CACHEDIR.TAG");
     let unwritable = |source| CacheError::Unwritable {
         dir: dir.to_path_buf(),
         source,
     };
+    store::check_writable(dir).map_err(unwritable)?;
     if tag.exists() {
         return Ok(());
     }

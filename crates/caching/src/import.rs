@@ -5,6 +5,7 @@
 //! above `housekeeping.rs` (which lists the function directories).
 
 use std::fs;
+use std::io;
 use std::path::Path;
 
 use crate::error::{CacheError, io_err};
@@ -57,9 +58,8 @@ pub(crate) fn import(
             // An entry that cannot be read (not a file, a huge file in its
             // place) is damaged like one that fails its checksum: counted,
             // skipped, and the import goes on.
-            let bytes = fs::File::open(&path).and_then(|mut file| {
-                let size = file.metadata()?.len();
-                store::read_entry_bytes(&mut file, size)
+            let bytes = store::read_sealed_file(&path).and_then(|bytes| {
+                bytes.ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
             });
             let intact = bytes.as_ref().is_ok_and(|bytes| {
                 store::key_from_file_name(&path)

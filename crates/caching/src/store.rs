@@ -128,15 +128,48 @@ pub(crate) fn key_from_file_name(path: &Path) -> Option<[u8; 32]> {
     Some(key)
 }
 
-/// Reads a whole entry file, or `None` if it does not exist. Marks it used
-/// (its access time) at most once a minute, for `reduce_size`.
-pub(crate) fn read_entry_file(path: &Path) -> io::Result<Option<Vec<u8>>> {
-    let mut file = match File::open(path) {
+/// Opens an entry file for reading, or `None` if it does not exist. What
+/// is not a regular file is refused (`InvalidData`) before it is opened: a
+/// named pipe in an entry's place would block the reader forever, and a
+/// directory or a device is no entry either.
+fn open_entry(path: &Path) -> io::Result<Option<(File, fs::Metadata)>> {
+    let not_found = |e: &io::Error| e.kind() == io::ErrorKind::NotFound;
+    match fs::metadata(path) {
+        Err(e) if not_found(&e) => return Ok(None),
+        Err(e) => return Err(e),
+        Ok(meta) if !meta.is_file() => {
+            let why = format!("not a regular file ({:?})", meta.file_type());
+            return Err(io::Error::new(io::ErrorKind::InvalidData, why));
+        }
+        Ok(_) => {}
+    }
+    let file = match File::open(path) {
         Ok(file) => file,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if not_found(&e) => return Ok(None), // removed meanwhile
         Err(e) => return Err(e),
     };
     let meta = file.metadata()?;
+    Ok(Some((file, meta)))
+}
+
+/// The bytes of the sealed entry (see [`seal`]) or cache entry at `path`,
+/// or `None` if there is none. Read only after its header states its size,
+/// and only from a regular file: a pipe, a directory or a huge file in its
+/// place is an `InvalidData` error that says why, never a hang or an abort.
+pub fn read_sealed_file(path: &Path) -> io::Result<Option<Vec<u8>>> {
+    let Some((mut file, meta)) = open_entry(path)? else {
+        return Ok(None);
+    };
+    read_entry_bytes(&mut file, meta.len()).map(Some)
+}
+
+/// Reads a whole entry file, or `None` if it does not exist (as
+/// [`read_sealed_file`]). Marks it used (its access time) at most once a
+/// minute, for `reduce_size`.
+pub(crate) fn read_entry_file(path: &Path) -> io::Result<Option<Vec<u8>>> {
+    let Some((mut file, meta)) = open_entry(path)? else {
+        return Ok(None);
+    };
     let bytes = read_entry_bytes(&mut file, meta.len())?;
     let now = SystemTime::now();
     let used = last_used(&meta);
@@ -216,6 +249,13 @@ pub fn write_new(dir: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
     // A hard link fails if `path` exists: "rename unless taken", atomically.
     fs::hard_link(&tmp.path, path)
     // `tmp` is removed on drop either way.
+}
+
+/// Proves that entries can be written in `dir`: writes a temporary file
+/// there, as every store does, and removes it. Checked on every open, so
+/// that a directory made read-only since it was created is refused too.
+pub(crate) fn check_writable(dir: &Path) -> io::Result<()> {
+    Temporary::write(dir, b"", Durability::Rename).map(drop)
 }
 
 /// A temporary file `.tmp-<pid>-<n>` in the target's directory, removed on
@@ -314,6 +354,27 @@ mod tests {
         let whole = encode_entry(&[1; 32], &7u64).unwrap();
         fs::write(&path, &whole).unwrap();
         assert_eq!(read_entry_file(&path).unwrap(), Some(whole));
+    }
+
+    #[test]
+    fn a_pipe_or_a_directory_in_an_entrys_place_is_refused_not_waited_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo.entry");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.unwrap().success());
+        // Opening a pipe nobody writes to would block: bounded by a thread.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = fifo.clone();
+        std::thread::spawn(move || {
+            tx.send(read_sealed_file(&path).map_err(|e| e.to_string()))
+        });
+        let read = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("a pipe hung the reader");
+        assert!(read.unwrap_err().contains("not a regular file"));
+        let err = read_entry_file(dir.path()).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert_eq!(read_sealed_file(&dir.path().join("none")).unwrap(), None);
     }
 
     #[test]

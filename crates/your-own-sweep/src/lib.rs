@@ -78,7 +78,12 @@ impl Task for Simulate {
     fn run(point: Point) -> f64 {
         let memory = Memory::open(&point.cache)
             .unwrap_or_else(|e| panic!("cannot use the cache: {e}"));
-        logistic_mean::call(&memory, point.rate, point.steps)
+        let mean = logistic_mean::call(&memory, point.rate, point.steps);
+        // Computed but not stored (a full disk, a directory made read-only)
+        // would be computed again after a kill: fail the point instead of
+        // losing its work silently.
+        assert_eq!(memory.stats().store_failures, 0, "computed, but not stored");
+        mean
     }
 }
 

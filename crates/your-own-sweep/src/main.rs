@@ -85,9 +85,18 @@ fn parse(mut args: impl Iterator<Item = OsString>) -> Result<Settings, String> {
     };
     while let Some(flag) = args.next() {
         let flag = text(flag)?;
-        let mut value_os = || args.next().ok_or(format!("{flag} needs a value"));
+        // A missing value, or the next flag where the value should be
+        // (`--cache --progress`), is refused, as argparse does; a path that
+        // starts with `--` can be given as `./--name`.
+        let mut value_os = || match args.next() {
+            Some(value) if !value.as_encoded_bytes().starts_with(b"--") => Ok(value),
+            _ => Err(format!("{flag} needs a value")),
+        };
         if flag == "--cache" {
             settings.cache = PathBuf::from(value_os()?);
+            if settings.cache.as_os_str().is_empty() {
+                return Err("--cache needs a directory, not an empty path".into());
+            }
             continue;
         }
         let mut value = || value_os().and_then(text);

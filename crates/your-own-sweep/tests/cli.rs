@@ -7,11 +7,14 @@ use std::process::{Command, Output};
 const EXE: &str = env!("CARGO_BIN_EXE_your-own-sweep");
 
 fn run<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(args: &[S]) -> Output {
-    // `timeout` bounds the run: a hang fails the test.
+    // `timeout` bounds the run: a hang fails the test. Run in a directory
+    // of its own, so that a flag mistaken for a path leaves nothing here.
+    let cwd = tempfile::tempdir().unwrap();
     let output = Command::new("timeout")
         .arg("60")
         .arg(EXE)
         .args(args)
+        .current_dir(cwd.path())
         .output()
         .unwrap();
     assert_ne!(output.status.code(), Some(124), "timed out: {args:?}");
@@ -62,6 +65,15 @@ fn bad_flags_are_usage_errors() {
         &["--jobs"],
         &["--nope"],
         &["--cache", "/dev/null"],
+        // A careless user's: the value forgotten before the next flag, an
+        // empty path, a negative or huge count, `=` syntax, a stray word.
+        &["--cache", "--progress"],
+        &["--cache", ""],
+        &["--cache", "/dev/null/below-a-file"],
+        &["--jobs", "-1"],
+        &["--jobs", "99999999999999999999999"],
+        &["--rates=5"],
+        &["extra"],
     ] {
         let out = run(bad);
         assert_eq!(out.status.code(), Some(2), "{bad:?}");

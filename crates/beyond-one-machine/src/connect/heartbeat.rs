@@ -1,10 +1,12 @@
 //! [`Heartbeat`]: noticing that a peer of a timely cluster is lost. Each
 //! pair of processes keeps a second connection (opened by
 //! [`super::connect_peers`]) on which both beat every `timeout / 4`; a closed
-//! connection (the peer exited or was killed) or `timeout` without a byte
-//! (stopped, hung or unreachable) becomes one [`ClusterError::PeerLost`]
-//! naming the peer. A peer that finished normally says goodbye first, so its
-//! exit is not taken for a crash.
+//! connection (the peer exited or was killed) or a silence longer than
+//! `timeout` plus one beat interval (stopped, hung or unreachable) becomes
+//! one [`ClusterError::PeerLost`] naming the peer. The extra interval is
+//! what makes any pause shorter than `timeout` safe, wherever it falls
+//! between two beats. A peer that finished normally says goodbye first, so
+//! its exit is not taken for a crash.
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
@@ -35,7 +37,9 @@ pub struct Heartbeat {
 
 impl Heartbeat {
     /// Starts beating on, and watching, every stream of `beat`; `addresses`
-    /// only name the peers in errors. A peer silent for `timeout` is lost.
+    /// only name the peers in errors. A peer silent for `timeout` plus a
+    /// beat interval (`timeout / 4`) is lost; a pause shorter than
+    /// `timeout` is not. A zero `timeout` is an `InvalidInput` error.
     pub fn start(
         beat: Vec<Option<TcpStream>>,
         addresses: &[String],
@@ -43,13 +47,16 @@ impl Heartbeat {
         timeout: Duration,
         on_lost: OnLost,
     ) -> io::Result<Heartbeat> {
+        if timeout.is_zero() {
+            let why = "the peer timeout must be longer than zero";
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, why));
+        }
         let finished = Arc::new(AtomicBool::new(false));
         let lost = Arc::new(Mutex::new(None));
         let mut senders = Vec::new();
         let interval = timeout / 4;
         for (peer, stream) in beat.into_iter().enumerate() {
             let Some(stream) = stream else { continue };
-            stream.set_read_timeout(Some(timeout))?;
             stream.set_write_timeout(Some(timeout))?;
             let mut out = stream.try_clone()?;
             let done = Arc::clone(&finished);
@@ -106,8 +113,8 @@ impl Heartbeat {
 // ANCHOR_END: heartbeat
 
 fn sleep_unless(done: &AtomicBool, total: Duration) {
-    let until = Instant::now() + total;
-    while !done.load(Ordering::Acquire) && Instant::now() < until {
+    let until = Instant::now().checked_add(total);
+    while !done.load(Ordering::Acquire) && until.is_none_or(|u| Instant::now() < u) {
         std::thread::sleep(Duration::from_millis(20).min(total));
     }
 }
@@ -123,18 +130,33 @@ struct Report {
 }
 
 /// Reads `peer`'s heartbeats until it says goodbye; reports it lost if the
-/// connection closes first or stays silent for the timeout.
+/// connection closes first or stays silent past its deadline.
 fn watch(mut stream: TcpStream, report: &Report) {
+    // A beat may come a whole interval late and still be on time: the
+    // peer beat, then paused just before its next beat.
+    let silence = report.timeout.saturating_add(report.timeout / 4);
+    let deadline_from_now = || Instant::now().checked_add(silence); // None: never
+    let mut deadline = deadline_from_now();
     let mut byte = [0];
     let why = loop {
+        // Wait until the deadline, counted from the last byte, never from
+        // the last read: a read ended early (below) must not restart the
+        // count. At least a moment, so that beats already received are
+        // read even past the deadline (this process was stopped itself).
+        let wait = deadline.map(|d| {
+            d.saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(1))
+        });
+        if let Err(e) = stream.set_read_timeout(wait) {
+            break format!("its connection failed: {e}");
+        }
         match stream.read(&mut byte) {
             Ok(1) if byte[0] == BYE => return,
-            Ok(1) => continue,
-            // Linux ends a socket read with a timeout by EINTR when this
-            // process is stopped and resumed (signal(7)): a pause, not a
-            // lost peer. Read again; a peer silent for the whole timeout
-            // is still caught below.
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Ok(1) => deadline = deadline_from_now(),
+            // Linux ends a socket read with a timeout by EINTR when a
+            // signal handler runs or this process is stopped and resumed
+            // (signal(7)): not a lost peer, and not a reason to wait longer.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Ok(_) => {
                 break "its connection closed: it exited or was killed".to_owned();
             }
@@ -144,10 +166,12 @@ fn watch(mut stream: TcpStream, report: &Report) {
                     io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                 ) =>
             {
-                break format!(
-                    "no heartbeat for {:?}: it is stopped, hung or unreachable",
-                    report.timeout
-                );
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    break format!(
+                        "no heartbeat for {:?}: it is stopped, hung or unreachable",
+                        report.timeout
+                    );
+                }
             }
             Err(e) => break format!("its connection failed: {e}"),
         }
