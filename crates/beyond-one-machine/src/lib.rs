@@ -12,6 +12,8 @@
 //!   thread pool (the thread-pools chapter's `run_parallel_step`) and stores
 //!   each result in a shared [`results`] directory; [`array::merge`] gathers
 //!   them, read-only, and names every missing shard.
+//! - [`status`]: one progress view of a running job array, read from its
+//!   results directory ([`status::array_status`], [`status::watch`]).
 //! - [`cluster`]: the dataflow route. [`cluster::run_cluster`] scatters the
 //!   sweep over the workers of a timely-dataflow cluster (processes connected
 //!   by TCP, threads in each) and gathers the results to worker 0. [`connect`]
@@ -70,6 +72,7 @@ mod local_error;
 pub mod results;
 pub mod shard;
 pub mod slurm;
+pub mod status;
 pub mod sweep;
 
 #[cfg(feature = "cli")]
