@@ -19,7 +19,8 @@
 //!   by TCP, threads in each) and gathers the results to worker 0. [`connect`]
 //!   makes the connections with a deadline, a job identity and a heartbeat,
 //!   so a missing or lost peer is an error naming it, not a hang;
-//!   [`slurm`] derives the cluster's addresses from Slurm's environment.
+//!   [`slurm`] derives the cluster's addresses from Slurm's environment;
+//!   [`tally`] counts the tasks done in every process for one progress view.
 //! - [`launch`]: run a group of processes with a deadline, killing them on
 //!   drop or when this process dies: how the demo (and the tests) simulate a
 //!   cluster on one machine.
@@ -74,6 +75,7 @@ pub mod shard;
 pub mod slurm;
 pub mod status;
 pub mod sweep;
+pub mod tally;
 
 #[cfg(feature = "cli")]
 pub use demo::DemoSweep;
