@@ -70,7 +70,8 @@ impl ArrayStatus {
 }
 
 impl fmt::Display for ArrayStatus {
-    /// One line: `[array] 9/13 done (69%), 0 damaged; shards done 1/2: 0 7/7, 1 2/6`.
+    /// One line, such as
+    /// `[array] 9/13 done (69%), 0 damaged; shards done 1/2: 0 7/7, 1 2/6`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (done, size) = (self.done(), self.size);
         let percent = (done * 100).checked_div(size).unwrap_or(100);

@@ -56,9 +56,10 @@ impl Heartbeat {
         Self::start_counting(beat, addresses, me, timeout, on_lost, None)
     }
 
-    /// [`Heartbeat::start`], and with a `tally`, each beat carries its
+    /// [`Heartbeat::start`], and with a `tally`, each beat carries the
     /// count of this process's tasks done to every peer (at least every
-    /// `COUNT_EVERY`, a quarter of a second), and the counts peers send are added to it.
+    /// `COUNT_EVERY`, a quarter of a second), and the counts peers send
+    /// are added to it.
     pub fn start_counting(
         beat: Vec<Option<TcpStream>>,
         addresses: &[String],
