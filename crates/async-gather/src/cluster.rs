@@ -190,7 +190,7 @@ impl LocalCluster {
         self.threads.clone()
     }
 
-    fn pool(&self) -> &Arc<rayon::ThreadPool> {
+    pub(crate) fn pool(&self) -> &Arc<rayon::ThreadPool> {
         self.pool.as_ref().expect("open until dropped")
     }
 

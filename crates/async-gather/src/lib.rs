@@ -15,6 +15,9 @@
 //!   runtime, a `multi_thread` runtime, `spawn_blocking` and the rayon hand-off.
 //! - [`LocalCluster`]: a runtime plus a CPU pool with `submit`, `map`, `gather`
 //!   and `shutdown(timeout)`, shut down on drop.
+//! - [`TaskGraph`]: dask `delayed` graphs on a cluster: submit a task with
+//!   the [`Node`]s it depends on; values are shared (a diamond runs its top
+//!   once), and a failure reaches every task downstream, naming the task.
 //! - [`measure_stall`]: how late a ticker task runs while CPU work runs inside
 //!   async tasks or on the rayon pool.
 //!
@@ -29,8 +32,8 @@
 #![warn(missing_docs)]
 
 // The files, bottom up; each imports only files before it in this list:
-// names and task_error (leaves), gather, schedulers, stall, cluster; `demo`
-// (with `cli`) stands apart. This file only declares them and re-exports
+// names and task_error (leaves), gather, schedulers, stall, cluster, graph;
+// `demo` (with `cli`) stands apart. This file only declares them and re-exports
 // their API.
 pub mod names;
 
@@ -38,12 +41,14 @@ mod cluster;
 #[cfg(feature = "cli")]
 pub mod demo;
 mod gather;
+mod graph;
 mod schedulers;
 mod stall;
 mod task_error;
 
 pub use cluster::{LocalCluster, ShutdownError, TaskHandle, ThreadCount};
 pub use gather::{Gather, for_each_bounded, gather, gather_bounded};
+pub use graph::{Cause, GraphError, Inputs, Node, TaskGraph};
 pub use schedulers::{BuildError, Executor, Scheduler, hand_off, rayon_pool};
 pub use stall::{Lateness, Placement, StallRun, measure_stall};
 pub use task_error::{TaskError, all_ok};

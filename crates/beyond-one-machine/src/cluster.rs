@@ -7,6 +7,10 @@
 //! (`initialize_networking_from_sockets`): a missing peer is an error after
 //! the connect timeout, and a peer lost mid-run is one clear error naming it
 //! within the peer timeout, not a hang or a cascade of panics.
+//!
+//! Progress is one view, shown by the process hosting worker 0, of the
+//! tasks done in every process: each process counts its own as they finish
+//! and its heartbeat carries the count ([`crate::tally`]).
 
 use std::any::Any;
 use std::cell::RefCell;
@@ -26,6 +30,7 @@ use timely::worker::Worker;
 
 use crate::connect::{Heartbeat, Identity, connect_peers};
 use crate::sweep::Sweep;
+use crate::tally::Tally;
 
 pub use crate::cluster_error::ClusterError;
 pub use crate::connect::{free_local_ports, write_hostfile};
@@ -45,8 +50,8 @@ pub struct ClusterOptions {
     /// should print the error and exit: the cluster cannot finish, and the
     /// worker threads may be busy in a long task.
     pub on_lost: Arc<dyn Fn(&ClusterError) + Send + Sync>,
-    /// Progress of the results gathered at worker 0, shown by the process
-    /// that hosts it. Off by default.
+    /// Progress of the tasks done in every process, shown by the process
+    /// that hosts worker 0. Off by default.
     pub progress: Progress,
 }
 
@@ -79,35 +84,32 @@ impl ClusterOptions {
 /// are scattered over all workers (task `i` to worker `i % peers`), each worker
 /// runs its tasks, and the results are exchanged back to worker 0, which
 /// returns them in task order. The other workers return `None`, and so does
-/// every worker once `stop()` says a peer is lost.
+/// every worker once `stop()` says a peer is lost. Each task done is counted
+/// on `tally` where it ran.
 fn sweep_worker<S: Sweep>(
     worker: &mut Worker,
     sweep: &Arc<S>,
     stop: &dyn Fn() -> bool,
-    progress: &Progress,
+    tally: &Arc<Tally>,
 ) -> Option<Vec<(u64, S::Output)>> {
     let gathered = Rc::new(RefCell::new(Vec::new()));
     let sink = Rc::clone(&gathered);
     let sweep = Arc::clone(sweep);
     let size = sweep.size();
-    // Worker 0 counts the results as they arrive: completions, not sends.
-    let tracker = match worker.index() {
-        0 => progress.start(Some(size)),
-        _ => Tracker::off(),
-    };
-    let counter = tracker.clone();
+    let tally = Arc::clone(tally);
     let mut input = InputHandle::new();
     let probe = worker.dataflow::<u64, _, _>(|scope| {
         input
             .to_stream(scope)
             .container::<Vec<u64>>()
             .exchange(|&task| task) // scatter
-            .map(move |task| (task, sweep.run(task))) // compute
-            .exchange(|_| 0) // gather to worker 0
-            .inspect(move |pair| {
-                counter.add(1, 0);
-                sink.borrow_mut().push(pair.clone());
+            .map(move |task| {
+                let result = sweep.run(task); // compute
+                tally.task_done();
+                (task, result)
             })
+            .exchange(|_| 0) // gather to worker 0
+            .inspect(move |pair| sink.borrow_mut().push(pair.clone()))
             .probe()
             .0
     });
@@ -123,7 +125,6 @@ fn sweep_worker<S: Sweep>(
         }
         worker.step();
     }
-    tracker.finish();
     let mut results = gathered.take();
     results.sort_by_key(|(task, _)| *task);
     (worker.index() == 0).then_some(results)
@@ -141,15 +142,16 @@ pub fn run_cluster<S: Sweep>(
     options: &ClusterOptions,
 ) -> Result<Option<Vec<S::Output>>, ClusterError> {
     let size = sweep.size();
+    let tally = Arc::new(tally_for(&config.communication, &options.progress, size));
     let (builders, comms, heartbeat) =
-        build_communication(config.communication, options)?;
+        build_communication(config.communication, options, &tally)?;
     let stop = heartbeat.as_ref().map(Heartbeat::lost_flag);
-    let progress = options.progress.clone();
+    let counted = Arc::clone(&tally);
     let guards =
         timely::execute::execute_from(builders, comms, config.worker, move |w| {
             let stop = stop.as_ref();
             let stop = || stop.is_some_and(|lost| lost());
-            sweep_worker(w, &sweep, &stop, &progress)
+            sweep_worker(w, &sweep, &stop, &counted)
         })
         .map_err(ClusterError::Timely)?;
     let joined: Vec<_> = guards.join();
@@ -168,6 +170,7 @@ pub fn run_cluster<S: Sweep>(
     let Some(results) = gathered else {
         return Ok(None); // worker 0 lives in another process
     };
+    tally.complete(); // worker 0 holds every result: all tasks are done
     let in_order = results.iter().map(|(task, _)| *task).eq(0..size);
     if !in_order {
         return Err(ClusterError::Incomplete {
@@ -181,6 +184,22 @@ pub fn run_cluster<S: Sweep>(
 }
 // ANCHOR_END: run_cluster
 
+/// The tally of this process: its view is on only where worker 0 lives
+/// (process 0 of a cluster, or the only process).
+fn tally_for(config: &CommunicationConfig, progress: &Progress, size: u64) -> Tally {
+    let (processes, hosts_worker_0) = match config {
+        CommunicationConfig::Cluster {
+            process, addresses, ..
+        } => (addresses.len(), *process == 0),
+        _ => (1, true),
+    };
+    let tracker = match hosts_worker_0 {
+        true => progress.start(Some(size)),
+        false => Tracker::off(),
+    };
+    Tally::new(tracker, processes, size)
+}
+
 type Communication = (
     Vec<AllocatorBuilder>,
     Box<dyn Any + Send>,
@@ -193,6 +212,7 @@ type Communication = (
 fn build_communication(
     config: CommunicationConfig,
     options: &ClusterOptions,
+    tally: &Arc<Tally>,
 ) -> Result<Communication, ClusterError> {
     let CommunicationConfig::Cluster {
         threads,
@@ -218,12 +238,13 @@ fn build_communication(
     };
     let peers = connect_peers(&addresses, me, options.connect_timeout, report)?;
     let network = |source| ClusterError::Network { process, source };
-    let heartbeat = Heartbeat::start(
+    let heartbeat = Heartbeat::start_counting(
         peers.beat,
         &addresses,
         process,
         options.peer_timeout,
         Arc::clone(&options.on_lost),
+        Some(Arc::clone(tally)),
     )
     .map_err(network)?;
     let hooks = Hooks::default();

@@ -1,5 +1,7 @@
-//! The subcommands a real cluster runs: `shard` (one array task) and
-//! `worker` (one process of a timely cluster), for the chapter's demo sweep.
+//! The subcommands a real cluster runs: `shard` (one array task),
+//! `worker` (one process of a timely cluster) and `status` (one progress
+//! line for a whole array, from its results directory), for the chapter's
+//! demo sweep.
 //! The demo binary offers them, and the processes that
 //! [`local`](crate::local) launches run them.
 
@@ -18,6 +20,7 @@ use crate::local_error::{LocalError, json_error};
 use crate::results::write_file;
 use crate::shard::{Shard, resolve_shard};
 use crate::slurm::cluster_from_slurm;
+use crate::status::{self, ArrayStatus, StatusError};
 
 /// Parses a positive number of seconds (a command-line value parser).
 pub fn parse_seconds(value: &str) -> Result<Duration, String> {
@@ -260,4 +263,68 @@ pub fn write_results(
         }
     }
     Ok(())
+}
+
+/// One progress line for a whole job array: the `status` subcommand.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StatusArgs {
+    /// Results directory shared by all shards (its `sweep.json` gives the
+    /// sweep and shard count).
+    #[arg(long)]
+    pub results: PathBuf,
+    /// Keep reading it until every task has its result (or `--timeout`):
+    /// the line is redrawn on a terminal, repeated when it changes in a log.
+    #[arg(long)]
+    pub watch: bool,
+    /// Seconds between two reads with `--watch`.
+    #[arg(long, default_value = "2", value_parser = parse_seconds)]
+    pub every: Duration,
+    /// With `--watch`: stop (exit status 1) after this many seconds.
+    #[arg(long, value_parser = parse_seconds, requires = "watch")]
+    pub timeout: Option<Duration>,
+}
+
+impl StatusArgs {
+    /// Prints the array's line (once, or until it is complete with
+    /// `--watch`) on stdout; `Ok(true)` if every task has its result.
+    pub fn run(&self) -> Result<bool, LocalError> {
+        let dir = &self.results;
+        if !self.watch {
+            let status = status::array_status(dir)?;
+            println!("{}", line(status.as_ref()));
+            return Ok(status.is_some_and(|s| s.is_complete()));
+        }
+        let redraw = std::io::IsTerminal::is_terminal(&std::io::stdout());
+        let mut last = String::new();
+        let show = |status: Option<&ArrayStatus>| {
+            let text = line(status);
+            if redraw {
+                print!("\r\x1b[K{text}");
+                let _ = std::io::Write::flush(&mut std::io::stdout());
+            } else if text != last {
+                println!("{text}");
+            }
+            last = text;
+        };
+        let outcome = status::watch(dir, self.every, self.timeout, show);
+        if redraw {
+            println!();
+        }
+        match outcome {
+            Ok(_) => Ok(true),
+            Err(StatusError::TimedOut(after)) => {
+                eprintln!("error: the array was not complete after {after:?}");
+                Ok(false)
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
+/// The line for `status`: the array's, or a note while no shard has started.
+fn line(status: Option<&ArrayStatus>) -> String {
+    status.map_or(
+        "[array] no shard has started yet (no sweep.json)".into(),
+        |s| s.to_string(),
+    )
 }

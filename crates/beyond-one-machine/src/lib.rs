@@ -12,12 +12,15 @@
 //!   thread pool (the thread-pools chapter's `run_parallel_step`) and stores
 //!   each result in a shared [`results`] directory; [`array::merge`] gathers
 //!   them, read-only, and names every missing shard.
+//! - [`status`]: one progress view of a running job array, read from its
+//!   results directory ([`status::array_status`], [`status::watch`]).
 //! - [`cluster`]: the dataflow route. [`cluster::run_cluster`] scatters the
 //!   sweep over the workers of a timely-dataflow cluster (processes connected
 //!   by TCP, threads in each) and gathers the results to worker 0. [`connect`]
 //!   makes the connections with a deadline, a job identity and a heartbeat,
 //!   so a missing or lost peer is an error naming it, not a hang;
-//!   [`slurm`] derives the cluster's addresses from Slurm's environment.
+//!   [`slurm`] derives the cluster's addresses from Slurm's environment;
+//!   [`tally`] counts the tasks done in every process for one progress view.
 //! - [`launch`]: run a group of processes with a deadline, killing them on
 //!   drop or when this process dies: how the demo (and the tests) simulate a
 //!   cluster on one machine.
@@ -70,7 +73,9 @@ mod local_error;
 pub mod results;
 pub mod shard;
 pub mod slurm;
+pub mod status;
 pub mod sweep;
+pub mod tally;
 
 #[cfg(feature = "cli")]
 pub use demo::DemoSweep;

@@ -12,6 +12,7 @@ use crate::launch::LaunchError;
 use crate::results::ResultsError;
 use crate::shard::ShardError;
 use crate::slurm::SlurmError;
+use crate::status::StatusError;
 
 /// Why a child process, or a local simulation, failed.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +50,10 @@ pub enum LocalError {
     /// The results could not be written.
     #[error("{0}")]
     Output(#[from] ResultsError),
+    /// `status` cannot read the results directory (missing, not a job
+    /// array's, damaged record): a usage error.
+    #[error(transparent)]
+    Status(#[from] StatusError),
     /// Results could not be (de)serialised.
     #[error("{what}: {source}")]
     Json {
@@ -67,6 +72,7 @@ impl LocalError {
             LocalError::TimelyArgs(_)
             | LocalError::Shard(_)
             | LocalError::Slurm(_)
+            | LocalError::Status(_)
             | LocalError::Array(ArrayError::Shard(_))
             | LocalError::Cluster(ClusterError::Config(_)) => 2,
             _ => 1,

@@ -30,7 +30,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use beyond_one_machine::array::ArrayError;
 use beyond_one_machine::cluster::{ClusterOptions, run_cluster};
-use beyond_one_machine::commands::{self, ShardArgs, WorkerArgs};
+use beyond_one_machine::commands::{self, ShardArgs, StatusArgs, WorkerArgs};
 use beyond_one_machine::launch::Finished;
 use beyond_one_machine::local::{self, LocalError};
 use beyond_one_machine::names::{
@@ -89,6 +89,9 @@ enum Cmd {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// One progress line for a whole job array, from its results directory
+    /// (exit status 0 once every task has its result, 1 before).
+    Status(StatusArgs),
     /// Run a timely cluster here: spawn the processes on loopback TCP.
     Timely {
         /// Processes in the cluster.
@@ -159,6 +162,10 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
             connect_timeout,
             common,
         } => demo_timely(processes, workers, timeout, connect_timeout, &common),
+        Cmd::Status(args) => Ok(match args.run()? {
+            true => ExitCode::SUCCESS,
+            false => ExitCode::FAILURE,
+        }),
         Cmd::Worker(args) => worker(&args),
     }
 }

@@ -55,6 +55,9 @@ pub enum ResultsError {
         /// This run's.
         this: String,
     },
+    /// The directory's `sweep.json` is not a sweep record.
+    #[error("{0} is not a results directory's sweep record (damaged, or not ours)")]
+    BadRecord(PathBuf),
     /// A value could not be serialised.
     #[error("cannot serialise {what}: {source}")]
     Encode {
@@ -151,6 +154,27 @@ impl Results {
             results.check()?;
         }
         Ok(results)
+    }
+
+    /// Opens `dir` for reading only, with the record it holds: for a reader
+    /// that does not know the sweep (the `status` of a running array). Each
+    /// entry is still checked against its key, which comes from the record's
+    /// exact bytes. `Ok(None)` if no shard has written the record yet.
+    pub fn open_recorded(
+        dir: &Path,
+    ) -> Result<Option<(Results, SweepRecord)>, ResultsError> {
+        if !dir.is_dir() {
+            return Err(ResultsError::Missing(dir.to_path_buf()));
+        }
+        let path = dir.join(SWEEP_FILE);
+        let identity = match fs::read(&path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            other => other.map_err(io_error(&path))?,
+        };
+        let record: SweepRecord = serde_json::from_slice(&identity)
+            .map_err(|_| ResultsError::BadRecord(path))?;
+        let dir = dir.to_path_buf();
+        Ok(Some((Results { dir, identity }, record)))
     }
 
     fn check(&self) -> Result<(), ResultsError> {

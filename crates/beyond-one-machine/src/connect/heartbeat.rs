@@ -7,6 +7,10 @@
 //! what makes any pause shorter than `timeout` safe, wherever it falls
 //! between two beats. A peer that finished normally says goodbye first, so
 //! its exit is not taken for a crash.
+//!
+//! Started with a [`Tally`], a beat also carries the count of tasks this
+//! process has done, several times a second, so that the process hosting
+//! worker 0 shows one progress view of every process.
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
@@ -16,11 +20,17 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::cluster_error::ClusterError;
+use crate::tally::Tally;
 
 /// A heartbeat.
 const BEAT: u8 = 1;
 /// "I finished normally": stop watching me.
 const BYE: u8 = 2;
+/// A heartbeat followed by this process's count of tasks done (8 bytes,
+/// big-endian).
+const COUNT: u8 = 3;
+/// How often a counting heartbeat beats, at most: the view's refresh.
+const COUNT_EVERY: Duration = Duration::from_millis(250);
 
 /// What a lost peer looks like from here.
 type OnLost = Arc<dyn Fn(&ClusterError) + Send + Sync>;
@@ -47,6 +57,21 @@ impl Heartbeat {
         timeout: Duration,
         on_lost: OnLost,
     ) -> io::Result<Heartbeat> {
+        Self::start_counting(beat, addresses, me, timeout, on_lost, None)
+    }
+
+    /// [`Heartbeat::start`], and with a `tally`, each beat carries the
+    /// count of this process's tasks done to every peer (at least every
+    /// `COUNT_EVERY`, a quarter of a second), and the counts peers send
+    /// are added to it.
+    pub fn start_counting(
+        beat: Vec<Option<TcpStream>>,
+        addresses: &[String],
+        me: usize,
+        timeout: Duration,
+        on_lost: OnLost,
+        tally: Option<Arc<Tally>>,
+    ) -> io::Result<Heartbeat> {
         if timeout.is_zero() {
             let why = "the peer timeout must be longer than zero";
             return Err(io::Error::new(io::ErrorKind::InvalidInput, why));
@@ -54,17 +79,27 @@ impl Heartbeat {
         let finished = Arc::new(AtomicBool::new(false));
         let lost = Arc::new(Mutex::new(None));
         let mut senders = Vec::new();
-        let interval = timeout / 4;
+        let interval = match tally {
+            Some(_) => (timeout / 4).min(COUNT_EVERY),
+            None => timeout / 4,
+        };
         for (peer, stream) in beat.into_iter().enumerate() {
             let Some(stream) = stream else { continue };
             stream.set_write_timeout(Some(timeout))?;
             let mut out = stream.try_clone()?;
             let done = Arc::clone(&finished);
+            let counts = tally.clone();
             senders.push(std::thread::spawn(move || {
-                while !done.load(Ordering::Acquire) && out.write_all(&[BEAT]).is_ok()
+                let beat = || match &counts {
+                    Some(tally) => counting_beat(tally.own()),
+                    None => vec![BEAT],
+                };
+                while !done.load(Ordering::Acquire) && out.write_all(&beat()).is_ok()
                 {
                     sleep_unless(&done, interval);
                 }
+                // The final count, then goodbye.
+                let _ = out.write_all(&beat());
                 let _ = out.write_all(&[BYE]);
             }));
             let report = Report {
@@ -75,6 +110,7 @@ impl Heartbeat {
                 finished: Arc::clone(&finished),
                 lost: Arc::clone(&lost),
                 on_lost: Arc::clone(&on_lost),
+                tally: tally.clone(),
             };
             std::thread::spawn(move || watch(stream, &report));
         }
@@ -112,6 +148,13 @@ impl Heartbeat {
 }
 // ANCHOR_END: heartbeat
 
+/// A beat with `count`: [`COUNT`], then the count.
+fn counting_beat(count: u64) -> Vec<u8> {
+    let mut bytes = vec![COUNT];
+    bytes.extend_from_slice(&count.to_be_bytes());
+    bytes
+}
+
 fn sleep_unless(done: &AtomicBool, total: Duration) {
     let until = Instant::now().checked_add(total);
     while !done.load(Ordering::Acquire) && until.is_none_or(|u| Instant::now() < u) {
@@ -127,6 +170,8 @@ struct Report {
     finished: Arc<AtomicBool>,
     lost: Arc<Mutex<Option<ClusterError>>>,
     on_lost: OnLost,
+    /// Where a peer's counts go (counting heartbeats only).
+    tally: Option<Arc<Tally>>,
 }
 
 /// Reads `peer`'s heartbeats until it says goodbye; reports it lost if the
@@ -152,6 +197,16 @@ fn watch(mut stream: TcpStream, report: &Report) {
         }
         match stream.read(&mut byte) {
             Ok(1) if byte[0] == BYE => return,
+            Ok(1) if byte[0] == COUNT => {
+                let mut count = [0; 8];
+                if let Err(e) = stream.read_exact(&mut count) {
+                    break format!("its heartbeat stopped mid-count: {e}");
+                }
+                if let Some(tally) = &report.tally {
+                    tally.peer(report.peer, u64::from_be_bytes(count));
+                }
+                deadline = deadline_from_now();
+            }
             Ok(1) => deadline = deadline_from_now(),
             // Linux ends a socket read with a timeout by EINTR when a
             // signal handler runs or this process is stopped and resumed
