@@ -73,7 +73,7 @@ impl Machine {
             .map(|(before, after)| {
                 format!(
                     " (parallel capacity {before:.2}× before the run, {after:.2}× \
-                     after: no speedup can exceed it)"
+                     after: no **parallel** speedup can exceed it)"
                 )
             })
             .unwrap_or_default();

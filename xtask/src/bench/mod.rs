@@ -30,15 +30,21 @@
 
 mod criterion;
 mod crossover;
+#[cfg(test)]
+mod flag_tests;
 mod kernels;
 mod machine;
+mod overhead;
 mod paired;
+#[cfg(test)]
+mod plot_tests;
 mod plots;
 mod python;
 #[cfg(test)]
 mod python_tests;
 mod report;
 mod run;
+mod svg;
 #[cfg(test)]
 mod tests;
 mod write;

@@ -223,3 +223,36 @@ fn numpy_and_numba_rows_get_their_own_groups_and_baselines() {
     let c = &python::compare(&report)[0];
     assert_eq!(c.python.2, 3e7, "the fastest of all Python rows");
 }
+
+#[test]
+fn a_numba_family_is_held_against_its_faster_one_thread_row() {
+    // Issue 22: numba `prange` on one thread ran 2.07× faster than numba's
+    // serial `@njit`, so every prange speedup over the serial row was
+    // inflated (4.05× on 2 threads).
+    let row = |strategy: &str, jobs: u64, median: f64| {
+        serde_json::json!({"workload": "pi", "strategy": strategy, "jobs": jobs,
+            "n": 16, "median_ns": median, "median_low_ns": median,
+            "median_high_ns": median, "mean_ns": median})
+    };
+    let json = serde_json::json!({"measurements": [
+        row("serial", 1, 4e9),
+        row("numba", 1, 222e6),
+        row("numba prange", 1, 107e6),
+        row("numba prange", 2, 54.6e6),
+    ]});
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("python.json");
+    fs::write(&path, json.to_string()).unwrap();
+    let rows = python::read(&path).unwrap();
+    let report = Report::build(machine(), Mode::Quick, None, &rows).unwrap();
+    let numba = report
+        .groups
+        .iter()
+        .find(|g| g.name == "python/pi (numba)")
+        .unwrap();
+    assert_eq!(numba.baseline, "numba prange");
+    let two = numba.rows.iter().find(|r| r.jobs == 2).unwrap();
+    let speedup = two.speedup.unwrap();
+    assert!((speedup - 107.0 / 54.6).abs() < 1e-9, "{speedup}");
+    assert!(report.tables(None).contains("(speedup vs `numba prange`"));
+}
