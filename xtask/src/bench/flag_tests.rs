@@ -21,6 +21,7 @@ fn machine(capacity: f64) -> Machine {
         date: "2025-01-02 03:04 UTC".into(),
         capacity: Some((capacity - 0.01, capacity)),
         clock_ghz: None,
+        numerics: None,
     }
 }
 

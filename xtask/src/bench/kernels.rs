@@ -166,6 +166,7 @@ mod tests {
             date: "d".into(),
             capacity: Some((1.6, 1.8)),
             clock_ghz: Some(2.0),
+            numerics: None,
         };
         let rows = [
             Measurement::fixture("thread_pools/driver", "serial", 1, 1000, 8000.0),

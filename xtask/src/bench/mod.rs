@@ -160,6 +160,7 @@ pub(crate) fn run(root: &Path, options: &Options) -> anyhow::Result<()> {
     // The Python rows of this run (or, with --report-only, of the last one).
     if python_json.is_file() {
         measurements.extend(python::read(&python_json)?);
+        machine.numerics = python::numerics(&python_json)?;
     }
     if options.book && (mode == Mode::Smoke || filter.is_some()) {
         bail!("--book needs a complete measured run, not a {mode} or filtered one");

@@ -22,6 +22,7 @@ fn report(rows: &[Measurement]) -> Report {
         date: "2025-01-02 03:04 UTC".into(),
         capacity: Some((1.9, 1.95)),
         clock_ghz: None,
+        numerics: None,
     };
     Report::build(machine, Mode::Quick, None, rows).unwrap()
 }

@@ -25,6 +25,7 @@ fn machine() -> Machine {
         date: "2025-01-02 03:04 UTC".into(),
         capacity: None,
         clock_ghz: None,
+        numerics: None,
     }
 }
 
