@@ -23,7 +23,7 @@
    the numba port of Rust's `pi_mc_streams` exactly against Rust; cached
    results against the uncached ones.
 5. Writes one JSON file:
-   `{"python", "packages", "machine", "mode", "jobs", "elapsed_s",
+   `{"python", "packages", "numerics", "machine", "mode", "jobs", "elapsed_s",
      "measurements": [...], "checks": [...], "errors": [...]}`
    and prints a table per workload on stderr.
 
@@ -168,6 +168,18 @@ def packages():
         except metadata.PackageNotFoundError:
             found[name] = None
     return found
+
+
+def numerics():
+    """numba's threading layer and numpy's BLAS (`numerics.py`, run in its
+    own process after the workloads); `{}` when it cannot tell."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "numerics.py")
+    try:
+        done = subprocess.run([sys.executable, script], capture_output=True,
+                              text=True, timeout=300)
+        return json.loads(done.stdout) if done.returncode == 0 else {}
+    except (OSError, subprocess.TimeoutExpired, json.JSONDecodeError):
+        return {}
 
 
 # ---------------------------------------------------------------- machine --
@@ -539,6 +551,7 @@ def main():
     report = {
         "python": platform.python_version(),
         "packages": packages(),
+        "numerics": numerics(),
         "machine": info,
         "mode": "smoke" if args.smoke else "full",
         "jobs": jobs,

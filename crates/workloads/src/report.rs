@@ -5,8 +5,9 @@
 //! [`Report::compare`] measures a speedup *paired* (baseline and strategy
 //! alternated after a warm-up, [`crate::measure::paired`]) and shows the
 //! spread of the pair ratios; [`Report::with_capacity`] puts the machine's
-//! measured parallel capacity in the header and flags any parallel speedup
-//! above it instead of printing it as a plain number.
+//! measured parallel capacity in the header and flags a parallel speedup
+//! above it by the one rule of [`flag`] instead of printing it as a plain
+//! number.
 //!
 //! ```
 //! use workloads::report::Report;
@@ -24,6 +25,8 @@ use serde::Serialize;
 use sweep_core::progress::{Progress, Tracker};
 
 use crate::measure::{Budget, Paired, paired, parallel_capacity};
+
+pub mod flag;
 
 /// The name of the serial baseline in every chapter's demo and benchmarks.
 pub const SERIAL: &str = "serial";
@@ -287,13 +290,28 @@ impl Report {
         if let Some(p) = &row.paired {
             let _ = write!(note, "  ({:.2}–{:.2})", p.q1, p.q3);
         }
-        if let Some(capacity) = self.capacity
-            && row.jobs > 1
-            && row.speedup > capacity * 1.1
-        {
+        // The demos measure the capacity only for work that computes (the
+        // latency and cache demos leave it out), so their rows are CPU work.
+        let parallel = self.parallel_speedup(row);
+        if let Some(capacity) = flag::flagged(
+            flag::Work::Cpu,
+            row.jobs,
+            row.speedup,
+            parallel,
+            self.capacity,
+        ) {
             let _ = write!(note, "  ⚠ above capacity {capacity:.2}×: suspect");
         }
         note
+    }
+
+    /// `row` over the same strategy on one worker, when the report has that
+    /// row; else its speedup over the baseline.
+    fn parallel_speedup(&self, row: &Row) -> f64 {
+        self.rows
+            .iter()
+            .find(|r| r.jobs == 1 && r.strategy == row.strategy)
+            .map_or(row.speedup, |one| one.seconds / row.seconds)
     }
 
     /// The report as pretty-printed JSON.

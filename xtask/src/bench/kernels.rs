@@ -39,6 +39,9 @@ pub(crate) struct Cost {
     pub(crate) ns: f64,
     /// For a parallel row: the serial row's ns divided by the capacity.
     pub(crate) bound_ns: Option<f64>,
+    /// Whether the row's speedup is flagged in its group's table (the one
+    /// rule, `workloads::report::flag`).
+    pub(crate) flagged: bool,
 }
 
 /// The serial row and the fastest row of each kernel group, at its largest n.
@@ -92,6 +95,7 @@ pub(crate) fn costs(report: &Report) -> Vec<Cost> {
                 unit,
                 ns: per(row),
                 bound_ns,
+                flagged: group.flag(row, capacity).is_some(),
             });
         }
     }
@@ -117,8 +121,9 @@ pub(crate) fn table(report: &Report, costs: &[Cost]) -> String {
         let cycles = clock.map_or("–".to_string(), |ghz| {
             format!("{:.1}", c.ns * ghz * c.jobs as f64)
         });
+        let warn = if c.flagged { "⚠ " } else { "" };
         let (bound, of) = match c.bound_ns {
-            Some(b) => (ns(b), format!("{:.0} %", 100.0 * b / c.ns)),
+            Some(b) => (ns(b), format!("{warn}{:.0} %", 100.0 * b / c.ns)),
             None => ("–".into(), "–".into()),
         };
         out.push_str(&format!(
@@ -129,6 +134,9 @@ pub(crate) fn table(report: &Report, costs: &[Cost]) -> String {
             c.jobs,
             ns(c.ns)
         ));
+    }
+    if costs.iter().any(|c| c.flagged) {
+        out.push_str(&format!("\n{}\n", workloads::report::flag::RULE));
     }
     out
 }
@@ -158,6 +166,7 @@ mod tests {
             date: "d".into(),
             capacity: Some((1.6, 1.8)),
             clock_ghz: Some(2.0),
+            numerics: None,
         };
         let rows = [
             Measurement::fixture("thread_pools/driver", "serial", 1, 1000, 8000.0),

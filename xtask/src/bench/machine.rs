@@ -25,6 +25,10 @@ pub(crate) struct Machine {
     /// [`workloads::measure::clock_ghz`] at the start of the run, when
     /// measured: to state per-element costs in cycles.
     pub(crate) clock_ghz: Option<f64>,
+    /// The Python run's numerical stack (`benches/python/run.py`'s
+    /// `numerics`): numba's threading layer and numpy's BLAS, when measured.
+    /// Not kept in the run file: it comes from `python.json` every time.
+    pub(crate) numerics: Option<String>,
 }
 
 impl Machine {
@@ -63,6 +67,7 @@ impl Machine {
             date: utc_date(seconds),
             capacity: None,
             clock_ghz: None,
+            numerics: None,
         }
     }
 
@@ -73,7 +78,7 @@ impl Machine {
             .map(|(before, after)| {
                 format!(
                     " (parallel capacity {before:.2}× before the run, {after:.2}× \
-                     after: no speedup can exceed it)"
+                     after: no **parallel** speedup can exceed it)"
                 )
             })
             .unwrap_or_default();
@@ -81,8 +86,13 @@ impl Machine {
             .clock_ghz
             .map(|ghz| format!(", clock ≈ {ghz:.1} GHz"))
             .unwrap_or_default();
+        let numerics = self
+            .numerics
+            .as_ref()
+            .map(|n| format!(", {n}"))
+            .unwrap_or_default();
         format!(
-            "{}, {} cores{capacity}{clock}, {}, commit {}, {}",
+            "{}, {} cores{capacity}{clock}, {}{numerics}, commit {}, {}",
             self.cpu, self.cores, self.rustc, self.commit, self.date
         )
     }
@@ -118,6 +128,7 @@ impl Machine {
                 Some((c.get("before")?.as_f64()?, c.get("after")?.as_f64()?))
             }),
             clock_ghz: value.get("clock_ghz").and_then(Value::as_f64),
+            numerics: None,
         })
     }
 }
@@ -198,6 +209,7 @@ mod tests {
             date: utc_date(1_767_225_599),
             capacity: None,
             clock_ghz: Some(2.45),
+            numerics: None,
         };
         assert_eq!(
             Machine::from_json(&machine.to_json()),

@@ -30,15 +30,21 @@
 
 mod criterion;
 mod crossover;
+#[cfg(test)]
+mod flag_tests;
 mod kernels;
 mod machine;
+mod overhead;
 mod paired;
+#[cfg(test)]
+mod plot_tests;
 mod plots;
 mod python;
 #[cfg(test)]
 mod python_tests;
 mod report;
 mod run;
+mod svg;
 #[cfg(test)]
 mod tests;
 mod write;
@@ -154,6 +160,7 @@ pub(crate) fn run(root: &Path, options: &Options) -> anyhow::Result<()> {
     // The Python rows of this run (or, with --report-only, of the last one).
     if python_json.is_file() {
         measurements.extend(python::read(&python_json)?);
+        machine.numerics = python::numerics(&python_json)?;
     }
     if options.book && (mode == Mode::Smoke || filter.is_some()) {
         bail!("--book needs a complete measured run, not a {mode} or filtered one");

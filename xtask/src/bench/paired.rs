@@ -10,6 +10,7 @@ use std::path::Path;
 use anyhow::Context;
 use serde_json::{Value, json};
 use workloads::measure::PairedRecord;
+use workloads::report::flag::{self, Work};
 
 use super::report::format_ns;
 
@@ -45,11 +46,13 @@ pub(crate) struct PairedRow {
 }
 
 impl PairedRow {
-    /// Whether this is a parallel speedup above what the machine can give
-    /// (the capacity plus 10 % for noise): an artefact, not a result.
+    /// Whether this is a parallel speedup above what the machine can give,
+    /// by the one rule of `workloads::report::flag` (every pair is the same
+    /// CPU work on one worker and on J): an artefact, not a result.
     pub(crate) fn exceeds(&self, capacity: Option<f64>) -> bool {
-        self.capacity_around(capacity)
-            .is_some_and(|c| self.jobs > 1 && self.median > c * 1.1)
+        let around = self.capacity_around(capacity);
+        flag::flagged(Work::Cpu, self.jobs, self.median, self.median, around)
+            .is_some()
     }
 
     /// The capacity to hold this pair against: the largest measured around
@@ -134,16 +137,12 @@ fn row_of(record: PairedRecord) -> anyhow::Result<PairedRow> {
 }
 
 /// The speedup cell: `1.84×`, or a flag when it exceeds the capacity.
-pub(crate) fn speedup_cell(
-    speedup: f64,
-    jobs: usize,
-    capacity: Option<f64>,
-) -> String {
-    match capacity {
-        Some(c) if jobs > 1 && speedup > c * 1.1 => {
-            format!("⚠ {speedup:.2}× > capacity {c:.2}×")
+fn speedup_cell(row: &PairedRow, capacity: Option<f64>) -> String {
+    match row.capacity_around(capacity) {
+        Some(c) if row.exceeds(capacity) => {
+            format!("⚠ {:.2}× > capacity {c:.2}×", row.median)
         }
-        _ => format!("{speedup:.2}×"),
+        _ => format!("{:.2}×", row.median),
     }
 }
 
@@ -155,10 +154,9 @@ pub(crate) fn table(rows: &[PairedRow], capacity: Option<f64>) -> String {
     let mut out = String::from(
         "**Paired speedups** (baseline and strategy alternated in one process \
          after a warm-up; median of the pair ratios, interquartile range and \
-         range; ⚠ marks a parallel speedup above the measured capacity, which \
-         is an artefact, not a result)\n\n\
-         | workload | baseline | strategy | jobs | tasks | baseline time | strategy \
-         time | speedup | IQR | range | pairs | capacity before / during / after |\n\
+         range; the machine's capacity before, during and after the pairs)\n\n\
+         | workload | baseline | strategy | jobs | tasks | base time | time \
+         | speedup | IQR | range | pairs | capacity |\n\
          |---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in rows {
@@ -171,7 +169,7 @@ pub(crate) fn table(rows: &[PairedRow], capacity: Option<f64>) -> String {
             r.n,
             format_ns(r.baseline_seconds * 1e9),
             format_ns(r.strategy_seconds * 1e9),
-            speedup_cell(r.median, r.jobs, r.capacity_around(capacity)),
+            speedup_cell(r, capacity),
             r.q1,
             r.q3,
             r.min,
@@ -179,6 +177,9 @@ pub(crate) fn table(rows: &[PairedRow], capacity: Option<f64>) -> String {
             r.pairs,
             r.capacity_cell(),
         ));
+    }
+    if rows.iter().any(|r| r.exceeds(capacity)) {
+        out.push_str(&format!("\n{}\n", flag::RULE));
     }
     out
 }

@@ -1,129 +1,37 @@
-//! The report's SVG plots (plotters, SVG backend only), each labelled in its
-//! footer with the machine, its measured parallel capacity, the toolchain,
-//! commit and date; the legend sits in its own panel right of the chart, never
-//! over the data:
+//! The report's SVG plots, each in the frame of `svg.rs` (labelled with the
+//! machine, its measured parallel capacity, the toolchain, commit and date):
 //!
-//! - `speedup-<bench>-<workload>.svg`: speedup vs jobs per strategy, with the
-//!   ideal line (speedup = jobs) and the core count marked, for every group
-//!   that sweeps jobs (at its largest n); for tasks under a microsecond
-//!   (`square`), whose speedups span decades, the speedup axis is logarithmic;
-//! - `<bench>-<workload>-time.svg` and `…-speedup.svg`: time per task and
-//!   speedup vs task size (log scale) for every sized group (the `crossover`
-//!   bench): where the parallel lines cross the serial one;
-//! - `overhead.svg`: the cost per task of each strategy on the trivial `square`
-//!   task (log scale), from every `<bench>/square` group.
+//! - `speedup-<group>.svg` (the group's name, `/`, spaces and brackets as
+//!   `-`: `speedup-python-pi-numba.svg`): speedup vs jobs per strategy, for
+//!   every group that sweeps jobs (at its largest n); a strategy measured at
+//!   one jobs value is a dot, so every route shows. The reference lines are
+//!   data series, exact on a log axis too, and fit the work: for computing,
+//!   the ideal (speedup = jobs) and the measured capacity; for sleeps, the
+//!   ideal for those sleeps; for cached reruns, none. For tasks under a
+//!   microsecond (`square`), whose speedups span decades, the axis is log;
+//! - `<group>-time.svg` and `…-speedup.svg`: time per task and speedup vs
+//!   task size (log scale) for every sized group (the `crossover` bench):
+//!   where the parallel lines cross the serial one;
+//! - `overhead*.svg` (`overhead.rs`): the hand-out cost per task on `square`.
+//!
+//! Two plots never share a file: [`check_unique`] makes a collision an error.
 
 use std::collections::BTreeMap;
-use std::fmt::Display;
 
-use anyhow::anyhow;
-use plotters::coord::Shift;
 use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
+use workloads::report::flag::Work;
 
+use super::overhead;
 use super::report::{Group, Report, Row, format_ns};
+use super::svg::{
+    Entry, LABEL, Plot, SMALL, Style, chart_builder, color, draw_dashed,
+    draw_legend, draw_line, plot_err, svg,
+};
 
-/// One drawn plot: its file name, title and the SVG text.
-#[derive(Debug, Clone)]
-pub(crate) struct Plot {
-    pub(crate) file: String,
-    pub(crate) title: String,
-    pub(crate) svg: String,
-}
-
-const WIDTH: u32 = 960;
-const HEIGHT: u32 = 560;
-const FOOTER: u32 = 50;
-/// The legend panel right of the chart.
-const LEGEND: u32 = 270;
-/// Font sizes: readable when the SVG is scaled to a book's ~750 px column.
-const CAPTION: u32 = 24;
-const LABEL: u32 = 17;
-const SMALL: u32 = 15;
 /// Below this baseline time per task, a speedup plot uses a log axis.
 const LOG_SPEEDUP_BELOW_NS: f64 = 1_000.0;
-
-const COLORS: [RGBColor; 8] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(23, 190, 207),
-];
-
-fn color(i: usize) -> RGBColor {
-    COLORS[i % COLORS.len()]
-}
-
-fn plot_err(e: impl Display) -> anyhow::Error {
-    anyhow!("drawing a plot: {e}")
-}
-
-/// One legend entry: name, colour, and whether its line is dashed.
-type Entry = (String, RGBColor, bool);
-
-/// One strategy's line with a dot of `dot` pixels on each point; its legend
-/// entry goes into `legend`.
-fn draw_line<DB, X, Y>(
-    chart: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
-    legend: &mut Vec<Entry>,
-    (c, name): (RGBColor, &str),
-    points: &[(f64, f64)],
-    dot: u32,
-) -> anyhow::Result<()>
-where
-    DB: DrawingBackend,
-    X: Ranged<ValueType = f64>,
-    Y: Ranged<ValueType = f64>,
-{
-    chart
-        .draw_series(LineSeries::new(points.to_vec(), c.stroke_width(3)))
-        .map_err(plot_err)?;
-    chart
-        .draw_series(points.iter().map(|&p| Circle::new(p, dot, c.filled())))
-        .map_err(plot_err)?;
-    legend.push((name.to_string(), c, false));
-    Ok(())
-}
-
-/// The legend in its own panel (right of the chart), so it never hides data.
-fn draw_legend(
-    area: &DrawingArea<SVGBackend<'_>, Shift>,
-    entries: &[Entry],
-) -> anyhow::Result<()> {
-    let font = ("sans-serif", SMALL).into_font();
-    for (i, (name, c, dashed)) in entries.iter().enumerate() {
-        let y = 70 + 26 * i as i32;
-        let line = if *dashed {
-            vec![(4, y), (12, y), (18, y), (26, y)]
-        } else {
-            vec![(4, y), (30, y)]
-        };
-        if *dashed {
-            for pair in line.chunks(2) {
-                area.draw(&PathElement::new(pair.to_vec(), c.stroke_width(2)))
-                    .map_err(plot_err)?;
-            }
-        } else {
-            area.draw(&PathElement::new(line, c.stroke_width(3)))
-                .map_err(plot_err)?;
-            area.draw(&Circle::new((17, y), 4, c.filled()))
-                .map_err(plot_err)?;
-        }
-        let text: String = if name.chars().count() > 30 {
-            name.chars().take(29).chain(['…']).collect()
-        } else {
-            name.clone()
-        };
-        area.draw(&Text::new(text, (38, y - 9), font.clone()))
-            .map_err(plot_err)?;
-    }
-    Ok(())
-}
 
 /// Every plot the report's data allows, and notes on the ones it does not.
 pub(crate) fn draw_all(report: &Report) -> anyhow::Result<(Vec<Plot>, Vec<String>)> {
@@ -144,78 +52,49 @@ pub(crate) fn draw_all(report: &Report) -> anyhow::Result<(Vec<Plot>, Vec<String
             "no sized group (crossover bench): no time-vs-task-size plot".into(),
         );
     }
-    match overhead_plot(report)? {
-        Some(plot) => plots.push(plot),
-        None => notes.push("no `square` group: no per-task overhead plot".into()),
+    let overhead = overhead::plots(report)?;
+    if overhead.is_empty() {
+        notes.push("no `square` group: no per-task overhead plot".into());
     }
+    plots.extend(overhead);
+    check_unique(&plots)?;
     Ok((plots, notes))
 }
 
+/// The file-name stem of a group's plots, from its full name, so that every
+/// group gets its own: `python/pi (numba)` → `python-pi-numba` (the
+/// numba family's plot no longer overwrites the pure-Python one).
 fn file_stem(group: &Group) -> String {
-    format!("{}-{}", group.bench, group.workload)
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-/// A drawing area of the SVG backend.
-type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
-
-/// Draws the chart with `draw` (given the chart area and the legend panel)
-/// above a footer holding the report's label, capacity included.
-fn svg(
-    report: &Report,
-    draw: impl FnOnce(&Area<'_>, &Area<'_>) -> anyhow::Result<()>,
-) -> anyhow::Result<String> {
-    let mut text = String::new();
-    {
-        let root =
-            SVGBackend::with_string(&mut text, (WIDTH, HEIGHT)).into_drawing_area();
-        root.fill(&WHITE).map_err(plot_err)?;
-        let (main, footer) = root.split_vertically(HEIGHT - FOOTER);
-        let (chart, legend) = main.split_horizontally(WIDTH - LEGEND);
-        draw(&chart, &legend)?;
-        let style = ("sans-serif", 14).into_font().color(&RGBColor(70, 70, 70));
-        let machine = &report.machine;
-        let capacity = match machine.capacity {
-            Some((before, after)) => format!(
-                "parallel capacity {before:.2}× before, {after:.2}× after \
-                 (no speedup can exceed it)"
-            ),
-            None => "parallel capacity not measured".to_string(),
-        };
-        let lines = [
-            format!(
-                "cargo xtask bench ({} mode) on {}, {} cores; {capacity}",
-                report.mode, machine.cpu, machine.cores
-            ),
-            format!(
-                "{}, commit {}, {}",
-                machine.rustc, machine.commit, machine.date
-            ),
-        ];
-        for (i, line) in lines.iter().enumerate() {
-            footer
-                .draw(&Text::new(
-                    line.clone(),
-                    (12, 6 + 20 * i as i32),
-                    style.clone(),
-                ))
-                .map_err(plot_err)?;
+    let mut stem = String::new();
+    for c in group.name.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            stem.push(c);
+        } else if !stem.ends_with('-') {
+            stem.push('-');
         }
-        root.present().map_err(plot_err)?;
     }
-    Ok(text)
+    stem.trim_end_matches('-').to_string()
 }
 
-/// Speedup vs jobs for every strategy that was measured at two or more jobs
-/// values, at the group's largest such n.
+/// An error naming the file when two plots would be written to one file.
+pub(crate) fn check_unique(plots: &[Plot]) -> anyhow::Result<()> {
+    let mut seen = std::collections::BTreeMap::new();
+    for plot in plots {
+        if let Some(other) = seen.insert(plot.file.as_str(), plot.title.as_str()) {
+            anyhow::bail!(
+                "two plots would be written to {}: {other:?} and {:?}",
+                plot.file,
+                plot.title
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Speedup vs jobs at the group's largest n where a strategy was measured at
+/// two or more jobs values: every strategy with a speedup at that n, a line
+/// when swept, a dot when measured at one jobs value (so every route of a
+/// chapter shows, not only the swept one).
 fn speedup_plot(report: &Report, group: &Group) -> anyhow::Result<Option<Plot>> {
     let swept = |rows: &[&Row]| {
         let mut jobs: Vec<usize> = rows.iter().map(|r| r.jobs).collect();
@@ -224,8 +103,16 @@ fn speedup_plot(report: &Report, group: &Group) -> anyhow::Result<Option<Plot>> 
         jobs.len() >= 2
     };
     let mut by_n: BTreeMap<u64, BTreeMap<&str, Vec<&Row>>> = BTreeMap::new();
+    // The baseline is a line of its own only when it was swept too (numba's
+    // `prange`, the faster one-thread row, on 1 and 2 threads).
+    let baseline_swept = |n: u64| {
+        group
+            .rows
+            .iter()
+            .any(|r| r.strategy == group.baseline && r.n == n && r.jobs > 1)
+    };
     for row in group.rows.iter().filter(|r| r.speedup.is_some()) {
-        if row.strategy != group.baseline {
+        if row.strategy != group.baseline || baseline_swept(row.n) {
             by_n.entry(row.n)
                 .or_default()
                 .entry(&row.strategy)
@@ -233,31 +120,22 @@ fn speedup_plot(report: &Report, group: &Group) -> anyhow::Result<Option<Plot>> 
                 .push(row);
         }
     }
-    let Some((n, strategies)) =
-        by_n.into_iter().rev().find_map(|(n, strategies)| {
-            let swept: Vec<(&str, Vec<&Row>)> = strategies
-                .into_iter()
-                .filter(|(_, rows)| swept(rows))
-                .collect();
-            (!swept.is_empty()).then_some((n, swept))
-        })
+    let Some((n, strategies)) = by_n
+        .into_iter()
+        .rev()
+        .find(|(_, strategies)| strategies.values().any(|rows| swept(rows)))
     else {
         return Ok(None);
     };
     let max_jobs = strategies
-        .iter()
-        .flat_map(|(_, rows)| rows.iter().map(|r| r.jobs))
+        .values()
+        .flat_map(|rows| rows.iter().map(|r| r.jobs))
         .max()
         .unwrap_or(1)
         .max(report.machine.cores);
-    let max_speedup = strategies
-        .iter()
-        .flat_map(|(_, rows)| rows.iter().filter_map(|r| r.speedup))
-        .fold(0.0f64, f64::max);
-    let min_speedup = strategies
-        .iter()
-        .flat_map(|(_, rows)| rows.iter().filter_map(|r| r.speedup))
-        .fold(f64::MAX, f64::min);
+    let speedups = || strategies.values().flatten().filter_map(|r| r.speedup);
+    let max_speedup = speedups().fold(0.0f64, f64::max);
+    let min_speedup = speedups().fold(f64::MAX, f64::min);
     // Tasks under a microsecond: speedups from 0.001 to 2 would sit on zero
     // on a linear axis, so the axis is logarithmic.
     let baseline_ns = group
@@ -268,7 +146,12 @@ fn speedup_plot(report: &Report, group: &Group) -> anyhow::Result<Option<Plot>> 
         .next()
         .unwrap_or(f64::MAX);
     let log = baseline_ns < LOG_SPEEDUP_BELOW_NS;
-    let y_top = (max_jobs as f64).max(max_speedup);
+    let references = references(group, report.capacity(), max_jobs);
+    let reference_top = references
+        .iter()
+        .flat_map(|(_, points)| points.iter().map(|p| p.1))
+        .fold(1.0f64, f64::max);
+    let y_top = reference_top.max(max_speedup);
     let title = format!("Speedup vs jobs: {} ({n} tasks)", group.name);
     let lines: Vec<(&str, Vec<(f64, f64)>)> = strategies
         .iter()
@@ -284,8 +167,8 @@ fn speedup_plot(report: &Report, group: &Group) -> anyhow::Result<Option<Plot>> 
     let plot = SpeedupPlot {
         baseline: &group.baseline,
         cores: report.machine.cores,
-        capacity: report.capacity(),
         max_jobs,
+        references: &references,
         lines: &lines,
     };
     let svg = svg(report, |area, legend_area| {
@@ -309,26 +192,55 @@ fn speedup_plot(report: &Report, group: &Group) -> anyhow::Result<Option<Plot>> 
     }))
 }
 
-/// A chart builder with the report's caption, margins and label areas.
-fn chart_builder<'a, 'b>(
-    area: &'a Area<'b>,
-    title: &str,
-) -> ChartBuilder<'a, 'b, SVGBackend<'b>> {
-    let mut builder = ChartBuilder::on(area);
-    builder
-        .caption(title, ("sans-serif", CAPTION))
-        .margin(14)
-        .x_label_area_size(52)
-        .y_label_area_size(72);
-    builder
+/// Points per job on a reference curve: enough for a smooth curve on a log
+/// axis.
+const STEPS_PER_JOB: usize = 20;
+
+/// The reference lines of a group's speedup plot, as data series: for
+/// computing, the ideal (speedup = jobs) and the measured capacity; for
+/// sleeps, the ideal for those sleeps on each number of workers; for a
+/// cache, none (a cached rerun is not held against any ceiling).
+fn references(
+    group: &Group,
+    capacity: Option<f64>,
+    max_jobs: usize,
+) -> Vec<(Entry, Vec<(f64, f64)>)> {
+    let last = max_jobs as f64 + 0.5;
+    match group.work {
+        Work::Cpu => {
+            let steps = (max_jobs - 1) * STEPS_PER_JOB;
+            let ideal = (0..=steps)
+                .map(|i| 1.0 + i as f64 / STEPS_PER_JOB as f64)
+                .map(|j| (j, j))
+                .collect();
+            let mut lines = vec![(
+                ("ideal (speedup = jobs)".to_string(), BLACK, Style::Dashed),
+                ideal,
+            )];
+            if let Some(c) = capacity {
+                let red = RGBColor(200, 60, 60);
+                let name = format!("capacity {c:.2}× (the ceiling)");
+                lines.push(((name, red, Style::Dashed), vec![(0.5, c), (last, c)]));
+            }
+            lines
+        }
+        Work::Sleeps(_) => {
+            let ideal = (1..=max_jobs)
+                .filter_map(|j| Some((j as f64, group.ceiling(j, None)?)))
+                .collect();
+            let name = "ideal for these sleeps".to_string();
+            vec![((name, BLACK, Style::Dashed), ideal)]
+        }
+        Work::Cache => Vec::new(),
+    }
 }
 
 /// What a speedup-vs-jobs plot shows, to draw on a linear or a log axis.
 struct SpeedupPlot<'a> {
     baseline: &'a str,
     cores: usize,
-    capacity: Option<f64>,
     max_jobs: usize,
+    references: &'a [(Entry, Vec<(f64, f64)>)],
     lines: &'a [(&'a str, Vec<(f64, f64)>)],
 }
 
@@ -357,38 +269,18 @@ impl SpeedupPlot<'_> {
             .y_label_formatter(&|y| super::report::ratio(*y))
             .draw()
             .map_err(plot_err)?;
-        let ideal = [(1.0, 1.0), (self.max_jobs as f64, self.max_jobs as f64)];
-        chart
-            .draw_series(DashedLineSeries::new(ideal, 8, 6, BLACK.stroke_width(2)))
-            .map_err(plot_err)?;
-        legend.push(("ideal (speedup = jobs)".into(), BLACK, true));
+        for ((name, c, _), points) in self.references {
+            draw_dashed(&mut chart, legend, (*c, name.clone()), points.clone())?;
+        }
         let grey = RGBColor(150, 150, 150);
         let cores = self.cores as f64;
-        chart
-            .draw_series(DashedLineSeries::new(
-                [(cores, y_lo), (cores, y_hi)],
-                3,
-                4,
-                grey.stroke_width(2),
-            ))
-            .map_err(plot_err)?;
-        legend.push((format!("{} cores", self.cores), grey, true));
-        if let Some(capacity) = self.capacity {
-            let red = RGBColor(200, 60, 60);
-            chart
-                .draw_series(DashedLineSeries::new(
-                    [(0.5, capacity), (self.max_jobs as f64 + 0.5, capacity)],
-                    4,
-                    4,
-                    red.stroke_width(2),
-                ))
-                .map_err(plot_err)?;
-            legend.push((
-                format!("capacity {capacity:.2}× (the ceiling)"),
-                red,
-                true,
-            ));
-        }
+        let cores_line = vec![(cores, y_lo), (cores, y_hi)];
+        draw_dashed(
+            &mut chart,
+            legend,
+            (grey, format!("{} cores", self.cores)),
+            cores_line,
+        )?;
         for (i, (strategy, points)) in self.lines.iter().enumerate() {
             draw_line(&mut chart, legend, (color(i), strategy), points, 5)?;
         }
@@ -495,7 +387,11 @@ fn size_plots(report: &Report, group: &Group) -> anyhow::Result<Vec<Plot>> {
                 BLACK.stroke_width(2),
             ))
             .map_err(plot_err)?;
-        legend.push((format!("break-even (= {})", group.baseline), BLACK, true));
+        legend.push((
+            format!("break-even (= {})", group.baseline),
+            BLACK,
+            Style::Dashed,
+        ));
         for (i, (name, rows)) in series.iter().enumerate() {
             if rows.iter().all(|r| r.strategy == group.baseline) {
                 continue;
@@ -522,111 +418,4 @@ fn size_plots(report: &Report, group: &Group) -> anyhow::Result<Vec<Plot>> {
             svg: speedup_svg,
         },
     ])
-}
-
-/// Per-task cost of each strategy on `square`: for every (bench, strategy),
-/// its row at the largest n, and of those the lowest time per task.
-fn overhead_plot(report: &Report) -> anyhow::Result<Option<Plot>> {
-    let mut best: BTreeMap<(&str, &str), &Row> = BTreeMap::new();
-    for group in report.groups.iter().filter(|g| g.workload == "square") {
-        for row in &group.rows {
-            let key = (group.bench.as_str(), row.strategy.as_str());
-            let better = best
-                .get(&key)
-                .is_none_or(|b| (row.n, -row.per_task_ns) > (b.n, -b.per_task_ns));
-            if better {
-                best.insert(key, row);
-            }
-        }
-    }
-    if best.is_empty() {
-        return Ok(None);
-    }
-    let mut bars: Vec<(String, f64)> = best
-        .into_iter()
-        .map(|((bench, strategy), row)| {
-            (
-                format!("{bench}: {strategy} (jobs={})", row.jobs),
-                row.per_task_ns,
-            )
-        })
-        .collect();
-    bars.sort_by(|a, b| a.1.total_cmp(&b.1));
-    let lo = bars.iter().map(|b| b.1).fold(f64::MAX, f64::min) / 3.0;
-    let hi = bars.iter().map(|b| b.1).fold(0f64, f64::max) * 6.0;
-    let count = bars.len();
-    // An integer range is inclusive here: 0..count-1 gives count segments (a
-    // lone bar keeps an empty second one).
-    let last = count.max(2) - 1;
-    let margin = (HEIGHT / count as u32 / 6).min(40);
-    let title = "Per-task overhead: time per trivial task (square)".to_string();
-    let label_width = bars.iter().map(|b| b.0.chars().count()).max().unwrap_or(10);
-    let svg = svg(report, |area, legend_area| {
-        // No legend: the bars are labelled. The panel holds a note instead.
-        legend_area
-            .draw(&Text::new(
-                "one bar per strategy:",
-                (4, 70),
-                ("sans-serif", SMALL),
-            ))
-            .map_err(plot_err)?;
-        legend_area
-            .draw(&Text::new(
-                "its best jobs, largest n",
-                (4, 92),
-                ("sans-serif", SMALL),
-            ))
-            .map_err(plot_err)?;
-        let mut chart = ChartBuilder::on(area)
-            .caption(&title, ("sans-serif", CAPTION))
-            .margin(14)
-            .x_label_area_size(52)
-            .y_label_area_size((label_width as u32 * 8 + 16).min(WIDTH / 2))
-            .build_cartesian_2d((lo..hi).log_scale(), (0..last).into_segmented())
-            .map_err(plot_err)?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .x_desc("median time per task (log scale)")
-            .label_style(("sans-serif", SMALL))
-            .axis_desc_style(("sans-serif", LABEL))
-            .x_label_formatter(&|x| format_ns(*x))
-            .y_labels(count)
-            .y_label_formatter(&|y| match y {
-                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
-                    bars.get(*i).map_or(String::new(), |b| b.0.clone())
-                }
-                SegmentValue::Last => String::new(),
-            })
-            .draw()
-            .map_err(plot_err)?;
-        chart
-            .draw_series(bars.iter().enumerate().map(|(i, (_, ns))| {
-                let mut bar = Rectangle::new(
-                    [
-                        (lo, SegmentValue::Exact(i)),
-                        (*ns, SegmentValue::Exact(i + 1)),
-                    ],
-                    color(i).filled(),
-                );
-                bar.set_margin(margin, margin, 0, 0);
-                bar
-            }))
-            .map_err(plot_err)?;
-        chart
-            .draw_series(bars.iter().enumerate().map(|(i, (_, ns))| {
-                Text::new(
-                    format_ns(*ns),
-                    (*ns * 1.08, SegmentValue::CenterOf(i)),
-                    ("sans-serif", SMALL),
-                )
-            }))
-            .map_err(plot_err)?;
-        Ok(())
-    })?;
-    Ok(Some(Plot {
-        file: "overhead.svg".into(),
-        title,
-        svg,
-    }))
 }

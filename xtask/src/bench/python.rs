@@ -132,6 +132,32 @@ pub(crate) fn read(path: &Path) -> anyhow::Result<Vec<Measurement>> {
         .collect()
 }
 
+/// The numerical stack the Python run used, for the machine label: numba's
+/// version and threading layer (`omp`, `tbb` or `workqueue`: how `prange`
+/// threads were run), numpy's version and its BLAS. `None` when the results
+/// do not say (an older runner, or numba and numpy missing).
+pub(crate) fn numerics(path: &Path) -> anyhow::Result<Option<String>> {
+    let text = fs::read_to_string(path)
+        .with_context(|| format!("reading the Python results {}", path.display()))?;
+    let json: Value = serde_json::from_str(&text)
+        .with_context(|| format!("malformed Python results {}", path.display()))?;
+    Ok(numerics_of(&json["numerics"]))
+}
+
+fn numerics_of(n: &Value) -> Option<String> {
+    let text = |key: &str| n[key].as_str().filter(|s| !s.is_empty());
+    let mut parts = Vec::new();
+    if let Some(numba) = text("numba") {
+        let layer = text("numba_threading_layer").unwrap_or("unknown");
+        parts.push(format!("numba {numba} (threading layer {layer})"));
+    }
+    if let Some(numpy) = text("numpy") {
+        let blas = text("numpy_blas").unwrap_or("unknown");
+        parts.push(format!("numpy {numpy} (BLAS {blas})"));
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
 fn measurement(row: &Value) -> anyhow::Result<Measurement> {
     let text = |key: &str| {
         row[key]
@@ -302,16 +328,18 @@ fn rows_of<'a>(
         .collect()
 }
 
-/// The comparison as a Markdown table (empty when there is nothing to compare).
+/// The comparison as Markdown tables (empty when there is nothing to
+/// compare): the best of each language, then one small table per kind of
+/// Python, short headers, so each fits a book column at 1280 px.
 pub(crate) fn table(comparisons: &[Comparison]) -> String {
     if comparisons.is_empty() {
         return String::new();
     }
     let mut out = String::from(
         "**Rust vs Python** (best strategy of each, same run, same workload and \
-         number of tasks)\n\n\
-         | workload | tasks | best Rust | jobs | median | best Python | jobs | median \
-         | Rust speed-up over the best Python strategy |\n\
+         number of tasks; *Rust ×*: how many times faster the best Rust is)\n\n\
+         | workload | tasks | best Rust | jobs | time | best Python | jobs | time \
+         | Rust × |\n\
          |---|---:|---|---:|---:|---|---:|---:|---:|\n",
     );
     for c in comparisons {
@@ -328,53 +356,35 @@ pub(crate) fn table(comparisons: &[Comparison]) -> String {
             c.rust_speedup(),
         ));
     }
-    if comparisons
-        .iter()
-        .any(|c| c.by_kind.iter().skip(1).any(|(_, b)| b.is_some()))
-    {
-        out.push_str(&kinds_table(comparisons));
+    for (i, (kind, _)) in KINDS.iter().enumerate() {
+        if comparisons.iter().any(|c| c.by_kind[i].1.is_some()) {
+            out.push_str(&kind_table(comparisons, i, kind));
+        }
     }
     out
 }
 
-/// The best Rust against the best Python of each kind: how many times faster
-/// Rust is than plain Python, than numpy and than numba (below 1: slower).
-fn kinds_table(comparisons: &[Comparison]) -> String {
-    let mut out = String::from(
-        "\n**Rust vs each kind of Python** (the best Rust strategy's median, and \
-         for each kind of Python its best strategy's median and how many times \
-         slower it is than the best Rust; below 1× Python is faster)\n\n\
-         | workload | tasks | best Rust |",
+/// The best Rust against the best Python of one kind: how many times faster
+/// Rust is (below 1×: Python is faster).
+fn kind_table(comparisons: &[Comparison], i: usize, kind: &str) -> String {
+    let mut out = format!(
+        "\n**Rust vs {kind}** (its best strategy; below 1× {kind} is faster)\n\n\
+         | workload | tasks | Rust time | {kind} strategy | jobs | time | Rust × |\n\
+         |---|---:|---:|---|---:|---:|---:|\n"
     );
-    for (kind, _) in KINDS {
-        out.push_str(&format!(" best {kind} | Rust speed-up |"));
-    }
-    out.push_str("\n|---|---:|---:|");
-    for _ in KINDS {
-        out.push_str("---|---:|");
-    }
-    out.push('\n');
     for c in comparisons {
+        let Some((name, jobs, ns)) = &c.by_kind[i].1 else {
+            continue;
+        };
+        let strategy = name.rsplit(": ").next().unwrap_or(name);
         out.push_str(&format!(
-            "| {} | {} | {} |",
+            "| {} | {} | {} | {strategy} | {jobs} | {} | {:.1}× |\n",
             c.workload,
             c.n,
-            format_ns(c.rust.2)
+            format_ns(c.rust.2),
+            format_ns(*ns),
+            ns / c.rust.2
         ));
-        for (_, best) in &c.by_kind {
-            match best {
-                Some((name, jobs, ns)) => {
-                    let strategy = name.rsplit(": ").next().unwrap_or(name);
-                    out.push_str(&format!(
-                        " {strategy}, {jobs} jobs: {} | {:.1}× |",
-                        format_ns(*ns),
-                        ns / c.rust.2
-                    ))
-                }
-                None => out.push_str(" – | – |"),
-            }
-        }
-        out.push('\n');
     }
     out
 }

@@ -9,14 +9,14 @@ use anyhow::Context;
 use serde_json::json;
 
 use super::report::Report;
-use super::{crossover, kernels, paired, plots, python};
+use super::{crossover, kernels, paired, python, svg};
 
 /// `results.json`, `results.md`, `<bench>.md` and the plots in `out_dir`,
 /// after removing the previous run's.
 pub(crate) fn write_report(
     out_dir: &Path,
     report: &Report,
-    plots: &[plots::Plot],
+    plots: &[svg::Plot],
     notes: &[String],
     comparisons: &[python::Comparison],
     paired_rows: &[paired::PairedRow],
@@ -77,7 +77,7 @@ fn bench_page(report: &Report, bench: &str) -> String {
 pub(crate) fn write_book(
     book_dir: &Path,
     report: &Report,
-    plots: &[plots::Plot],
+    plots: &[svg::Plot],
     comparisons: &[python::Comparison],
     paired_rows: &[paired::PairedRow],
 ) -> anyhow::Result<()> {

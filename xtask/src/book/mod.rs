@@ -3,12 +3,16 @@
 //! every `{{#include file:anchor}}` names an existing file and anchor, and then
 //! checks the *rendered* HTML: every relative link resolves, and no page shows
 //! what a reader should never see (a literal code fence, an `ANCHOR` marker, an
-//! unexpanded `{{#` directive, or an empty code block). An include indented
+//! unexpanded `{{#` directive, or an empty code block), and that no chapter
+//! page types a measured figure into its prose (`figures.rs`: figures come
+//! from the labelled bench run only). An include indented
 //! inside a list item, for example, renders its code as plain paragraphs and
 //! the prose after it as a grey box with a literal fence: the markdown is
 //! valid, only the rendered page shows the damage.
 
 mod anchors;
+mod figures;
+mod known_figures;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -19,6 +23,7 @@ use anyhow::{Context, anyhow, bail};
 pub(crate) fn run(root: &Path, open: bool) -> anyhow::Result<()> {
     let book_dir = root.join("book");
     check_every_anchor_included(root, &book_dir.join("src"))?;
+    figures::check(&book_dir.join("src"))?;
     let out_dir = build(&book_dir)?;
     let index = out_dir.join("index.html");
     eprintln!("book: {}", index.display());

@@ -71,6 +71,21 @@ fn parallel_speedups_above_capacity_are_flagged_in_the_table() {
 }
 
 #[test]
+fn a_slowdown_is_never_flagged_however_it_scales_over_one_worker() {
+    let mut report = Report::new("ch", "square", 4);
+    report.capacity = Some(1.2);
+    report.push("serial", 1, 1.0, 1, true);
+    report.push("pool", 1, 30.0, 1, true);
+    report.push("pool", 2, 10.0, 1, true);
+    report.push("rayon", 1, 0.5, 1, true);
+    report.push("rayon", 2, 0.4, 1, true);
+    let table = report.table();
+    // pool: 3× over its one-worker row, but 0.1× serial; rayon: 2.5× serial
+    // but 1.25× over its own one-worker row (within 10 % of 1.2).
+    assert!(!table.contains('⚠'), "{table}");
+}
+
+#[test]
 fn formats_seconds_with_units() {
     assert_eq!(format_seconds(2.5e-9), "2.5 ns");
     assert_eq!(format_seconds(2.5e-5), "25.0 µs");
