@@ -8,9 +8,9 @@
 //!   branches so the compiler turns each loop over a block into vector
 //!   instructions. It stays within 1 ulp of the standard library's `ln`
 //!   (checked on every `driver` input of the benches, on random inputs of
-//!   every binade and on edge cases in the tests below). A slice holding
-//!   zero, a negative, subnormal or infinite number or NaN goes to `f64::ln`
-//!   instead.
+//!   every binade and on edge cases in the tests below); zero, negative,
+//!   subnormal and infinite arguments and NaN go to `f64::ln`. A value's
+//!   result depends on that value alone, not on the slice around it.
 //! - [`driver_vec_into`]: `driver` over a slice with that `ln`, then `sqrt`
 //!   and the division on the same lanes, with run-time dispatch to AVX-512
 //!   or AVX2 like [`pi_mc_streams`](crate::pi_mc_streams). Its results are
@@ -56,8 +56,8 @@ struct Reduced {
 }
 
 impl Reduced {
-    /// Reduces the argument `arg(x)` of every value, without a branch. The
-    /// arguments must be positive normal numbers ([`all_positive_normal`]).
+    /// Reduces the argument `arg(x)` of every value, without a branch. Only
+    /// the results of positive normal arguments mean anything.
     #[inline(always)]
     fn reduce(&mut self, x: &[f64; LN_BLOCK], arg: impl Fn(f64) -> f64) {
         for (i, &x) in x.iter().enumerate() {
@@ -88,18 +88,12 @@ impl Reduced {
 }
 // ANCHOR_END: ln_block
 
-/// Whether every `arg(x)` is a positive normal number, the only arguments
-/// [`Reduced`] takes: one quick pass over the whole slice, with no branch
-/// (a check per block, in the loops below, slowed them by a quarter).
+/// Whether `x` is a positive normal number, the only arguments [`Reduced`]
+/// takes: negative numbers and NaN have larger bit patterns than +∞.
 #[inline(always)]
-fn all_positive_normal(xs: &[f64], arg: impl Fn(f64) -> f64) -> bool {
+fn is_positive_normal(x: f64) -> bool {
     const LOW: u64 = f64::MIN_POSITIVE.to_bits();
-    const RANGE: u64 = f64::INFINITY.to_bits() - LOW;
-    // Negative numbers and NaN have larger bit patterns than +∞.
-    let bad = xs.iter().fold(0u64, |bad, &x| {
-        bad | u64::from(arg(x).to_bits().wrapping_sub(LOW) >= RANGE)
-    });
-    bad == 0
+    x.to_bits().wrapping_sub(LOW) < f64::INFINITY.to_bits() - LOW
 }
 
 /// `out[i] = then(ln(arg(xs[i])), xs[i])`, in blocks, and in two passes per
@@ -107,9 +101,13 @@ fn all_positive_normal(xs: &[f64], arg: impl Fn(f64) -> f64) -> bool {
 /// evaluates the polynomials. Each pass is a loop of short, independent
 /// steps, which the processor overlaps; one pass per value is one long chain
 /// of dependent steps (a division, then the polynomial), and slower by half.
-/// The last few values, and every value if one argument is not a positive
-/// normal number (zero, negative, subnormal, infinite, NaN), go through
-/// `exact`.
+///
+/// The last block is padded. An argument that is not a positive normal
+/// number (zero, negative, subnormal, infinite, NaN) gets `exact(x)`
+/// instead, in a separate pass that runs only if there is one (a check per
+/// block, in the loops below, slowed them by a quarter). So each value's
+/// result depends on that value alone, never on where a slice starts or
+/// ends: split across threads, the results are the same.
 #[inline(always)]
 fn map_ln(
     xs: &[f64],
@@ -118,27 +116,38 @@ fn map_ln(
     then: impl Fn(f64, f64) -> f64,
     exact: impl Fn(f64) -> f64,
 ) {
-    let mut done = 0;
-    if all_positive_normal(xs, arg) {
-        let mut reduced = Reduced {
-            s: [0.0; LN_BLOCK],
-            f: [0.0; LN_BLOCK],
-            k: [0.0; LN_BLOCK],
-        };
-        let blocks = xs
-            .chunks_exact(LN_BLOCK)
-            .zip(out.chunks_exact_mut(LN_BLOCK));
-        for (x, o) in blocks {
-            let x: &[f64; LN_BLOCK] = x.try_into().expect("a whole block");
-            reduced.reduce(x, arg);
-            for (i, o) in o.iter_mut().enumerate() {
-                *o = then(reduced.ln(i), x[i]);
-            }
-            done += LN_BLOCK;
+    let mut reduced = Reduced {
+        s: [0.0; LN_BLOCK],
+        f: [0.0; LN_BLOCK],
+        k: [0.0; LN_BLOCK],
+    };
+    let mut blocks = xs.chunks_exact(LN_BLOCK);
+    let mut outs = out.chunks_exact_mut(LN_BLOCK);
+    for (x, o) in (&mut blocks).zip(&mut outs) {
+        let x: &[f64; LN_BLOCK] = x.try_into().expect("a whole block");
+        reduced.reduce(x, arg);
+        for (i, o) in o.iter_mut().enumerate() {
+            *o = then(reduced.ln(i), x[i]);
         }
     }
-    for (o, &x) in out[done..].iter_mut().zip(&xs[done..]) {
-        *o = exact(x);
+    let (rest, out_rest) = (blocks.remainder(), outs.into_remainder());
+    if !rest.is_empty() {
+        let mut x = [1.0; LN_BLOCK];
+        x[..rest.len()].copy_from_slice(rest);
+        reduced.reduce(&x, arg);
+        for (i, o) in out_rest.iter_mut().enumerate() {
+            *o = then(reduced.ln(i), x[i]);
+        }
+    }
+    let bad = xs
+        .iter()
+        .fold(false, |bad, &x| bad | !is_positive_normal(arg(x)));
+    if bad {
+        for (o, &x) in out.iter_mut().zip(xs) {
+            if !is_positive_normal(arg(x)) {
+                *o = exact(x);
+            }
+        }
     }
 }
 
@@ -296,8 +305,7 @@ mod tests {
             f64::NAN,
             5e-324,
         ];
-        // Alone, and inside whole blocks of ordinary values (the slice then
-        // goes to `f64::ln`).
+        // Alone, and inside whole blocks of ordinary values.
         for edge in edges {
             let mut block = vec![3.0; 2 * LN_BLOCK + 5];
             for at in [0, LN_BLOCK + 7, 2 * LN_BLOCK + 4] {
@@ -322,6 +330,27 @@ mod tests {
                 assert!(ulps(o, exact) <= 2, "driver({x}) = {o}, not {exact}");
             }
         }
+    }
+
+    #[test]
+    fn a_values_result_does_not_depend_on_where_the_slice_is_cut() {
+        let mut xs: Vec<f64> = (0..1000).map(|i| i as f64 * 1.7).collect();
+        let mut whole = vec![0.0; xs.len()];
+        driver_vec_into(&xs, DRIVER_NUM, DRIVER_DEN, &mut whole);
+        for cut in [1, 63, 64, 100, 999] {
+            let mut parts = vec![0.0; xs.len()];
+            let (a, b) = parts.split_at_mut(cut);
+            driver_vec_into(&xs[..cut], DRIVER_NUM, DRIVER_DEN, a);
+            driver_vec_into(&xs[cut..], DRIVER_NUM, DRIVER_DEN, b);
+            assert_eq!(parts, whole, "cut at {cut}");
+        }
+        // A special value changes its own result only.
+        xs[500] = -DRIVER_NUM - 1.0; // ln(0)
+        let mut with_zero = vec![0.0; xs.len()];
+        driver_vec_into(&xs, DRIVER_NUM, DRIVER_DEN, &mut with_zero);
+        assert_eq!(with_zero[500], f64::NEG_INFINITY);
+        assert_eq!(with_zero[..500], whole[..500]);
+        assert_eq!(with_zero[501..], whole[501..]);
     }
 
     #[test]

@@ -16,6 +16,7 @@ const PI_TRIALS: (f64, f64) = (1e6, 1e3);
 /// `(group, unit, whether time per task is per element already)`.
 const KERNELS: &[(&str, &str, bool)] = &[
     ("thread_pools/driver", "element", true),
+    ("thread_pools/driver_vec", "element", true),
     ("python/driver (numpy)", "element", true),
     ("python/driver (numba)", "element", true),
     ("thread_pools/square_slices", "element", true),

@@ -33,7 +33,11 @@ const UNAVAILABLE: i32 = 3;
 const COMPARED: &[(&str, &[&str], Serial)] = &[
     (
         "driver",
-        &["serial_map/driver", "thread_pools/driver"],
+        &[
+            "serial_map/driver",
+            "thread_pools/driver",
+            "thread_pools/driver_vec",
+        ],
         Serial::Include,
     ),
     (
