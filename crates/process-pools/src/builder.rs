@@ -32,6 +32,7 @@ pub struct PoolBuilder {
     max_in_flight: Option<usize>,
     init: Option<Result<InitCall, String>>,
     progress: Progress,
+    auto_target: Option<Duration>,
 }
 
 impl PoolBuilder {
@@ -216,6 +217,30 @@ impl PoolBuilder {
     }
 }
 
+/// Automatic batches: their machinery is in `auto.rs`.
+impl PoolBuilder {
+    /// Chooses the tasks per message as the pool runs, as joblib's
+    /// `batch_size="auto"` does: each `map`, `imap_unordered` and `imap`
+    /// call starts with one task per message, measures how long its batches
+    /// take, and grows them (at most doubling) until one takes about 0.2 s,
+    /// or shrinks them if one takes over 2 s; near the end of a call the
+    /// batches get smaller, so that every worker has some. Tiny tasks end
+    /// up in large batches, long ones stay one per message. Each call
+    /// starts afresh. Replaces [`PoolBuilder::chunksize`]; blame and
+    /// exactly-once hold as with fixed chunks. [`ProcessPool::stats`] shows
+    /// the sizes it chose.
+    pub fn auto_chunksize(self) -> Self {
+        self.auto_chunksize_target(crate::auto::DEFAULT_TARGET)
+    }
+
+    /// [`PoolBuilder::auto_chunksize`] aiming at `target` per batch
+    /// instead of 0.2 s (shrinking past ten times it).
+    pub fn auto_chunksize_target(mut self, target: Duration) -> Self {
+        self.auto_target = Some(target);
+        self
+    }
+}
+
 impl ProcessPool {
     /// Settings with the defaults: one worker per core, the running program as
     /// the worker, chunksize 1, no timeout, no recycling, 1 GiB messages.
@@ -232,6 +257,7 @@ impl ProcessPool {
             max_in_flight: None,
             init: None,
             progress: Progress::Off,
+            auto_target: None,
         }
     }
 
@@ -267,6 +293,9 @@ impl PoolBuilder {
                 "max_message_bytes must be between 1 KiB and 1 GiB",
             ));
         }
+        if self.auto_target == Some(Duration::ZERO) {
+            return Err(PoolError::Invalid("the batch target must be positive"));
+        }
         if self.max_in_flight == Some(0) {
             return Err(PoolError::Invalid("max_in_flight must be at least 1"));
         }
@@ -295,6 +324,8 @@ impl PoolBuilder {
             retries: self.retries,
             init: self.init.and_then(Result::ok),
             nonce: nonce(),
+            auto_target: self.auto_target,
+            counters: Default::default(),
         })
     }
 }

@@ -61,6 +61,7 @@ impl ProcessPool {
                 tx,
                 cancelled: Arc::clone(&cancelled),
                 tracker: self.progress.start(None),
+                auto: self.auto_batch(),
             }),
             rx,
             cancelled,
@@ -92,14 +93,23 @@ pub struct Imap<'pool, T: Task, I> {
 }
 
 impl<T: Task, I: Iterator<Item = T::Input>> Imap<'_, T, I> {
-    /// Takes inputs, in whole chunks, while the window has room.
+    /// Takes inputs, in whole chunks, while the window has room. With
+    /// automatic batches, chunks of the size measured so far, and a window
+    /// of as many of them.
     fn refill(&mut self) {
-        let chunksize = self.pool.chunksize();
-        while self.submitted + chunksize <= self.next + self.window {
+        let (chunksize, window) = match &self.call.auto {
+            Some(auto) => {
+                let size = auto.size();
+                (size, self.pool.max_in_flight.saturating_mul(size))
+            }
+            None => (self.pool.chunksize(), self.window),
+        };
+        while self.submitted + chunksize <= self.next + window {
             let Some(inputs) = self.inputs.as_mut() else {
                 return;
             };
-            let mut chunker = self.pool.chunker::<T>(&self.call);
+            let mut chunker =
+                self.pool.chunker::<T>(&self.call).with_chunksize(chunksize);
             let mut taken = 0;
             for input in inputs.by_ref().take(chunksize) {
                 chunker.add(self.submitted, &input);

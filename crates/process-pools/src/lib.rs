@@ -27,19 +27,25 @@
 //!   [`PoolBuilder::max_in_flight`], `lazy.rs`), progress
 //!   ([`PoolBuilder::progress`], counted in `chunk.rs`), and
 //!   [`sweep_core::executor::Executor`] for the pool, so one line moves a
-//!   sweep between serial, threads and processes (`backend.rs`).
+//!   sweep between serial, threads and processes (`backend.rs`), batch
+//!   sizes chosen as the pool runs ([`PoolBuilder::auto_chunksize`],
+//!   `auto.rs`), what the pool sent ([`ProcessPool::stats`], `stats.rs`),
+//!   and one large read-only input mapped by every worker instead of
+//!   copied into every task ([`SharedInput`], `shared.rs`).
 //! - [`demo`]: the demo's tasks and hook (crashing tasks included), used by
 //!   the demo, examples, tests and benches only.
 //!
 //! Modules of the pool, bottom to top (each file uses only those before
 //! it): `wire` (the protocol), `error`, `outbox` (a worker's replies),
-//! `task` (tasks and the registry), `worker` (the worker side), `settings`
-//! (the plain settings a pool runs with), `process` (starting, watching and
-//! killing a worker), `init` (the initializer, run in each new worker),
-//! `chunk` (tasks out, results back), `retry`, `driver` (one thread per
-//! worker: blame and retries), `stream` (results), `pool` (start, `map`,
-//! chunks), `lazy` (`imap`), `backend` (the `Executor`), `builder` (every
-//! setting, and `build`). [`by_hand`] stands alone on `task`.
+//! `task` (tasks and the registry), `worker` (the worker side), `stats`
+//! (counters), `settings` (the plain settings a pool runs with), `process`
+//! (starting, watching and killing a worker), `init` (the initializer, run
+//! in each new worker), `auto` (automatic batch sizes), `chunk` (tasks out,
+//! results back), `retry`, `driver` (one thread per worker: blame and
+//! retries), `stream` (results), `pool` (start, `map`, chunks), `lazy`
+//! (`imap`), `backend` (the `Executor`), `shared` (a shared input),
+//! `builder` (every setting, and `build`). [`by_hand`] stands alone on
+//! `task`.
 //!
 //! [`names`]: the name of each strategy, one for the demo, the benchmarks and
 //! the book.
@@ -56,6 +62,7 @@ compile_error!(
      guarantees need PR_SET_PDEATHSIG and process groups"
 );
 
+mod auto;
 mod backend;
 mod builder;
 pub mod by_hand;
@@ -71,6 +78,8 @@ mod pool;
 mod process;
 mod retry;
 mod settings;
+mod shared;
+mod stats;
 mod stream;
 mod task;
 mod wire;
@@ -81,6 +90,8 @@ pub use error::{PoolError, TaskError, TaskErrorKind};
 pub use init::INIT_BACKOFF;
 pub use lazy::Imap;
 pub use pool::ProcessPool;
+pub use shared::{Shared, SharedError, SharedInput, SharedSlice};
+pub use stats::PoolStats;
 pub use stream::ResultStream;
 pub use task::{Registry, Task};
 pub use worker::{POOL_WORKER_ARG, worker_main_if_requested_with};
