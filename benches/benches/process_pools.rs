@@ -1,5 +1,6 @@
 //! Chapter 3 bench: what a process pool costs. Start-up to the first result,
-//! the per-task round trip with chunksize 1 and batched (`square`), and
+//! the per-task round trip with chunksize 1, batched, and with automatic
+//! batch sizes (`square`), and
 //! throughput on `pi` (16 seeds × 10^6 trials) with start-up included,
 //! next to serial and to rayon threads; and what the conveniences cost on
 //! `driver` (4^10 tasks, chunked): progress off and on, lazy `imap`.
@@ -69,7 +70,9 @@ fn startup(c: &mut Criterion) {
     g.finish();
 }
 
-/// The cost of one task's round trip: one message per task, or batched.
+/// The cost of one task's round trip: one message per task, batched as
+/// Python's `Pool.map` does, or in batches the pool sizes as it runs
+/// (`auto_chunksize`, joblib's `batch_size="auto"`).
 fn round_trip(c: &mut Criterion) {
     let n = sized(20_000, 64);
     let inputs: Vec<u64> = (0..n).collect();
@@ -94,6 +97,15 @@ fn round_trip(c: &mut Criterion) {
         let batched = pool(jobs, chunksize);
         g.bench_function(id("ProcessPool batched", jobs, n), |b| {
             b.iter(|| batched.map::<Square>(inputs.iter().copied()))
+        });
+        drop(batched);
+        let auto = ProcessPool::builder()
+            .workers(jobs)
+            .auto_chunksize()
+            .build()
+            .expect("a process pool");
+        g.bench_function(id("ProcessPool auto batches", jobs, n), |b| {
+            b.iter(|| auto.map::<Square>(inputs.iter().copied()))
         });
     }
     g.finish();

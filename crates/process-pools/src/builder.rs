@@ -35,6 +35,7 @@ pub struct PoolBuilder {
     progress: Progress,
     max_memory: Option<u64>,
     inner_threads: InnerThreads,
+    auto_target: Option<Duration>,
 }
 
 impl PoolBuilder {
@@ -256,6 +257,30 @@ impl PoolBuilder {
     }
 }
 
+/// Automatic batches: their machinery is in `auto.rs`.
+impl PoolBuilder {
+    /// Chooses the tasks per message as the pool runs, as joblib's
+    /// `batch_size="auto"` does: each `map`, `imap_unordered` and `imap`
+    /// call starts with one task per message, measures how long its batches
+    /// take, and grows them (at most doubling) until one takes about 0.2 s,
+    /// or shrinks them if one takes over 2 s; near the end of a call the
+    /// batches get smaller, so that every worker has some. Tiny tasks end
+    /// up in large batches, long ones stay one per message. Each call
+    /// starts afresh. Replaces [`PoolBuilder::chunksize`]; blame and
+    /// exactly-once hold as with fixed chunks. [`ProcessPool::stats`] shows
+    /// the sizes it chose.
+    pub fn auto_chunksize(self) -> Self {
+        self.auto_chunksize_target(crate::auto::DEFAULT_TARGET)
+    }
+
+    /// [`PoolBuilder::auto_chunksize`] aiming at `target` per batch
+    /// instead of 0.2 s (shrinking past ten times it).
+    pub fn auto_chunksize_target(mut self, target: Duration) -> Self {
+        self.auto_target = Some(target);
+        self
+    }
+}
+
 impl ProcessPool {
     /// Settings with the defaults: one worker per core, the running program as
     /// the worker, chunksize 1, no timeout, no recycling, 1 GiB messages.
@@ -274,6 +299,7 @@ impl ProcessPool {
             progress: Progress::Off,
             max_memory: None,
             inner_threads: InnerThreads::Auto,
+            auto_target: None,
         }
     }
 
@@ -317,6 +343,9 @@ impl PoolBuilder {
                 "max_memory_per_worker must be at least 1 byte",
             ));
         }
+        if self.auto_target == Some(Duration::ZERO) {
+            return Err(PoolError::Invalid("the batch target must be positive"));
+        }
         if self.max_in_flight == Some(0) {
             return Err(PoolError::Invalid("max_in_flight must be at least 1"));
         }
@@ -354,6 +383,8 @@ impl PoolBuilder {
             init: self.init.and_then(Result::ok),
             max_memory: self.max_memory,
             nonce: nonce(),
+            auto_target: self.auto_target,
+            counters: Default::default(),
         })
     }
 }

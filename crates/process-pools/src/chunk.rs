@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crossbeam_channel::Sender;
 use sweep_core::progress::Tracker;
 
+use crate::auto::AutoBatch;
 use crate::{TaskError, TaskErrorKind};
 
 /// One `map` call, shared by its chunks. Only chunks hold the sender: when
@@ -23,6 +24,9 @@ pub(crate) struct Call {
     pub(crate) cancelled: Arc<AtomicBool>,
     /// Counts completions for the pool's progress (off unless asked for).
     pub(crate) tracker: Tracker,
+    /// With [`crate::PoolBuilder::auto_chunksize`]: the batch size, and the
+    /// inputs not yet cut into batches ([`crate::auto`]).
+    pub(crate) auto: Option<AutoBatch>,
 }
 
 impl Call {
@@ -90,6 +94,13 @@ impl Chunk {
             error.earlier.clone_from(&self.failures);
             self.call.fail(error);
         }
+    }
+
+    /// Whether this is a *ticket*: a chunk of no task, standing for a call
+    /// whose inputs wait in its [`AutoBatch`]; the driver that takes it cuts
+    /// the next batch, and passes it on while inputs remain.
+    pub(crate) fn is_ticket(&self) -> bool {
+        self.ends.is_empty() && self.call.auto.is_some()
     }
 
     pub(crate) fn is_cancelled(&self) -> bool {

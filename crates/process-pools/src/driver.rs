@@ -36,6 +36,8 @@ struct InFlight {
     chunk: Chunk,
     started: usize,
     reported: usize,
+    /// When it was written (for automatic batches, [`crate::auto`]).
+    sent: Instant,
 }
 
 /// The thread that owns one worker slot.
@@ -62,6 +64,11 @@ pub(crate) struct Driver {
     /// The task (its call, and position) that the last worker replaced did
     /// not start in time: see [`Driver::not_started`].
     stalled_on: Option<(Weak<Call>, usize)>,
+    /// Where a ticket of automatic batches goes back to while its call has
+    /// inputs left ([`Chunk::is_ticket`]): the pool's queue of work.
+    tickets_to: Option<Sender<Chunk>>,
+    /// When the worker finished its last chunk, while it has more.
+    last_done: Option<Instant>,
 }
 
 impl Driver {
@@ -87,7 +94,15 @@ impl Driver {
             pace: Pace::default(),
             init_failures: InitFailures::default(),
             stalled_on: None,
+            tickets_to: None,
+            last_done: None,
         }
+    }
+
+    /// Passes the tickets of automatic batches back to `jobs`.
+    pub(crate) fn passing_tickets_to(mut self, jobs: Sender<Chunk>) -> Self {
+        self.tickets_to = Some(jobs);
+        self
     }
 
     /// Starts the first worker, says whether that worked, and runs.
@@ -177,6 +192,12 @@ impl Driver {
             if chunk.is_cancelled() {
                 continue;
             }
+            if chunk.is_ticket() {
+                match cut_batch(chunk, &self.tickets_to, &mut self.backlog) {
+                    Some(batch) => chunk = batch,
+                    None => continue,
+                }
+            }
             if self.pace.start_for(&chunk.call) && !idle {
                 // The worker still runs the last call's chunks: this one
                 // waits, and is sent alone once it is idle.
@@ -226,6 +247,8 @@ impl Driver {
                 }
             }
             self.tasks_sent += chunk.len();
+            let bytes = 4 + header.len() + chunk.payload.len();
+            self.settings.counters.sent(chunk.len(), bytes);
             if idle {
                 self.pace.busy(sending);
                 self.waiting_since = Some(sending);
@@ -234,6 +257,7 @@ impl Driver {
                 chunk,
                 started: 0,
                 reported: 0,
+                sent: sending,
             });
             if sent.is_err() {
                 return;
@@ -297,9 +321,21 @@ impl Driver {
                         }
                     }
                     if front.reported == front.chunk.len() {
+                        let now = Instant::now();
+                        if let Some(auto) = &front.chunk.call.auto {
+                            // From when the worker could start it.
+                            let from = self
+                                .last_done
+                                .map_or(front.sent, |done| done.max(front.sent));
+                            auto.observe(
+                                front.chunk.len(),
+                                now.saturating_duration_since(from),
+                            );
+                        }
                         self.in_flight.pop_front();
                         let idle = self.in_flight.is_empty();
-                        self.pace.chunk_done(Instant::now(), idle);
+                        self.pace.chunk_done(now, idle);
+                        self.last_done = (!idle).then_some(now);
                     }
                 }
                 Some(kind)
@@ -323,6 +359,7 @@ impl Driver {
                     self.in_flight.pop_front();
                     if self.in_flight.is_empty() {
                         self.pace.idle();
+                        self.last_done = None;
                     }
                 }
                 _ => return Err(()),
@@ -411,6 +448,7 @@ impl Driver {
         self.backlog = backlog;
         self.running_since = None;
         self.waiting_since = None;
+        self.last_done = None;
         self.pace = Pace::default(); // one chunk at a time until they prove quick
     }
     // ANCHOR_END: blame
@@ -431,4 +469,32 @@ impl Driver {
         }
         self.retire();
     }
+}
+
+/// The next batch of a call with automatic batches, cut from the inputs it
+/// has left; the ticket goes back to the queue of work (`tickets_to`, or
+/// failing that this driver's backlog) while inputs remain, for whichever
+/// driver has room next.
+fn cut_batch(
+    ticket: Chunk,
+    tickets_to: &Option<Sender<Chunk>>,
+    backlog: &mut VecDeque<Chunk>,
+) -> Option<Chunk> {
+    let auto = ticket.call.auto.as_ref()?;
+    let cut = auto.next_batch();
+    let batch = cut.map(|cut| Chunk {
+        first: cut.first,
+        payload: cut.payload,
+        ends: cut.ends,
+        ..ticket.slice(0, 0)
+    });
+    if auto.has_more() {
+        match tickets_to {
+            Some(jobs) => {
+                let _ = jobs.send(ticket);
+            }
+            None => backlog.push_back(ticket),
+        }
+    }
+    batch
 }

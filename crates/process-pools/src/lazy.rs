@@ -65,6 +65,7 @@ impl ProcessPool {
                 tx,
                 cancelled: Arc::clone(&cancelled),
                 tracker: self.progress.start(None),
+                auto: self.auto_batch(),
             }),
             rx,
             cancelled,
@@ -96,19 +97,28 @@ pub struct Imap<'pool, T: Task, I> {
 }
 
 impl<T: Task, I: Iterator<Item = T::Input>> Imap<'_, T, I> {
-    /// Takes inputs, in whole chunks, while the window has room.
+    /// Takes inputs, in whole chunks, while the window has room. With
+    /// automatic batches, chunks of the size measured so far, and a window
+    /// of as many of them.
     ///
     /// If the input iterator (or an input's `Serialize`) panics, the inputs
     /// taken before it are sent all the same, no more are taken, and the
     /// panic goes on to the caller: a caller that catches it and reads on
     /// gets their results, then the end, never a hang or a lost task.
     fn refill(&mut self) {
-        let chunksize = self.pool.chunksize();
-        while self.submitted + chunksize <= self.next + self.window {
+        let (chunksize, window) = match &self.call.auto {
+            Some(auto) => {
+                let size = auto.size();
+                (size, self.pool.max_in_flight.saturating_mul(size))
+            }
+            None => (self.pool.chunksize(), self.window),
+        };
+        while self.submitted + chunksize <= self.next + window {
             let Some(mut inputs) = self.inputs.take() else {
                 return;
             };
-            let mut chunker = self.pool.chunker::<T>(&self.call);
+            let mut chunker =
+                self.pool.chunker::<T>(&self.call).with_chunksize(chunksize);
             let mut taken = 0;
             let pulled = catch_unwind(AssertUnwindSafe(|| {
                 for input in inputs.by_ref().take(chunksize) {

@@ -28,7 +28,11 @@
 //!   ([`PoolBuilder::progress`], counted in `chunk.rs`),
 //!   a memory limit per worker ([`PoolBuilder::max_memory_per_worker`],
 //!   `memory.rs`), the thread count of the libraries inside each worker
-//!   ([`PoolBuilder::inner_threads`], `inner_threads.rs`), and
+//!   ([`PoolBuilder::inner_threads`], `inner_threads.rs`), batch sizes
+//!   chosen as the pool runs ([`PoolBuilder::auto_chunksize`], `auto.rs`),
+//!   what the pool sent ([`ProcessPool::stats`], `stats.rs`), one large
+//!   read-only input mapped by every worker instead of copied into every
+//!   task ([`SharedInput`], `shared.rs`), and
 //!   [`sweep_core::executor::Executor`] for the pool, so one line moves a
 //!   sweep between serial, threads and processes (`backend.rs`).
 //! - [`demo`]: the demo's tasks and hook (crashing tasks included), used by
@@ -36,14 +40,16 @@
 //!
 //! Modules of the pool, bottom to top (each file uses only those before
 //! it): `wire` (the protocol), `error`, `outbox` (a worker's replies),
-//! `task` (tasks and the registry), `worker` (the worker side), `settings`
-//! (the plain settings a pool runs with), `memory` (a worker's memory limit,
-//! and how a task that ran into it is recognized), `process` (starting,
-//! watching and killing a worker), `init` (the initializer, run in each new worker),
+//! `task` (tasks and the registry), `worker` (the worker side), `stats`
+//! (counters), `settings` (the plain settings a pool runs with), `memory` (a
+//! worker's memory limit, and how a task that ran into it is recognized),
+//! `process` (starting, watching and killing a worker), `init` (the
+//! initializer, run in each new worker), `auto` (automatic batch sizes),
 //! `chunk` (tasks out, results back), `retry`, `driver` (one thread per
 //! worker: blame and retries), `stream` (results), `pool` (start, `map`,
-//! chunks), `lazy` (`imap`), `backend` (the `Executor`), `builder` (every
-//! setting, and `build`). [`by_hand`] stands alone on `task`.
+//! chunks), `lazy` (`imap`), `backend` (the `Executor`), `shared` (a shared
+//! input), `builder` (every setting, and `build`). [`by_hand`] stands alone
+//! on `task`.
 //!
 //! [`names`]: the name of each strategy, one for the demo, the benchmarks and
 //! the book.
@@ -60,6 +66,7 @@ compile_error!(
      guarantees need PR_SET_PDEATHSIG and process groups"
 );
 
+mod auto;
 mod backend;
 mod builder;
 pub mod by_hand;
@@ -77,6 +84,8 @@ mod pool;
 mod process;
 mod retry;
 mod settings;
+mod shared;
+mod stats;
 mod stream;
 mod task;
 mod wire;
@@ -88,6 +97,8 @@ pub use init::INIT_BACKOFF;
 pub use inner_threads::{InnerThreads, THREAD_VARS};
 pub use lazy::Imap;
 pub use pool::ProcessPool;
+pub use shared::{Shared, SharedError, SharedInput, SharedSlice};
+pub use stats::PoolStats;
 pub use stream::ResultStream;
 pub use task::{Registry, Task};
 pub use worker::{POOL_WORKER_ARG, worker_main_if_requested_with};

@@ -10,14 +10,17 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
+use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
 use sweep_core::progress::Progress;
 
+use crate::auto::AutoBatch;
 use crate::chunk::{Call, Chunk};
 use crate::driver::Driver;
 use crate::process::SpawnError;
 use crate::settings::Settings;
+use crate::stats::{Counters, PoolStats};
 use crate::stream::ResultStream;
 use crate::task::{Task, fingerprint};
 use crate::wire::chunk_overhead;
@@ -76,6 +79,9 @@ pub struct ProcessPool {
     pub(crate) max_in_flight: usize,
     /// Off unless asked for ([`crate::PoolBuilder::progress`]).
     pub(crate) progress: Progress,
+    /// Automatic batches ([`crate::PoolBuilder::auto_chunksize`]).
+    auto_target: Option<Duration>,
+    counters: Arc<Counters>,
 }
 
 impl ProcessPool {
@@ -88,7 +94,7 @@ impl ProcessPool {
         let (ready_tx, ready_rx) = unbounded();
         let pids = Arc::new(Mutex::new(vec![0; settings.workers]));
         let mut pool = ProcessPool {
-            jobs: Some(jobs_tx),
+            jobs: Some(jobs_tx.clone()),
             stop: Some(stop_tx),
             drivers: Vec::new(),
             pids: Arc::clone(&pids),
@@ -96,6 +102,8 @@ impl ProcessPool {
             max_message: settings.max_message,
             max_in_flight: settings.max_in_flight,
             progress: settings.progress.clone(),
+            auto_target: settings.auto_target,
+            counters: Arc::clone(&settings.counters),
         };
         // The first worker starts alone: a program that is not a worker
         // (no hook, a wrong executable) then costs one start, not one per
@@ -107,7 +115,8 @@ impl ProcessPool {
                 jobs_rx.clone(),
                 stop_rx.clone(),
                 Arc::clone(&pids),
-            );
+            )
+            .passing_tickets_to(jobs_tx.clone());
             let ready = ready_tx.clone();
             // The worker is started by this thread, which lives as long as
             // the pool: a worker dies with the thread that started it.
@@ -137,6 +146,18 @@ impl ProcessPool {
     /// Tasks per message.
     pub fn chunksize(&self) -> usize {
         self.chunksize
+    }
+
+    /// What the pool has sent its workers so far: messages, tasks, bytes,
+    /// and the most tasks in one message (see [`PoolStats`]).
+    pub fn stats(&self) -> PoolStats {
+        self.counters.snapshot()
+    }
+
+    /// A fresh batch size for one call, with automatic batches.
+    pub(crate) fn auto_batch(&self) -> Option<AutoBatch> {
+        let target = self.auto_target?;
+        Some(AutoBatch::new(target, self.workers()))
     }
 
     /// Process ids of the current workers (they change when a worker is
@@ -180,6 +201,7 @@ impl ProcessPool {
             tx,
             cancelled: Arc::clone(&cancelled),
             tracker: self.progress.start(None),
+            auto: self.auto_batch(),
         });
         let mut chunker = self.chunker::<T>(&call);
         let mut total = 0;
@@ -197,6 +219,7 @@ impl ProcessPool {
             resume_unwind(panic);
         }
         chunker.send();
+        chunker.send_ticket();
         call.tracker.set_total(total as u64);
         let tracker = call.tracker.clone();
         drop(call); // only chunks hold the sender now
@@ -213,15 +236,18 @@ impl ProcessPool {
 }
 
 impl ProcessPool {
-    /// A chunker for a call of `T`.
+    /// A chunker for a call of `T`. With automatic batches, it queues the
+    /// inputs in the call's [`AutoBatch`] instead of cutting chunks.
     pub(crate) fn chunker<'a, T: Task>(
         &'a self,
         call: &'a Arc<Call>,
     ) -> Chunker<'a, T> {
+        let queue = call.auto.is_some();
         Chunker {
             jobs: self.jobs.as_ref().expect("the pool is running"),
             call,
-            chunksize: self.chunksize,
+            queue,
+            chunksize: if queue { usize::MAX } else { self.chunksize },
             room: self
                 .max_message
                 .saturating_sub(chunk_overhead(T::NAME.len())),
@@ -236,6 +262,8 @@ impl ProcessPool {
 pub(crate) struct Chunker<'a, T> {
     jobs: &'a Sender<Chunk>,
     call: &'a Arc<Call>,
+    /// Runs of inputs go to the call's [`AutoBatch`], not to the workers.
+    queue: bool,
     chunksize: usize,
     room: usize,
     chunk: Option<Chunk>,
@@ -285,10 +313,44 @@ impl<T: Task> Chunker<'_, T> {
         }
     }
 
-    /// Sends the chunk being filled, if any.
+    /// Sends the chunk being filled, if any (or queues it, see `queue`).
     pub(crate) fn send(&mut self) {
-        if let Some(chunk) = self.chunk.take() {
-            let _ = self.jobs.send(chunk);
+        match (self.chunk.take(), &self.call.auto) {
+            (Some(run), Some(auto)) if self.queue => {
+                auto.push(run.first, run.payload, run.ends);
+            }
+            (Some(chunk), _) => {
+                let _ = self.jobs.send(chunk);
+            }
+            (None, _) => {}
+        }
+    }
+
+    /// Cuts chunks of `chunksize` tasks and sends them, even with automatic
+    /// batches (the lazy `imap` cuts them of the size measured so far).
+    pub(crate) fn with_chunksize(mut self, chunksize: usize) -> Self {
+        self.chunksize = chunksize;
+        self.queue = false;
+        self
+    }
+
+    /// With automatic batches, tells the drivers that inputs wait: one
+    /// ticket, which the driver that takes it passes on while inputs remain,
+    /// so whichever driver has room next cuts the next batch.
+    pub(crate) fn send_ticket(&mut self) {
+        if let Some(auto) = &self.call.auto
+            && self.queue
+            && auto.has_more()
+        {
+            let _ = self.jobs.send(Chunk {
+                function: T::NAME,
+                fingerprint: fingerprint::<T>(),
+                first: 0,
+                payload: Vec::new(),
+                ends: Vec::new(),
+                call: Arc::clone(self.call),
+                failures: Vec::new(),
+            });
         }
     }
 

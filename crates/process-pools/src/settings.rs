@@ -6,10 +6,12 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sweep_core::progress::Progress;
 
+use crate::stats::Counters;
 use crate::task::{Task, decode_result, fingerprint};
 
 /// The settings of a running pool.
@@ -41,6 +43,11 @@ pub(crate) struct Settings {
     pub(crate) max_memory: Option<u64>,
     /// Identifies this pool's workers (sent in the marker, echoed in hello).
     pub(crate) nonce: u64,
+    /// With automatic batches, the time one batch should take
+    /// ([`crate::auto`]); `None`: fixed chunks of `chunksize`.
+    pub(crate) auto_target: Option<Duration>,
+    /// What the drivers have sent ([`crate::ProcessPool::stats`]).
+    pub(crate) counters: Arc<Counters>,
 }
 
 /// The initializer as it is sent: a chunk of one task.
