@@ -78,5 +78,4 @@ pub(crate) const KNOWN: &[(&str, &str)] = &[
     ("06-beyond-one-machine.md", "23 ms"),
     ("06-beyond-one-machine.md", "0.12 s"),
     ("06-beyond-one-machine.md", "10 s"),
-    ("06-beyond-one-machine.md", "8.7 s"),
 ];
