@@ -30,7 +30,6 @@ use workloads::driver;
 
 const ROWS: u64 = 100_000;
 
-// ANCHOR: delayed
 /// `load`: one row per input, computed by the book's `driver` task.
 fn load(n: u64) -> Vec<f64> {
     (0..n).map(|i| driver(i as f64, 1.0, 2.0)).collect()
@@ -50,7 +49,6 @@ fn clean(rows: &[f64], offset: usize) -> Vec<f64> {
 fn combine(a: &[f64], b: &[f64]) -> f64 {
     (a.iter().sum::<f64>() + b.iter().sum::<f64>()) / (a.len() + b.len()) as f64
 }
-// ANCHOR_END: delayed
 
 fn main() -> anyhow::Result<()> {
     let cluster = LocalCluster::new(2)?;

@@ -225,7 +225,6 @@ impl<A: Send + Sync + 'static> Inputs for &[Node<A>] {
     }
 }
 
-// ANCHOR: task_graph
 /// dask's `delayed` graph on a [`LocalCluster`]: tasks run on the cluster's
 /// CPU pool, each as soon as its inputs are ready. Cheap to clone; it does
 /// not keep the cluster open: once the cluster is closed, tasks that have
@@ -259,7 +258,6 @@ pub struct TaskGraph {
     runtime: Handle,
     pool: Weak<rayon::ThreadPool>,
 }
-// ANCHOR_END: task_graph
 
 impl TaskGraph {
     /// A graph whose tasks run on `cluster`.

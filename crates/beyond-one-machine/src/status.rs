@@ -119,7 +119,6 @@ pub enum StatusError {
     TimedOut(Duration),
 }
 
-// ANCHOR: scan
 /// A results directory being watched: [`Scan::status`] rereads only the
 /// entries not yet found intact.
 #[derive(Debug)]
@@ -201,7 +200,6 @@ impl Scan {
         }
     }
 }
-// ANCHOR_END: scan
 
 /// The state of the array in `dir` now; `Ok(None)` while no shard has
 /// started (the directory has no `sweep.json` yet).

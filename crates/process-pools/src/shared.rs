@@ -174,7 +174,6 @@ impl<T> Drop for SharedInput<T> {
     }
 }
 
-// ANCHOR: shared_get
 impl<T: Pod> Shared<T> {
     /// The data, in the worker (or any process of this machine while the
     /// [`SharedInput`] lives). The first call in a process maps it; later
@@ -192,7 +191,6 @@ impl<T: Pod> Shared<T> {
         })
     }
 }
-// ANCHOR_END: shared_get
 
 impl<T> Shared<T> {
     /// Number of elements.

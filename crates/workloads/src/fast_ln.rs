@@ -194,7 +194,6 @@ pub fn ln_into(xs: &[f64], out: &mut [f64]) {
     dispatch!(kernel(xs, 0.0, 0.0, out))
 }
 
-// ANCHOR: driver_vec_into
 /// `out[i] ≈ driver(xs[i], num, den)` for every `i`: the vectorised `ln`
 /// above, then `sqrt` and the division on the same lanes. Within a few ulp
 /// of `driver` (1 from `ln`, and the roundings around it).
@@ -209,7 +208,6 @@ pub fn driver_vec_into(xs: &[f64], num: f64, den: f64, out: &mut [f64]) {
     );
     dispatch!(driver_vec(xs, num, den, out))
 }
-// ANCHOR_END: driver_vec_into
 
 /// The kernel of [`driver_vec_into`], for any instruction set.
 #[inline(always)]
