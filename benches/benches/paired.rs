@@ -14,6 +14,9 @@
 //! - `pi` at 2 jobs (16 seeds × 10^6 trials): coarse tasks, the speedup
 //!   that should be stable run to run;
 //! - `pi_streams` at 2 jobs: the vectorised kernel `pi_mc_streams`, same tasks;
+//! - `pi_streams`, `driver_vec` (4^10 elements) and `square_slices` (10^6
+//!   elements) on fork-join at 2 jobs: the caller works, idle workers spin
+//!   (`workloads::SpinPool`), as OpenMP runs numba's `prange`;
 //! - `driver` at 2 jobs (4^10 elements): rayon per element and in chunks;
 //! - `serial_map/driver`: `my_map` against the `for` loop — the same code,
 //!   so the paired speedup must be 1.00 within its spread (the A/A test).
@@ -23,16 +26,20 @@ use std::hint::black_box;
 use workloads::measure::PairedRecord;
 
 use benches::{
-    PI_STREAMS_WORKLOAD, paired_result, paired_title, selected, sized, write_paired,
+    DRIVER_VEC_WORKLOAD, PI_STREAMS_WORKLOAD, SQUARE_SLICES_WORKLOAD, paired_result,
+    paired_title, selected, sized, write_paired,
 };
 use serial_map::names::{FOR_LOOP, MY_MAP};
 use serial_map::{for_loop, my_map};
-use thread_pools::names::{RAYON, RAYON_PAR_CHUNKS};
+use thread_pools::names::{FORK_JOIN, RAYON, RAYON_PAR_CHUNKS};
 use thread_pools::{rayon_map_in, rayon_pool};
 use workloads::{
     DRIVER_DEN, DRIVER_NUM, SERIAL, WorkloadKind, driver, pi_mc, pi_mc_streams,
 };
-use workloads::{driver_par_chunks, pi_streams_map};
+use workloads::{
+    SpinPool, driver_par_chunks, driver_vec_into, driver_vec_spin, pi_streams_map,
+    pi_streams_spin, square, square_spin,
+};
 
 /// The jobs of every pair: the headline "2 jobs".
 const JOBS: usize = 2;
@@ -46,12 +53,15 @@ type Pair<'a> = (String, Box<dyn FnOnce() -> PairedRecord + 'a>);
 
 fn pairs<'a>(
     pool: &'a rayon::ThreadPool,
+    spin: &'a SpinPool,
     seeds: &'a [u64],
     xs: &'a [f64],
+    ints: &'a [u64],
 ) -> Vec<Pair<'a>> {
     let trials = sized(1_000_000, 1_000);
     let n_pi = seeds.len() as u64;
     let n_driver = xs.len() as u64;
+    let n_square = ints.len() as u64;
     let pi_task = move |&s: &u64| pi_mc(black_box(s), trials);
     vec![
         (
@@ -80,6 +90,63 @@ fn pairs<'a>(
                     (RAYON, || pi_streams_map(pool, seeds, trials)),
                     JOBS,
                     n_pi,
+                )
+            }),
+        ),
+        (
+            paired_title(PI_STREAMS_WORKLOAD, FORK_JOIN, JOBS, n_pi),
+            Box::new(move || {
+                paired_result(
+                    PI_STREAMS_WORKLOAD,
+                    (SERIAL, || {
+                        seeds
+                            .iter()
+                            .map(|&s| pi_mc_streams(black_box(s), trials))
+                            .collect::<Vec<f64>>()
+                    }),
+                    (FORK_JOIN, || pi_streams_spin(spin, seeds, trials)),
+                    JOBS,
+                    n_pi,
+                )
+            }),
+        ),
+        (
+            paired_title(DRIVER_VEC_WORKLOAD, FORK_JOIN, JOBS, n_driver),
+            Box::new(move || {
+                paired_result(
+                    DRIVER_VEC_WORKLOAD,
+                    (SERIAL, || {
+                        let mut out = vec![0.0; xs.len()];
+                        driver_vec_into(
+                            black_box(xs),
+                            DRIVER_NUM,
+                            DRIVER_DEN,
+                            &mut out,
+                        );
+                        out
+                    }),
+                    (FORK_JOIN, || {
+                        driver_vec_spin(spin, black_box(xs), DRIVER_NUM, DRIVER_DEN)
+                    }),
+                    JOBS,
+                    n_driver,
+                )
+            }),
+        ),
+        (
+            paired_title(SQUARE_SLICES_WORKLOAD, FORK_JOIN, JOBS, n_square),
+            Box::new(move || {
+                paired_result(
+                    SQUARE_SLICES_WORKLOAD,
+                    (SERIAL, || {
+                        black_box(ints)
+                            .iter()
+                            .map(|&x| square(x))
+                            .collect::<Vec<u64>>()
+                    }),
+                    (FORK_JOIN, || square_spin(spin, black_box(ints))),
+                    JOBS,
+                    n_square,
                 )
             }),
         ),
@@ -159,9 +226,11 @@ fn main() {
     let pool = rayon_pool(JOBS).expect("a rayon pool");
     let seeds: Vec<u64> = (0..sized(16, 4)).collect();
     let xs: Vec<f64> = (0..sized(1 << 20, 1 << 10)).map(|i| i as f64).collect();
+    let ints: Vec<u64> = (0..sized(1_000_000, 1_000)).collect();
+    let spin = SpinPool::new(JOBS);
     let clock = (!list).then(workloads::measure::clock_ghz);
     let mut results = Vec::new();
-    for (title, measure) in pairs(&pool, &seeds, &xs) {
+    for (title, measure) in pairs(&pool, &spin, &seeds, &xs, &ints) {
         if !selected(&title, filter.as_deref()) {
             continue;
         }
