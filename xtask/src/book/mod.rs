@@ -12,7 +12,6 @@
 
 mod anchors;
 mod figures;
-mod known_figures;
 
 use std::collections::BTreeSet;
 use std::fs;
