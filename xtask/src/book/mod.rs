@@ -9,10 +9,12 @@
 //! inside a list item, for example, renders its code as plain paragraphs and
 //! the prose after it as a grey box with a literal fence: the markdown is
 //! valid, only the rendered page shows the damage.
+//! Included code is dedented to the margin (`dedent.rs`), so a method
+//! included from an `impl` block does not render four columns in.
 
 mod anchors;
+mod dedent;
 mod figures;
-mod known_figures;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -43,9 +45,10 @@ pub(crate) fn run(root: &Path, open: bool) -> anyhow::Result<()> {
 /// output directory.
 pub(crate) fn build(book_dir: &Path) -> anyhow::Result<PathBuf> {
     check_includes(&book_dir.join("src"))?;
-    let book = mdbook_driver::MDBook::load(book_dir)
+    let mut book = mdbook_driver::MDBook::load(book_dir)
         .map_err(|e| anyhow!("{e:#}"))
         .with_context(|| format!("loading the book in {}", book_dir.display()))?;
+    book.with_preprocessor(dedent::Dedent);
     let out_dir = book_dir.join(&book.config.build.build_dir);
     book.build()
         .map_err(|e| anyhow!("{e:#}"))
