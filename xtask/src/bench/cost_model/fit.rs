@@ -111,7 +111,16 @@ pub(crate) struct Fit {
     pub(crate) worst_error: f64,
     /// How many points it was fitted to.
     pub(crate) points: usize,
+    /// Whether the points tell `C`: the work term is at least
+    /// [`TELLS_CORES`] of the measured time of some map on two or more
+    /// workers. Otherwise `C` is whatever fits the noise best (and hardly
+    /// matters: the work is a small part of every map).
+    pub(crate) cores_told: bool,
 }
+
+/// The smallest share of a map's time the work must take for the fit to
+/// tell the cores it was divided by.
+pub(crate) const TELLS_CORES: f64 = 0.1;
 
 /// The relative errors of `params` on `points`.
 fn errors(params: &Params, points: &[Point]) -> impl Iterator<Item = f64> {
@@ -145,11 +154,17 @@ pub(crate) fn fit(points: &[Point], work_per_task_ns: f64) -> Option<Fit> {
     let rms_error =
         (errors.iter().map(|e| e * e).sum::<f64>() / errors.len() as f64).sqrt();
     let worst_error = errors.iter().fold(0.0f64, |w, e| w.max(e.abs()));
+    let cores_told = points.iter().filter(|p| p.jobs > 1).any(|p| {
+        let n = p.n as f64;
+        let work = work_per_task_ns * n / params.effective_cores(p.jobs, n);
+        work >= TELLS_CORES * p.time_ns
+    });
     Some(Fit {
         params,
         rms_error,
         worst_error,
         points: points.len(),
+        cores_told,
     })
 }
 

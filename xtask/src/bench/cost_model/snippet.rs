@@ -6,6 +6,7 @@
 
 use std::fmt::Write as _;
 
+use super::fit::TELLS_CORES;
 use super::grid::{BENCH, Measured, Model, PREDICTED_CORES, Payoff};
 use crate::bench::report::format_ns;
 
@@ -54,19 +55,35 @@ pub(crate) fn parameters(models: &[Model]) -> String {
         let p = &m.fit.params;
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {:.2} | {} | {:.1} % | {:.1} % |",
+            "| {} | {} | {} | {} | {} | {} | {} | {:.1} % | {:.1} % |",
             m.group,
             m.strategy,
             format_ns(p.fixed_ns),
             format_ns(p.per_task_ns),
             format_ns(p.work_per_task_ns),
-            p.cores,
+            cores_cell(m),
             m.fit.points,
             m.fit.rms_error * 100.0,
             m.fit.worst_error * 100.0,
         );
     }
+    if models.iter().any(|m| !m.fit.cores_told) {
+        let _ = writeln!(
+            out,
+            "\n(–: the work is under {:.0} % of every map's time, too little to \
+             tell *C*; it hardly matters to such maps.)",
+            TELLS_CORES * 100.0
+        );
+    }
     out
+}
+
+fn cores_cell(model: &Model) -> String {
+    if model.fit.cores_told {
+        format!("{:.2}", model.fit.params.cores)
+    } else {
+        "–".to_string()
+    }
 }
 
 /// How many tasks before each strategy pays off; the larger machines'
