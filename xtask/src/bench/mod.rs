@@ -25,9 +25,11 @@
 //! estimates file is an error naming the bench.
 //!
 //! `run.rs` runs the benches and keeps the run file, `criterion.rs` and
-//! `paired.rs` read their results, `report.rs` builds the tables, and
-//! `write.rs` writes the report and the book's copies.
+//! `paired.rs` read their results, `report.rs` builds the tables,
+//! `cost_model/` fits the cost model to the `grid` bench, and `write.rs`
+//! writes the report and the book's copies.
 
+mod cost_model;
 mod criterion;
 mod crossover;
 #[cfg(test)]
@@ -177,6 +179,7 @@ pub(crate) fn run(root: &Path, options: &Options) -> anyhow::Result<()> {
     println!("{}", paired::table(&paired_rows, report.capacity()));
     println!("{}", kernels::table(&report, &kernels::costs(&report)));
     println!("{}", crossover::table(&crossover::crossovers(&report)));
+    println!("{}", cost_model::CostModel::build(&report).tables());
     for note in &notes {
         eprintln!("note: {note}");
     }

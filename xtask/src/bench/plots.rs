@@ -23,12 +23,12 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use workloads::report::flag::Work;
 
-use super::overhead;
 use super::report::{Group, Report, Row, format_ns};
 use super::svg::{
     Entry, LABEL, Plot, SMALL, Style, chart_builder, color, draw_dashed,
     draw_legend, draw_line, plot_err, svg,
 };
+use super::{cost_model, overhead};
 
 /// Below this baseline time per task, a speedup plot uses a log axis.
 const LOG_SPEEDUP_BELOW_NS: f64 = 1_000.0;
@@ -57,6 +57,7 @@ pub(crate) fn draw_all(report: &Report) -> anyhow::Result<(Vec<Plot>, Vec<String
         notes.push("no `square` group: no per-task overhead plot".into());
     }
     plots.extend(overhead);
+    plots.extend(cost_model::plots(report)?);
     check_unique(&plots)?;
     Ok((plots, notes))
 }

@@ -372,6 +372,7 @@ fn the_report_and_the_book_copies_are_written_and_labelled() {
         "paired.md",
         "kernels.md",
         "crossover-points.md",
+        "cost-model.md",
     ] {
         let text = fs::read_to_string(book.join(file)).unwrap();
         assert!(text.contains("cargo xtask bench --book"), "{file}: {text}");

@@ -1,6 +1,7 @@
 //! Writing the report of `cargo xtask bench`: `results.{json,md}`, one
-//! `<bench>.md` per bench target and the SVG plots in the report directory,
-//! and with `--book` the copies in `book/src/results/` that the book includes.
+//! `<bench>.md` per bench target, `cost-model.md` and the SVG plots in the
+//! report directory, and with `--book` the copies in `book/src/results/`
+//! that the book includes.
 
 use std::fs;
 use std::path::Path;
@@ -8,6 +9,7 @@ use std::path::Path;
 use anyhow::Context;
 use serde_json::json;
 
+use super::cost_model::CostModel;
 use super::report::Report;
 use super::{crossover, kernels, paired, python, svg};
 
@@ -23,8 +25,10 @@ pub(crate) fn write_report(
 ) -> anyhow::Result<()> {
     fs::create_dir_all(out_dir)?;
     remove_generated(out_dir)?;
+    let cost_model = CostModel::build(report);
     let mut json = report.to_json();
     json["paired"] = paired::to_json(paired_rows, report.capacity());
+    json["cost_model"] = cost_model.to_json();
     json["plots"] = json!(plots.iter().map(|p| &p.file).collect::<Vec<_>>());
     if !comparisons.is_empty() {
         json["rust_vs_python"] = python::to_json(comparisons);
@@ -52,8 +56,14 @@ pub(crate) fn write_report(
     md.push('\n');
     md.push_str(&crossover::table(&crossover::crossovers(report)));
     md.push('\n');
+    md.push_str(&cost_model.tables());
+    md.push('\n');
     md.push_str(&report.tables(None));
     fs::write(out_dir.join("results.md"), md)?;
+    fs::write(
+        out_dir.join("cost-model.md"),
+        cost_model.markdown(report, plots, ""),
+    )?;
     for bench in report.benches() {
         fs::write(
             out_dir.join(format!("{bench}.md")),
@@ -111,6 +121,13 @@ pub(crate) fn write_book(
             "{generated}*{}*\n\n{}",
             report.label(),
             crossover::table(&crossover::crossovers(report))
+        ),
+    )?;
+    fs::write(
+        book_dir.join("cost-model.md"),
+        format!(
+            "{generated}{}",
+            CostModel::build(report).markdown(report, plots, "results/")
         ),
     )?;
     fs::write(
