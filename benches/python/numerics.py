@@ -1,6 +1,7 @@
 """The numerical stack the Python rows ran on, for the report's machine label:
-numba's version and the threading layer `prange` used (`omp`, `tbb` or
-`workqueue`: known only after a parallel function has run), and numpy's
+numba's version, the threading layer `prange` used (`omp`, `tbb` or
+`workqueue`: known only after a parallel function has run) and whether it
+uses Intel's SVML for vectorised math, and numpy's
 version and BLAS. Prints one JSON object; `run.py` runs it after the
 workloads, in its own process, so it never changes what they measured.
 
@@ -27,7 +28,11 @@ def numba_info():
     touch(64)
     return {"numba": numba.__version__,
             "numba_threading_layer": numba.threading_layer(),
-            "numba_threads": numba.get_num_threads()}
+            "numba_threads": numba.get_num_threads(),
+            # Intel's vector math library: with it, numba vectorises `log`.
+            # Only an SVML-patched LLVM (Anaconda's llvmlite) can use it;
+            # PyPI's llvmlite wheels are not patched.
+            "numba_svml": bool(numba.config.USING_SVML)}
 
 
 def numpy_info():

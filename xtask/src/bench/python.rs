@@ -137,8 +137,9 @@ pub(crate) fn read(path: &Path) -> anyhow::Result<Vec<Measurement>> {
 }
 
 /// The numerical stack the Python run used, for the machine label: numba's
-/// version and threading layer (`omp`, `tbb` or `workqueue`: how `prange`
-/// threads were run), numpy's version and its BLAS. `None` when the results
+/// version, threading layer (`omp`, `tbb` or `workqueue`: how `prange`
+/// threads were run) and whether it vectorises math with Intel's SVML,
+/// numpy's version and its BLAS. `None` when the results
 /// do not say (an older runner, or numba and numpy missing).
 pub(crate) fn numerics(path: &Path) -> anyhow::Result<Option<String>> {
     let text = fs::read_to_string(path)
@@ -153,7 +154,12 @@ fn numerics_of(n: &Value) -> Option<String> {
     let mut parts = Vec::new();
     if let Some(numba) = text("numba") {
         let layer = text("numba_threading_layer").unwrap_or("unknown");
-        parts.push(format!("numba {numba} (threading layer {layer})"));
+        let svml = match n["numba_svml"].as_bool() {
+            Some(true) => ", SVML",
+            Some(false) => ", no SVML",
+            None => "",
+        };
+        parts.push(format!("numba {numba} (threading layer {layer}{svml})"));
     }
     if let Some(numpy) = text("numpy") {
         let blas = text("numpy_blas").unwrap_or("unknown");

@@ -268,7 +268,7 @@ fn the_label_names_numbas_threading_layer_and_numpys_blas() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("python.json");
     let json = serde_json::json!({"measurements": [], "numerics": {
-        "numba": "0.68.1", "numba_threading_layer": "omp",
+        "numba": "0.68.1", "numba_threading_layer": "omp", "numba_svml": false,
         "numpy": "2.4.6", "numpy_blas": "scipy-openblas 0.3.29"}});
     fs::write(&path, json.to_string()).unwrap();
     let numerics = python::numerics(&path).unwrap();
@@ -277,7 +277,7 @@ fn the_label_names_numbas_threading_layer_and_numpys_blas() {
     let label = machine.label();
     assert!(
         label.contains(
-            "numba 0.68.1 (threading layer omp), numpy 2.4.6 (BLAS scipy-openblas 0.3.29)"
+            "numba 0.68.1 (threading layer omp, no SVML), numpy 2.4.6 (BLAS scipy-openblas 0.3.29)"
         ),
         "{label}"
     );
