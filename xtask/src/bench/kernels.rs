@@ -110,12 +110,13 @@ pub(crate) fn table(report: &Report, costs: &[Cost]) -> String {
     }
     let clock = report.machine.clock_ghz;
     let mut out = format!(
-        "**Cost per element or trial** (wall time of the whole run divided by \
-         the elements or trials; cycles at the measured clock{}; bound for a \
+        "**Cost per element or trial** (`driver` and `square`: per element; \
+         `pi`: per trial; wall time of the whole run divided by the elements \
+         or trials; cycles at the measured clock{}; bound for a \
          parallel row: the fastest one-thread cost divided by the measured \
          capacity, which is what perfect scaling would give here)\n\n\
-         | kernel | strategy | jobs | ns per element/trial | cycles × jobs | \
-         bound (ns) | of bound |\n|---|---|---:|---:|---:|---:|---:|\n",
+         | kernel | strategy | jobs | ns each | cycles × jobs | bound | \
+         of bound |\n|---|---|---:|---:|---:|---:|---:|\n",
         clock.map(|c| format!(" ≈ {c:.1} GHz")).unwrap_or_default()
     );
     for c in costs {
@@ -128,9 +129,8 @@ pub(crate) fn table(report: &Report, costs: &[Cost]) -> String {
             None => ("–".into(), "–".into()),
         };
         out.push_str(&format!(
-            "| {} ({}) | {} | {} | {} | {cycles} | {bound} | {of} |\n",
-            c.group,
-            c.unit,
+            "| {} | {} | {} | {} | {cycles} | {bound} | {of} |\n",
+            label(&c.group),
             c.strategy,
             c.jobs,
             ns(c.ns)
@@ -140,6 +140,20 @@ pub(crate) fn table(report: &Report, costs: &[Cost]) -> String {
         out.push_str(&format!("\n{}\n", workloads::report::flag::RULE));
     }
     out
+}
+
+/// A kernel group's short name, so that the table fits a book page: `Rust
+/// driver_vec` for `thread_pools/driver_vec`, `numba pi` for `python/pi
+/// (numba)`, `numba lanes pi` for `python/pi (numba lanes)`.
+fn label(group: &str) -> String {
+    if let Some(workload) = group.strip_prefix("thread_pools/") {
+        return format!("Rust {workload}");
+    }
+    let python = group.strip_prefix("python/").and_then(|rest| {
+        let (workload, kind) = rest.split_once(" (")?;
+        Some(format!("{} {workload}", kind.strip_suffix(')')?))
+    });
+    python.unwrap_or_else(|| group.to_string())
 }
 
 /// Nanoseconds with two decimals below 10 ns, else `format_ns`.
@@ -189,5 +203,13 @@ mod tests {
         assert!(table.contains("≈ 2.0 GHz"), "{table}");
         assert!(table.contains("| 20.0 |"), "5 ns × 2 GHz × 2 jobs: {table}");
         assert!(table.contains("| 89 % |"), "{table}");
+    }
+
+    #[test]
+    fn kernel_labels_are_short() {
+        assert_eq!(label("thread_pools/driver_vec"), "Rust driver_vec");
+        assert_eq!(label("python/pi (numba lanes)"), "numba lanes pi");
+        assert_eq!(label("python/square (numpy)"), "numpy square");
+        assert_eq!(label("grid/pi"), "grid/pi");
     }
 }
