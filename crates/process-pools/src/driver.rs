@@ -1,7 +1,8 @@
 //! The thread that owns one worker slot of a [`crate::ProcessPool`]: it sends
-//! chunks to its worker, follows which task the worker has started, forwards
-//! results, enforces the per-task timeout, and when the worker dies blames
-//! the one task that was running and re-sends the ones it had not started.
+//! chunks to its worker, follows which task the worker has started (in its
+//! black box, [`crate::black_box`]), forwards results, enforces the per-task
+//! timeout, and when the worker dies blames the one task that was running
+//! and re-sends the ones it had not started.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, Weak};
@@ -18,6 +19,7 @@ use crate::wire::{self, MAX_FRAME};
 
 mod pace; // how many chunks a worker is sent ahead of time
 mod restart; // starting this slot's worker, and replacing it
+mod watch; // reading the worker's black box
 
 use pace::Pace;
 
@@ -29,8 +31,10 @@ const EXIT_GRACE: Duration = Duration::from_millis(500);
 /// How long a dead worker's last messages may take to arrive.
 const LOST_GRACE: Duration = Duration::from_secs(1);
 
-/// A chunk sent to the worker: how many of its tasks started, and how many
-/// results came back (`reported <= started <= reported + 1`).
+/// A chunk sent to the worker: how many results came back, and, without a
+/// black box, how many of its tasks started (`STARTED`; `reported <= started
+/// <= reported + 1`); `started > reported` also marks a task blamed for not
+/// starting in time.
 #[derive(Debug)]
 struct InFlight {
     chunk: Chunk,
@@ -69,6 +73,13 @@ pub(crate) struct Driver {
     tickets_to: Option<Sender<Chunk>>,
     /// When the worker finished its last chunk, while it has more.
     last_done: Option<Instant>,
+    /// Whether the worker publishes its tasks in a black box (or says
+    /// `STARTED` per task).
+    boxed: bool,
+    /// Results read from the worker, by the numbering of its black box.
+    received: u64,
+    /// What its black box said when last read.
+    seen: crate::black_box::Progress,
 }
 
 impl Driver {
@@ -96,6 +107,9 @@ impl Driver {
             stalled_on: None,
             tickets_to: None,
             last_done: None,
+            boxed: false,
+            received: 0,
+            seen: crate::black_box::Progress::default(),
         }
     }
 
@@ -136,6 +150,7 @@ impl Driver {
             }
             let room = self.in_flight.len() < self.pace.depth(Instant::now());
             let more_jobs = if room { self.jobs.clone() } else { never() };
+            self.observe();
             let timer = match self.deadline() {
                 Some(deadline) => crossbeam_channel::at(deadline),
                 None => never(),
@@ -292,26 +307,33 @@ impl Driver {
     }
 
     // ANCHOR: on_frames
-    /// Follows the worker's replies: `STARTED` marks the next task as
-    /// running, `RESULT` finishes it, a refusal fails a whole chunk that has
-    /// not started. Consecutive results go to their caller in one delivery.
+    /// Follows the worker's replies: `RESULT` finishes the next task (which,
+    /// without a black box, a `STARTED` marked as running first), a refusal
+    /// fails a whole chunk that has not started. Consecutive results go to
+    /// their caller in one delivery.
     fn on_frames(&mut self, bytes: &[u8]) -> Result<(), ()> {
         let (frames, _) = wire::complete_frames(bytes, MAX_FRAME).map_err(|_| ())?;
         let mut batch = Batch::default();
         let mut again = Vec::new(); // failed tasks to retry (opt-in)
         let retries = self.settings.retries;
+        let boxed = self.boxed;
+        let received = &mut self.received;
         let outcome = frames.into_iter().try_for_each(|(start, end)| {
             let frame = &bytes[start..end];
             let front = self.in_flight.front_mut().ok_or(())?;
             match frame.first().copied() {
-                Some(wire::STARTED) if front.started == front.reported => {
+                Some(wire::STARTED) if !boxed && front.started == front.reported => {
                     front.started += 1;
                     self.running_since = Some(Instant::now());
                     self.stalled_on = None;
                 }
-                Some(wire::RESULT) if front.started == front.reported + 1 => {
+                Some(wire::RESULT)
+                    if front.started == front.reported + 1
+                        || (boxed && front.reported < front.chunk.len()) =>
+                {
                     let (k, chunk) = (front.reported, &front.chunk);
                     front.reported += 1;
+                    *received += 1;
                     self.running_since = None;
                     // With opt-in retries a failed task may run again.
                     match crate::retry::failure_in(frame, retries > 0) {
@@ -339,7 +361,9 @@ impl Driver {
                     }
                 }
                 Some(kind)
-                    if front.started == 0 && kind >= wire::UNKNOWN_FUNCTION =>
+                    if front.started == 0
+                        && front.reported == 0
+                        && kind >= wire::UNKNOWN_FUNCTION =>
                 {
                     let text = String::from_utf8_lossy(&frame[1..]).into_owned();
                     let kind = match kind {
@@ -385,6 +409,7 @@ impl Driver {
         for event in pending {
             self.on_event(Some(event));
         }
+        self.observe();
         let due = self.deadline().is_some_and(|d| d <= Instant::now());
         if let (true, Some(worker), Some(timeout)) =
             (due, self.worker.as_ref(), self.settings.timeout)
@@ -416,12 +441,14 @@ impl Driver {
         for frames in late {
             let _ = self.on_frames(&frames);
         }
+        // Results it had not sent yet, and whether a task was running.
+        let running = self.recover(&worker);
         let out_of_memory = match timed_out {
             None => worker.out_of_memory(self.settings.max_memory, &status),
             Some(_) => None,
         };
         if let Some(front) = self.in_flight.front_mut()
-            && front.started > front.reported
+            && (front.started > front.reported || running)
         {
             let kind =
                 timed_out

@@ -11,23 +11,50 @@ use std::io::{self, BufWriter, Write};
 
 use serde::Serialize;
 
+use crate::black_box::{BlackBox, monotonic_ns};
 use crate::wire::{self, Failure, MAX_FRAME};
 
 // ANCHOR: outbox
-/// Where a worker writes its replies. `STARTED` goes out (with the result of
-/// the task before it, in the same write) before each task runs; results
-/// wait in the buffer until then, or until the worker has nothing to do.
+/// Where a worker writes its replies. With a [`BlackBox`] (the usual case),
+/// each task's start is published there and its result appended to the
+/// box's log, which goes to the pipe in one write now and then; without one
+/// (the worker could not map it), `STARTED` goes out, flushed, before each
+/// task.
 pub(crate) struct Outbox {
     out: BufWriter<File>,
     scratch: Vec<u8>,
     limit: usize,
+    black_box: Option<BlackBox>,
+    /// Tasks started, and done, over the worker's life.
+    started: u64,
+    done: u64,
+    /// When the log was last written to the pipe (`CLOCK_MONOTONIC`, ns).
+    written_ns: u64,
 }
+
+/// A result waits in the log at most this long after the last write, if
+/// another task starts: a result is not held back long by a slow task
+/// behind it in the same chunk.
+const HOLD_NS: u64 = 1_000_000;
 
 impl Outbox {
     /// Tells the parent that the next task starts now.
     pub(crate) fn started(&mut self) -> io::Result<()> {
-        wire::write_frame(&mut self.out, &[&[wire::STARTED]], self.limit)?;
-        self.out.flush()
+        let Some(black_box) = &self.black_box else {
+            wire::write_frame(&mut self.out, &[&[wire::STARTED]], self.limit)?;
+            return self.out.flush();
+        };
+        let now = monotonic_ns();
+        if now.saturating_sub(self.written_ns) >= HOLD_NS
+            && !black_box.pending().is_empty()
+        {
+            self.write_log()?;
+        }
+        if let Some(black_box) = &self.black_box {
+            black_box.publish_start(self.started, now);
+        }
+        self.started += 1;
+        Ok(())
     }
 
     /// Sends the result of the task that started last.
@@ -35,40 +62,53 @@ impl Outbox {
         &mut self,
         result: &Result<T, Failure>,
     ) -> io::Result<()> {
+        // The frame: length, RESULT, the encoded result.
         self.scratch.clear();
-        self.scratch.push(wire::RESULT);
+        self.scratch.extend_from_slice(&[0, 0, 0, 0, wire::RESULT]);
         let mut encoded =
             postcard::to_extend(result, std::mem::take(&mut self.scratch)).map_err(
                 |e| io::Error::other(format!("cannot encode a result: {e}")),
             )?;
-        if encoded.len() > self.limit {
+        if encoded.len() - 4 > self.limit {
             let too_large: Result<(), Failure> = Err(Failure::OutputTooLarge {
-                bytes: encoded.len() as u64 - 1,
+                bytes: encoded.len() as u64 - 5,
                 limit: self.limit as u64,
             });
-            encoded.truncate(1);
+            encoded.truncate(5);
             encoded = postcard::to_extend(&too_large, encoded)
                 .map_err(|e| io::Error::other(e.to_string()))?;
         }
-        let written = wire::write_frame(&mut self.out, &[&encoded], self.limit);
+        let len = (encoded.len() - 4) as u32;
+        encoded[..4].copy_from_slice(&len.to_le_bytes());
+        let sent = self.send_result(&encoded);
         self.scratch = encoded;
-        written
+        sent
     }
 
     /// Refuses a whole chunk, before any of its tasks started.
     pub(crate) fn refuse(&mut self, kind: u8, text: &str) -> io::Result<()> {
+        self.write_log()?; // the results before it go first
         wire::write_frame(&mut self.out, &[&[kind], text.as_bytes()], self.limit)
     }
 }
 // ANCHOR_END: outbox
 
 impl Outbox {
-    /// An outbox on the reply pipe; no message over `limit` bytes.
-    pub(crate) fn new(replies: File, limit: usize) -> Outbox {
+    /// An outbox on the reply pipe, with the black box if there is one; no
+    /// message over `limit` bytes.
+    pub(crate) fn new(
+        replies: File,
+        limit: usize,
+        black_box: Option<BlackBox>,
+    ) -> Outbox {
         Outbox {
             out: BufWriter::with_capacity(64 * 1024, replies),
             scratch: Vec::new(),
             limit,
+            black_box,
+            started: 0,
+            done: 0,
+            written_ns: 0,
         }
     }
 
@@ -80,9 +120,49 @@ impl Outbox {
         wire::write_frame(&mut self.out, &hello, MAX_FRAME)
     }
 
-    /// Sends every reply still in the buffer.
+    /// Sends every reply still in the buffer, or in the black box's log.
     pub(crate) fn flush(&mut self) -> io::Result<()> {
+        self.write_log()?;
         self.out.flush()
+    }
+
+    /// A whole result frame: into the log if it fits (after writing the log
+    /// out if that makes room), else straight down the pipe.
+    fn send_result(&mut self, frame: &[u8]) -> io::Result<()> {
+        let Some(black_box) = self.black_box.as_mut() else {
+            return self.out.write_all(frame);
+        };
+        if !black_box.append(frame) {
+            self.write_log()?;
+            let black_box = self.black_box.as_mut().expect("checked above");
+            if !black_box.append(frame) {
+                // Larger than the whole log: if the worker dies while it is
+                // written, the task counts as started and not done (blamed).
+                self.out.write_all(frame)?;
+                self.out.flush()?;
+                black_box.reset_log(self.done + 1);
+            }
+        }
+        self.done += 1;
+        if let Some(black_box) = &self.black_box {
+            black_box.publish_done(self.done);
+        }
+        Ok(())
+    }
+
+    /// Writes the black box's log to the pipe, and empties it.
+    fn write_log(&mut self) -> io::Result<()> {
+        let Some(black_box) = &self.black_box else {
+            return Ok(());
+        };
+        if !black_box.pending().is_empty() {
+            self.out.flush()?;
+            self.out.get_mut().write_all(black_box.pending())?;
+            self.written_ns = monotonic_ns();
+        }
+        // Everything done so far is in the pipe now: the log starts after.
+        black_box.reset_log(self.done);
+        Ok(())
     }
 }
 

@@ -20,6 +20,7 @@ use nix::fcntl::{FcntlArg, FdFlag, fcntl};
 use nix::sys::signal::{SigSet, Signal, killpg};
 use nix::unistd::{getpgrp, getppid};
 
+use crate::black_box::BlackBox;
 use crate::outbox::{Outbox, ServeError, record_panic};
 use crate::task::Registry;
 use crate::wire::{self, MAX_FRAME};
@@ -75,11 +76,17 @@ pub(crate) struct Marker {
     pub(crate) parent: i32,
     pub(crate) nonce: u64,
     pub(crate) limit: usize,
+    /// The descriptor of the worker's black box ([`crate::black_box`]), or
+    /// -1: the worker then says `STARTED` before each task instead.
+    pub(crate) black_box: i32,
 }
 
 impl Marker {
     pub(crate) fn encode(&self) -> String {
-        format!("{}:{}:{}", self.parent, self.nonce, self.limit)
+        format!(
+            "{}:{}:{}:{}",
+            self.parent, self.nonce, self.limit, self.black_box
+        )
     }
 
     fn parse(text: &str) -> Option<Marker> {
@@ -88,6 +95,7 @@ impl Marker {
             parent: parts.next()?.parse().ok()?,
             nonce: parts.next()?.parse().ok()?,
             limit: parts.next()?.parse::<usize>().ok()?.min(MAX_FRAME),
+            black_box: parts.next()?.parse().ok()?,
         };
         parts.next().is_none().then_some(marker)
     }
@@ -171,6 +179,8 @@ fn stdout_is_a_pipe() -> bool {
 /// can hang or outlive it, then the loop runs.
 fn serve_pool(registry: &Registry, marker: &Marker, parent: i32) -> io::Result<()> {
     die_with_the_parent(parent)?;
+    // Mapped (and its descriptor closed) before the low descriptors fill up.
+    let black_box = BlackBox::inherit(marker.black_box);
     // The protocol moves to private close-on-exec descriptors, so a task's
     // child processes never hold the pipes open, and out of reach of a task
     // that writes to a descriptor it guessed (3, 4, …: C libraries do). Stdin
@@ -182,7 +192,7 @@ fn serve_pool(registry: &Registry, marker: &Marker, parent: i32) -> io::Result<(
     nix::unistd::dup2_stdin(File::open("/dev/null")?)?;
     nix::unistd::dup2_stdout(io::stderr())?;
     std::panic::set_hook(Box::new(record_panic));
-    serve(registry, requests, replies, marker)
+    serve(registry, requests, replies, marker, black_box)
 }
 
 /// The first descriptor the protocol may use: below it, every free
@@ -252,15 +262,16 @@ fn serve(
     requests: File,
     replies: File,
     marker: &Marker,
+    black_box: Option<BlackBox>,
 ) -> io::Result<()> {
     let mut input = BufReader::with_capacity(64 * 1024, requests);
-    let mut out = Outbox::new(replies, marker.limit);
+    let mut out = Outbox::new(replies, marker.limit, black_box);
     out.hello(marker.nonce)?;
     let mut frame = Vec::new();
     loop {
-        if input.buffer().is_empty() {
-            out.flush()?; // about to wait for work: send every result
-        }
+        // A chunk is done (or about to wait for work): its results go, in
+        // one write, so the parent can send more.
+        out.flush()?;
         if !wire::read_frame(&mut input, &mut frame, marker.limit)? {
             return out.flush();
         }
@@ -299,9 +310,10 @@ mod tests {
             parent: 42,
             nonce: 7,
             limit: 1000,
+            black_box: 70,
         };
         assert_eq!(Marker::parse(&marker.encode()), Some(marker));
-        for bad in ["", "1:2", "1:2:3:4", "a:2:3", "1:2:-3"] {
+        for bad in ["", "1:2", "1:2:3", "1:2:3:4:5", "a:2:3:4", "1:2:-3:4"] {
             assert_eq!(Marker::parse(bad), None, "{bad}");
         }
     }

@@ -1,0 +1,104 @@
+//! The black box ([`process_pools`]'s `black_box` module): each worker
+//! publishes the task it runs in memory it shares with the pool, and keeps
+//! the results it has not sent there, instead of a message per task. The
+//! worker maps it and keeps no descriptor to it; a crash in the middle of a
+//! long chunk of fast tasks loses none of the results before it (they are
+//! read from the box) and runs none of them twice, however many times the
+//! box filled up and was written out before.
+//!
+//! `cargo test -p process-pools --test black_box`
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::{bounded, pool};
+use process_pools::demo::{Behaviour, Counted};
+
+/// Each worker maps a black box of its own, and keeps no descriptor to it
+/// (a task cannot reach it by a guessed descriptor number).
+#[test]
+fn each_worker_maps_its_black_box_and_holds_no_descriptor_to_it() {
+    bounded(60, || {
+        let pool = pool(2).build().unwrap();
+        assert_eq!(pool.map::<Counted>([]), []);
+        for pid in pool.worker_pids() {
+            let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
+            let boxes = maps
+                .lines()
+                .filter(|l| l.contains("process-pools-black-box"))
+                .count();
+            assert_eq!(boxes, 1, "worker {pid} maps one black box:\n{maps}");
+            let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap();
+            for fd in fds.flatten() {
+                let target = std::fs::read_link(fd.path()).unwrap_or_default();
+                let target = target.to_string_lossy();
+                assert!(!target.contains("black-box"), "worker {pid}: {target}");
+            }
+        }
+    });
+}
+
+/// Tasks `0..n` of one chunk, each recording its executions in `dir`; task
+/// `bad` aborts.
+fn one_chunk(
+    dir: &std::path::Path,
+    n: u64,
+    bad: u64,
+) -> Vec<(String, u64, Behaviour)> {
+    let path = dir.display().to_string();
+    (0..n)
+        .map(|i| {
+            let behaviour = if i == bad {
+                Behaviour::Abort
+            } else {
+                Behaviour::Return(i)
+            };
+            (path.clone(), i, behaviour)
+        })
+        .collect()
+}
+
+/// How many times each task ran, as `Counted` recorded it in `dir` (one
+/// file `<task>.<pid>.<n>` per execution), read in one pass.
+fn executions(dir: &std::path::Path) -> HashMap<u64, usize> {
+    let mut runs = HashMap::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(Ok(task)) = name.split('.').next().map(str::parse) {
+            *runs.entry(task).or_default() += 1;
+        }
+    }
+    runs
+}
+
+fn crash_late_in_a_chunk(n: u64, bad: u64) {
+    bounded(120, move || {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = pool(1).chunksize(n as usize).build().unwrap();
+        let results = pool.map::<Counted>(one_chunk(dir.path(), n, bad));
+        let runs = executions(dir.path());
+        for (i, result) in results.iter().enumerate() {
+            let i = i as u64;
+            let runs = runs.get(&i).copied().unwrap_or(0);
+            assert_eq!(runs, 1, "task {i} ran {runs} times");
+            if i == bad {
+                let error = result.as_ref().unwrap_err();
+                assert_eq!(error.task as u64, bad, "{error}");
+            } else {
+                assert_eq!(result, &Ok(i), "task {i}");
+            }
+        }
+    });
+}
+
+#[test]
+fn a_crash_after_fast_tasks_of_its_chunk_loses_and_repeats_none() {
+    crash_late_in_a_chunk(300, 250);
+}
+
+#[test]
+fn a_crash_after_the_box_filled_up_several_times_loses_and_repeats_none() {
+    // About 12 bytes per result: 8000 of them fill 64 KiB more than once.
+    crash_late_in_a_chunk(8000, 7990);
+}
