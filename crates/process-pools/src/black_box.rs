@@ -29,6 +29,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use memmap2::MmapMut;
 use nix::sys::memfd::{MFdFlags, memfd_create};
 
+/// The environment variable that gives a worker its black box's descriptor
+/// (a worker of an older version ignores it, and says `STARTED` per task).
+pub(crate) const FD_VAR: &str = "PROCESS_POOLS_BLACK_BOX";
+/// The name of every black box's memory file.
+const NAME: &str = "process-pools-black-box";
+
 /// Bytes of results a black box holds before the worker writes them out.
 pub(crate) const LOG_BYTES: usize = 64 * 1024;
 /// Bytes before the log: the [`Header`], on a cache line of its own.
@@ -74,24 +80,35 @@ impl BlackBox {
     /// inherits (close-on-exec: only the worker it is meant for gets it).
     pub(crate) fn create() -> std::io::Result<(BlackBox, OwnedFd)> {
         let flags = MFdFlags::MFD_CLOEXEC;
-        let fd = memfd_create("process-pools-black-box", flags)?;
+        let fd = memfd_create(NAME, flags)?;
         let file = File::from(fd);
         file.set_len((HEADER_BYTES + LOG_BYTES) as u64)?;
         let black_box = BlackBox::map(&file)?;
         Ok((black_box, file.into()))
     }
 
-    /// Maps the black box the worker inherited as descriptor `fd`, and
-    /// closes the descriptor (the map stays). `None` if `fd` is not one.
-    pub(crate) fn inherit(fd: RawFd) -> Option<BlackBox> {
-        if fd < 0
-            || nix::fcntl::fcntl(fd_ref(fd)?, nix::fcntl::FcntlArg::F_GETFD).is_err()
+    /// The descriptor of the black box this worker inherited, as
+    /// [`FD_VAR`] says (read before the hook clears the variable).
+    pub(crate) fn fd_from_env() -> Option<RawFd> {
+        std::env::var(FD_VAR).ok()?.parse().ok()
+    }
+
+    /// Maps the black box this worker inherited as `fd`, and closes the
+    /// descriptor (the map stays). `None` if there is none, or the
+    /// descriptor is not a black box.
+    pub(crate) fn inherit(fd: Option<RawFd>) -> Option<BlackBox> {
+        let fd = fd?;
+        // The memory file, by its name: not whatever else has that number.
+        let link = std::fs::read_link(format!("/proc/self/fd/{fd}")).ok()?;
+        if !link
+            .to_string_lossy()
+            .starts_with(&format!("/memfd:{NAME}"))
         {
             return None;
         }
-        // SAFETY: `fd` is open (checked just above), and this process was
-        // told it is the black box, which nothing else in it uses: it is
-        // owned here from now on, and closed at the end of this function.
+        // SAFETY: `fd` is open (its link was just read) and is a black box,
+        // which nothing else in this process uses: it is owned here from now
+        // on, and closed at the end of this function.
         #[allow(unsafe_code)]
         let file = unsafe { File::from_raw_fd(fd) };
         let black_box = BlackBox::map(&file).ok()?;
@@ -130,11 +147,15 @@ impl BlackBox {
     /// The counters, as the worker published them (one consistent reading).
     pub(crate) fn progress(&self) -> Progress {
         let header = self.header();
+        // A few tries for a reading that no task start came in the middle
+        // of; a worker that starts tasks faster than that gets the last.
+        let mut tries = 0;
         loop {
+            tries += 1;
             let started = header.started.load(Ordering::Acquire);
             let start_ns = header.start_ns.load(Ordering::Acquire);
             let done = header.done.load(Ordering::Acquire);
-            if header.started.load(Ordering::Acquire) == started {
+            if header.started.load(Ordering::Acquire) == started || tries == 8 {
                 return Progress {
                     started,
                     done,
@@ -195,14 +216,6 @@ impl BlackBox {
         header.log_len.store(0, Ordering::Release);
         header.log_first.store(first, Ordering::Release);
     }
-}
-
-/// A borrowed view of a raw descriptor number, for `fcntl`.
-fn fd_ref(fd: RawFd) -> Option<std::os::fd::BorrowedFd<'static>> {
-    // SAFETY: only used for one `fcntl(F_GETFD)` call, which fails cleanly
-    // (EBADF) on a descriptor that is not open.
-    #[allow(unsafe_code)]
-    Some(unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) })
 }
 
 /// `CLOCK_MONOTONIC` now, in nanoseconds: the clock of `Instant`, the same

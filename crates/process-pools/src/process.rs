@@ -18,7 +18,7 @@ use nix::sys::signal::{Signal, kill, killpg};
 use nix::sys::wait::{Id, WaitPidFlag, waitid};
 use nix::unistd::Pid;
 
-use crate::black_box::BlackBox;
+use crate::black_box::{self, BlackBox};
 use crate::memory::{self, StderrTail};
 use crate::settings::Settings;
 use crate::wire::{self, HELLO, MAGIC, NOT_HOOKED};
@@ -83,7 +83,6 @@ pub(crate) fn spawn(settings: &Settings) -> Result<Worker, SpawnError> {
         parent,
         nonce: settings.nonce,
         limit: settings.max_message,
-        black_box: black_box_fd.as_ref().map_or(-1, |fd| fd.as_raw_fd()),
     };
     let mut command = Command::new(&settings.exe);
     command
@@ -97,6 +96,7 @@ pub(crate) fn spawn(settings: &Settings) -> Result<Worker, SpawnError> {
     die_with_this_thread(&mut command, parent);
     if let Some(fd) = &black_box_fd {
         inherit(&mut command, fd.as_raw_fd());
+        command.env(black_box::FD_VAR, fd.as_raw_fd().to_string());
     }
     if let Some(bytes) = settings.max_memory {
         memory::limit_data(&mut command, bytes);

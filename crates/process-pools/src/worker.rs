@@ -13,7 +13,7 @@
 use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{self, BufReader, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use nix::fcntl::{FcntlArg, FdFlag, fcntl};
@@ -59,8 +59,9 @@ pub fn worker_main_if_requested_with(registry: &Registry) {
     // The pool, or a wrapper script between it and this program.
     let parent = getppid().as_raw();
     HOOK_ENTERED.store(true, Ordering::SeqCst);
+    let black_box = BlackBox::fd_from_env();
     consume_marker();
-    match serve_pool(registry, &marker, parent) {
+    match serve_pool(registry, &marker, parent, black_box) {
         Ok(()) => std::process::exit(0),
         Err(e) => {
             eprintln!("process-pools worker {}: {e}", std::process::id());
@@ -76,17 +77,11 @@ pub(crate) struct Marker {
     pub(crate) parent: i32,
     pub(crate) nonce: u64,
     pub(crate) limit: usize,
-    /// The descriptor of the worker's black box ([`crate::black_box`]), or
-    /// -1: the worker then says `STARTED` before each task instead.
-    pub(crate) black_box: i32,
 }
 
 impl Marker {
     pub(crate) fn encode(&self) -> String {
-        format!(
-            "{}:{}:{}:{}",
-            self.parent, self.nonce, self.limit, self.black_box
-        )
+        format!("{}:{}:{}", self.parent, self.nonce, self.limit)
     }
 
     fn parse(text: &str) -> Option<Marker> {
@@ -95,7 +90,6 @@ impl Marker {
             parent: parts.next()?.parse().ok()?,
             nonce: parts.next()?.parse().ok()?,
             limit: parts.next()?.parse::<usize>().ok()?.min(MAX_FRAME),
-            black_box: parts.next()?.parse().ok()?,
         };
         parts.next().is_none().then_some(marker)
     }
@@ -157,6 +151,7 @@ fn consume_marker() {
     #[allow(unsafe_code)]
     unsafe {
         std::env::remove_var(MARKER_VAR);
+        std::env::remove_var(crate::black_box::FD_VAR);
     }
 }
 
@@ -177,10 +172,15 @@ fn stdout_is_a_pipe() -> bool {
 
 /// Serves the pool's protocol: first the process is set up so that no task
 /// can hang or outlive it, then the loop runs.
-fn serve_pool(registry: &Registry, marker: &Marker, parent: i32) -> io::Result<()> {
+fn serve_pool(
+    registry: &Registry,
+    marker: &Marker,
+    parent: i32,
+    black_box: Option<RawFd>,
+) -> io::Result<()> {
     die_with_the_parent(parent)?;
     // Mapped (and its descriptor closed) before the low descriptors fill up.
-    let black_box = BlackBox::inherit(marker.black_box);
+    let black_box = BlackBox::inherit(black_box);
     // The protocol moves to private close-on-exec descriptors, so a task's
     // child processes never hold the pipes open, and out of reach of a task
     // that writes to a descriptor it guessed (3, 4, …: C libraries do). Stdin
@@ -310,10 +310,9 @@ mod tests {
             parent: 42,
             nonce: 7,
             limit: 1000,
-            black_box: 70,
         };
         assert_eq!(Marker::parse(&marker.encode()), Some(marker));
-        for bad in ["", "1:2", "1:2:3", "1:2:3:4:5", "a:2:3:4", "1:2:-3:4"] {
+        for bad in ["", "1:2", "1:2:3:4", "a:2:3", "1:2:-3"] {
             assert_eq!(Marker::parse(bad), None, "{bad}");
         }
     }
