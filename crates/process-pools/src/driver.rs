@@ -138,6 +138,7 @@ impl Driver {
             if self.worker.is_none() && !self.restart() {
                 return;
             }
+            self.observe(); // which task runs, for the timeout and for sends
             self.send_what_fits();
             let Some(worker) = self.worker.as_ref() else {
                 continue;
@@ -150,7 +151,6 @@ impl Driver {
             }
             let room = self.in_flight.len() < self.pace.depth(Instant::now());
             let more_jobs = if room { self.jobs.clone() } else { never() };
-            self.observe();
             let timer = match self.deadline() {
                 Some(deadline) => crossbeam_channel::at(deadline),
                 None => never(),

@@ -28,13 +28,16 @@ pub(crate) struct Outbox {
     /// Tasks started, and done, over the worker's life.
     started: u64,
     done: u64,
-    /// When the log was last written to the pipe (`CLOCK_MONOTONIC`, ns).
-    written_ns: u64,
+    /// When the task that started last started (`CLOCK_MONOTONIC`, ns).
+    start_ns: u64,
+    /// When the oldest result in the log was on its way: the start of its
+    /// task.
+    pending_since_ns: u64,
 }
 
-/// A result waits in the log at most this long after the last write, if
-/// another task starts: a result is not held back long by a slow task
-/// behind it in the same chunk.
+/// A result waits in the log at most about this long if another task
+/// starts: a result is not held back long by a slow task behind it in the
+/// same chunk.
 const HOLD_NS: u64 = 1_000_000;
 
 impl Outbox {
@@ -45,7 +48,7 @@ impl Outbox {
             return self.out.flush();
         };
         let now = monotonic_ns();
-        if now.saturating_sub(self.written_ns) >= HOLD_NS
+        if now.saturating_sub(self.pending_since_ns) >= HOLD_NS
             && !black_box.pending().is_empty()
         {
             self.write_log()?;
@@ -54,6 +57,7 @@ impl Outbox {
             black_box.publish_start(self.started, now);
         }
         self.started += 1;
+        self.start_ns = now;
         Ok(())
     }
 
@@ -108,7 +112,8 @@ impl Outbox {
             black_box,
             started: 0,
             done: 0,
-            written_ns: 0,
+            start_ns: 0,
+            pending_since_ns: 0,
         }
     }
 
@@ -132,7 +137,11 @@ impl Outbox {
         let Some(black_box) = self.black_box.as_mut() else {
             return self.out.write_all(frame);
         };
+        if black_box.pending().is_empty() {
+            self.pending_since_ns = self.start_ns;
+        }
         if !black_box.append(frame) {
+            self.pending_since_ns = self.start_ns;
             self.write_log()?;
             let black_box = self.black_box.as_mut().expect("checked above");
             if !black_box.append(frame) {
@@ -158,7 +167,6 @@ impl Outbox {
         if !black_box.pending().is_empty() {
             self.out.flush()?;
             self.out.get_mut().write_all(black_box.pending())?;
-            self.written_ns = monotonic_ns();
         }
         // Everything done so far is in the pipe now: the log starts after.
         black_box.reset_log(self.done);
