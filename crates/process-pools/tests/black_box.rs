@@ -12,8 +12,11 @@ mod common;
 
 use std::collections::HashMap;
 
+use std::os::unix::fs::PermissionsExt;
+
 use common::{bounded, pool};
 use process_pools::demo::{Behaviour, Counted};
+use process_pools::{PoolBuilder, ProcessPool};
 
 /// Each worker maps a black box of its own, and keeps no descriptor to it
 /// (a task cannot reach it by a guessed descriptor number).
@@ -23,12 +26,7 @@ fn each_worker_maps_its_black_box_and_holds_no_descriptor_to_it() {
         let pool = pool(2).build().unwrap();
         assert_eq!(pool.map::<Counted>([]), []);
         for pid in pool.worker_pids() {
-            let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
-            let boxes = maps
-                .lines()
-                .filter(|l| l.contains("process-pools-black-box"))
-                .count();
-            assert_eq!(boxes, 1, "worker {pid} maps one black box:\n{maps}");
+            assert_eq!(black_boxes(pid), 1, "worker {pid} maps one black box");
             let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap();
             for fd in fds.flatten() {
                 let target = std::fs::read_link(fd.path()).unwrap_or_default();
@@ -73,9 +71,15 @@ fn executions(dir: &std::path::Path) -> HashMap<u64, usize> {
 }
 
 fn crash_late_in_a_chunk(n: u64, bad: u64) {
-    bounded(120, move || {
+    bounded(120, move || check_crash_late(pool(1), n, bad));
+}
+
+/// Task `bad` of one chunk of `n` aborts: it alone fails, every task ran
+/// once.
+fn check_crash_late(builder: PoolBuilder, n: u64, bad: u64) {
+    {
         let dir = tempfile::tempdir().unwrap();
-        let pool = pool(1).chunksize(n as usize).build().unwrap();
+        let pool = builder.chunksize(n as usize).build().unwrap();
         let results = pool.map::<Counted>(one_chunk(dir.path(), n, bad));
         let runs = executions(dir.path());
         for (i, result) in results.iter().enumerate() {
@@ -89,6 +93,38 @@ fn crash_late_in_a_chunk(n: u64, bad: u64) {
                 assert_eq!(result, &Ok(i), "task {i}");
             }
         }
+    }
+}
+
+/// How many black boxes process `pid` maps.
+fn black_boxes(pid: u32) -> usize {
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
+    maps.lines()
+        .filter(|l| l.contains("process-pools-black-box"))
+        .count()
+}
+
+/// A worker that cannot map its black box (here a wrapper closes the
+/// descriptor before it starts the worker, as a launcher that closes every
+/// descriptor would) says `STARTED` before each task instead, with the same
+/// guarantees.
+#[test]
+fn a_worker_without_its_black_box_keeps_every_guarantee() {
+    bounded(120, || {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("closes-the-box.sh");
+        let text = format!(
+            "#!/bin/bash\neval \"exec ${{PROCESS_POOLS_BLACK_BOX}}>&-\"\nexec {} \"$@\"\n",
+            common::WORKER
+        );
+        std::fs::write(&script, text).unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
+            .unwrap();
+        let builder = || ProcessPool::builder().workers(1).worker_exe(&script);
+        let pool = builder().build().unwrap();
+        assert_eq!(pool.map::<Counted>([]), []);
+        assert_eq!(black_boxes(pool.worker_pids()[0]), 0, "no black box mapped");
+        check_crash_late(builder(), 300, 250);
     });
 }
 
