@@ -33,6 +33,8 @@ pub(crate) struct Outbox {
     /// When the oldest result in the log was on its way: the start of its
     /// task.
     pending_since_ns: u64,
+    /// [`HOLD_NS`] (the tests hold results for ever, to fill the log).
+    hold_ns: u64,
 }
 
 /// A result waits in the log at most about this long if another task
@@ -48,7 +50,7 @@ impl Outbox {
             return self.out.flush();
         };
         let now = monotonic_ns();
-        if now.saturating_sub(self.pending_since_ns) >= HOLD_NS
+        if now.saturating_sub(self.pending_since_ns) >= self.hold_ns
             && !black_box.pending().is_empty()
         {
             self.write_log()?;
@@ -114,6 +116,7 @@ impl Outbox {
             done: 0,
             start_ns: 0,
             pending_since_ns: 0,
+            hold_ns: HOLD_NS,
         }
     }
 
@@ -216,4 +219,87 @@ pub(crate) fn take_panic_message(payload: Box<dyn std::any::Any + Send>) -> Stri
         return message;
     }
     sweep_core::panic_message(payload.as_ref())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Seek};
+    use std::os::fd::IntoRawFd;
+
+    use super::*;
+    use crate::black_box::LOG_BYTES;
+
+    /// The results in `bytes` (whole frames of `RESULT, Ok(Vec<u8>)`).
+    fn results(bytes: &[u8]) -> Vec<Vec<u8>> {
+        let (frames, _) = wire::complete_frames(bytes, MAX_FRAME).unwrap();
+        let decode = |(start, end): (usize, usize)| {
+            assert_eq!(bytes[start], wire::RESULT);
+            let (result, rest) =
+                postcard::take_from_bytes::<Result<Vec<u8>, Failure>>(
+                    &bytes[start + 1..end],
+                )
+                .unwrap();
+            assert!(rest.is_empty());
+            result.unwrap()
+        };
+        frames.into_iter().map(decode).collect()
+    }
+
+    /// Results of `sizes` go through a worker whose results are written
+    /// only when the log is full, and which then dies without a last write:
+    /// what reached the pipe, and the log after it (from the result number
+    /// it says it starts at), are every result once, in order.
+    fn every_result_once_in_order(sizes: &[usize]) {
+        let (parent_view, fd) = BlackBox::create().unwrap();
+        // The worker's own map of the same memory file, as it inherits it.
+        let worker_view = BlackBox::inherit(Some(fd.into_raw_fd())).unwrap();
+        assert!(parent_view.in_use());
+        let mut pipe = tempfile::tempfile().unwrap();
+        let mut out =
+            Outbox::new(pipe.try_clone().unwrap(), MAX_FRAME, Some(worker_view));
+        out.hold_ns = u64::MAX; // written only when full: it fills up
+        let expected: Vec<Vec<u8>> = (sizes.iter().enumerate())
+            .map(|(i, &n)| vec![i as u8; n])
+            .collect();
+        for result in &expected {
+            out.started().unwrap();
+            out.result::<Vec<u8>>(&Ok(result.clone())).unwrap();
+        }
+        // It dies here: no flush.
+        let mut written = Vec::new();
+        pipe.rewind().unwrap();
+        pipe.read_to_end(&mut written).unwrap();
+        let mut seen = results(&written);
+        let (first, log) = parent_view.log();
+        let skip = seen.len().checked_sub(first as usize).unwrap();
+        seen.extend(results(&log).into_iter().skip(skip));
+        assert_eq!(seen, expected);
+        let progress = parent_view.progress();
+        let n = sizes.len() as u64;
+        assert_eq!((progress.started, progress.done), (n, n));
+    }
+
+    /// Small results, and every seventh of 9000 bytes: the log fills up
+    /// and is written out many times; result `big` is larger than the whole
+    /// log, and goes straight down the pipe.
+    fn sizes(big: usize) -> Vec<usize> {
+        (0..200)
+            .map(|i| match i {
+                i if i == big => LOG_BYTES + 10,
+                i if i % 7 == 0 => 9_000,
+                i => i % 13,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_pipe_then_the_log_hold_every_result_once_in_order() {
+        every_result_once_in_order(&sizes(50));
+    }
+
+    #[test]
+    fn so_they_do_right_after_a_result_larger_than_the_log() {
+        every_result_once_in_order(&sizes(197));
+        every_result_once_in_order(&sizes(199));
+    }
 }
