@@ -19,7 +19,7 @@ use crate::wire::{self, MAX_FRAME};
 
 mod pace; // how many chunks a worker is sent ahead of time
 mod restart; // starting this slot's worker, and replacing it
-mod watch; // reading the worker's black box
+mod watch; // the timeout, and reading the worker's black box
 
 use pace::Pace;
 
@@ -167,22 +167,6 @@ impl Driver {
         }
     }
     // ANCHOR_END: driver_loop
-
-    /// When the running task's time is up, or, with tasks sent and none
-    /// running, when the worker must have started the next one: a stopped
-    /// or wedged worker is caught before any task starts, and its tasks go
-    /// to a fresh worker. `None`: nothing owed, no timeout, or a timeout so
-    /// long that it never comes (`Duration::MAX`).
-    fn deadline(&self) -> Option<Instant> {
-        let timeout = self.settings.timeout?;
-        match self.running_since {
-            Some(started) => started.checked_add(timeout),
-            None if !self.in_flight.is_empty() => {
-                self.waiting_since?.checked_add(timeout)
-            }
-            None => None,
-        }
-    }
 
     /// Sends chunks while the worker has room: one chunk if it is idle, a few
     /// small ones ahead if its chunks finish quickly.
@@ -396,35 +380,6 @@ impl Driver {
         outcome
     }
     // ANCHOR_END: on_frames
-
-    /// The running task's time is up, unless its result is already here.
-    fn on_timer(&mut self) {
-        let Some(worker) = self.worker.as_ref() else {
-            return;
-        };
-        let mut pending = Vec::new();
-        while let Ok(event) = worker.events.try_recv() {
-            pending.push(event);
-        }
-        for event in pending {
-            self.on_event(Some(event));
-        }
-        self.observe();
-        let due = self.deadline().is_some_and(|d| d <= Instant::now());
-        if let (true, Some(worker), Some(timeout)) =
-            (due, self.worker.as_ref(), self.settings.timeout)
-        {
-            worker.kill_group();
-            let pid = worker.pid;
-            // A running task timed out and is blamed; a worker that never
-            // started its next task is replaced and blames none (its tasks,
-            // unstarted, run once on the next worker), unless it is the
-            // second in a row not to start that task (see `not_started`).
-            let blame = (self.running_since.is_some() || self.not_started())
-                .then_some(TaskErrorKind::TimedOut { pid, timeout });
-            self.on_worker_lost(blame);
-        }
-    }
 
     // ANCHOR: blame
     /// The worker died, or was killed for a timeout. Its last replies are

@@ -1,11 +1,13 @@
-//! What a [`Driver`] reads in its worker's black box ([`crate::black_box`]):
-//! while the worker lives, which task runs and since when (for the timeout);
-//! once it is dead, the results it had not sent, and whether a task was
-//! running when it died (that task is the culprit).
+//! The timeout of a [`Driver`]'s tasks, and what it reads in its worker's
+//! black box ([`crate::black_box`]): while the worker lives, which task runs
+//! and since when (for the timeout); once it is dead, the results it had
+//! not sent, and whether a task was running when it died (that task is the
+//! culprit).
 
 use std::time::Instant;
 
 use super::Driver;
+use crate::TaskErrorKind;
 use crate::black_box::instant_of;
 use crate::process::Worker;
 use crate::wire::{self, MAX_FRAME};
@@ -57,5 +59,50 @@ impl Driver {
         let (frames, _) = wire::complete_frames(log, MAX_FRAME).ok()?;
         let skip = usize::try_from(self.received.checked_sub(first)?).ok()?;
         frames.get(skip).map(|&(start, _)| start - 4)
+    }
+
+    /// When the running task's time is up, or, with tasks sent and none
+    /// running, when the worker must have started the next one: a stopped
+    /// or wedged worker is caught before any task starts, and its tasks go
+    /// to a fresh worker. `None`: nothing owed, no timeout, or a timeout so
+    /// long that it never comes (`Duration::MAX`).
+    pub(super) fn deadline(&self) -> Option<Instant> {
+        let timeout = self.settings.timeout?;
+        match self.running_since {
+            Some(started) => started.checked_add(timeout),
+            None if !self.in_flight.is_empty() => {
+                self.waiting_since?.checked_add(timeout)
+            }
+            None => None,
+        }
+    }
+
+    /// The running task's time is up, unless its result is already here.
+    pub(super) fn on_timer(&mut self) {
+        let Some(worker) = self.worker.as_ref() else {
+            return;
+        };
+        let mut pending = Vec::new();
+        while let Ok(event) = worker.events.try_recv() {
+            pending.push(event);
+        }
+        for event in pending {
+            self.on_event(Some(event));
+        }
+        self.observe();
+        let due = self.deadline().is_some_and(|d| d <= Instant::now());
+        if let (true, Some(worker), Some(timeout)) =
+            (due, self.worker.as_ref(), self.settings.timeout)
+        {
+            worker.kill_group();
+            let pid = worker.pid;
+            // A running task timed out and is blamed; a worker that never
+            // started its next task is replaced and blames none (its tasks,
+            // unstarted, run once on the next worker), unless it is the
+            // second in a row not to start that task (see `not_started`).
+            let blame = (self.running_since.is_some() || self.not_started())
+                .then_some(TaskErrorKind::TimedOut { pid, timeout });
+            self.on_worker_lost(blame);
+        }
     }
 }
