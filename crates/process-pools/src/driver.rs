@@ -1,7 +1,8 @@
 //! The thread that owns one worker slot of a [`crate::ProcessPool`]: it sends
-//! chunks to its worker, follows which task the worker has started, forwards
-//! results, enforces the per-task timeout, and when the worker dies blames
-//! the one task that was running and re-sends the ones it had not started.
+//! chunks to its worker, follows which task the worker has started (in its
+//! black box, [`crate::black_box`]), forwards results, enforces the per-task
+//! timeout, and when the worker dies blames the one task that was running
+//! and re-sends the ones it had not started.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, Weak};
@@ -18,6 +19,7 @@ use crate::wire::{self, MAX_FRAME};
 
 mod pace; // how many chunks a worker is sent ahead of time
 mod restart; // starting this slot's worker, and replacing it
+mod watch; // the timeout, and reading the worker's black box
 
 use pace::Pace;
 
@@ -29,8 +31,10 @@ const EXIT_GRACE: Duration = Duration::from_millis(500);
 /// How long a dead worker's last messages may take to arrive.
 const LOST_GRACE: Duration = Duration::from_secs(1);
 
-/// A chunk sent to the worker: how many of its tasks started, and how many
-/// results came back (`reported <= started <= reported + 1`).
+/// A chunk sent to the worker: how many results came back, and, without a
+/// black box, how many of its tasks started (`STARTED`; `reported <= started
+/// <= reported + 1`); `started > reported` also marks a task blamed for not
+/// starting in time.
 #[derive(Debug)]
 struct InFlight {
     chunk: Chunk,
@@ -69,6 +73,13 @@ pub(crate) struct Driver {
     tickets_to: Option<Sender<Chunk>>,
     /// When the worker finished its last chunk, while it has more.
     last_done: Option<Instant>,
+    /// Whether the worker publishes its tasks in a black box (or says
+    /// `STARTED` per task).
+    boxed: bool,
+    /// Results read from the worker, by the numbering of its black box.
+    received: u64,
+    /// What its black box said when last read.
+    seen: crate::black_box::Progress,
 }
 
 impl Driver {
@@ -96,6 +107,9 @@ impl Driver {
             stalled_on: None,
             tickets_to: None,
             last_done: None,
+            boxed: false,
+            received: 0,
+            seen: crate::black_box::Progress::default(),
         }
     }
 
@@ -124,6 +138,7 @@ impl Driver {
             if self.worker.is_none() && !self.restart() {
                 return;
             }
+            self.observe(); // which task runs, for the timeout and for sends
             self.send_what_fits();
             let Some(worker) = self.worker.as_ref() else {
                 continue;
@@ -152,22 +167,6 @@ impl Driver {
         }
     }
     // ANCHOR_END: driver_loop
-
-    /// When the running task's time is up, or, with tasks sent and none
-    /// running, when the worker must have started the next one: a stopped
-    /// or wedged worker is caught before any task starts, and its tasks go
-    /// to a fresh worker. `None`: nothing owed, no timeout, or a timeout so
-    /// long that it never comes (`Duration::MAX`).
-    fn deadline(&self) -> Option<Instant> {
-        let timeout = self.settings.timeout?;
-        match self.running_since {
-            Some(started) => started.checked_add(timeout),
-            None if !self.in_flight.is_empty() => {
-                self.waiting_since?.checked_add(timeout)
-            }
-            None => None,
-        }
-    }
 
     /// Sends chunks while the worker has room: one chunk if it is idle, a few
     /// small ones ahead if its chunks finish quickly.
@@ -292,26 +291,33 @@ impl Driver {
     }
 
     // ANCHOR: on_frames
-    /// Follows the worker's replies: `STARTED` marks the next task as
-    /// running, `RESULT` finishes it, a refusal fails a whole chunk that has
-    /// not started. Consecutive results go to their caller in one delivery.
+    /// Follows the worker's replies: `RESULT` finishes the next task (which,
+    /// without a black box, a `STARTED` marked as running first), a refusal
+    /// fails a whole chunk that has not started. Consecutive results go to
+    /// their caller in one delivery.
     fn on_frames(&mut self, bytes: &[u8]) -> Result<(), ()> {
         let (frames, _) = wire::complete_frames(bytes, MAX_FRAME).map_err(|_| ())?;
         let mut batch = Batch::default();
         let mut again = Vec::new(); // failed tasks to retry (opt-in)
         let retries = self.settings.retries;
+        let boxed = self.boxed;
+        let received = &mut self.received;
         let outcome = frames.into_iter().try_for_each(|(start, end)| {
             let frame = &bytes[start..end];
             let front = self.in_flight.front_mut().ok_or(())?;
             match frame.first().copied() {
-                Some(wire::STARTED) if front.started == front.reported => {
+                Some(wire::STARTED) if !boxed && front.started == front.reported => {
                     front.started += 1;
                     self.running_since = Some(Instant::now());
                     self.stalled_on = None;
                 }
-                Some(wire::RESULT) if front.started == front.reported + 1 => {
+                Some(wire::RESULT)
+                    if front.started == front.reported + 1
+                        || (boxed && front.reported < front.chunk.len()) =>
+                {
                     let (k, chunk) = (front.reported, &front.chunk);
                     front.reported += 1;
+                    *received += 1;
                     self.running_since = None;
                     // With opt-in retries a failed task may run again.
                     match crate::retry::failure_in(frame, retries > 0) {
@@ -339,7 +345,9 @@ impl Driver {
                     }
                 }
                 Some(kind)
-                    if front.started == 0 && kind >= wire::UNKNOWN_FUNCTION =>
+                    if front.started == 0
+                        && front.reported == 0
+                        && kind >= wire::UNKNOWN_FUNCTION =>
                 {
                     let text = String::from_utf8_lossy(&frame[1..]).into_owned();
                     let kind = match kind {
@@ -373,34 +381,6 @@ impl Driver {
     }
     // ANCHOR_END: on_frames
 
-    /// The running task's time is up, unless its result is already here.
-    fn on_timer(&mut self) {
-        let Some(worker) = self.worker.as_ref() else {
-            return;
-        };
-        let mut pending = Vec::new();
-        while let Ok(event) = worker.events.try_recv() {
-            pending.push(event);
-        }
-        for event in pending {
-            self.on_event(Some(event));
-        }
-        let due = self.deadline().is_some_and(|d| d <= Instant::now());
-        if let (true, Some(worker), Some(timeout)) =
-            (due, self.worker.as_ref(), self.settings.timeout)
-        {
-            worker.kill_group();
-            let pid = worker.pid;
-            // A running task timed out and is blamed; a worker that never
-            // started its next task is replaced and blames none (its tasks,
-            // unstarted, run once on the next worker), unless it is the
-            // second in a row not to start that task (see `not_started`).
-            let blame = (self.running_since.is_some() || self.not_started())
-                .then_some(TaskErrorKind::TimedOut { pid, timeout });
-            self.on_worker_lost(blame);
-        }
-    }
-
     // ANCHOR: blame
     /// The worker died, or was killed for a timeout. Its last replies are
     /// read first. Then the task it had started and not finished, if any, is
@@ -416,12 +396,14 @@ impl Driver {
         for frames in late {
             let _ = self.on_frames(&frames);
         }
+        // Results it had not sent yet, and whether a task was running.
+        let running = self.recover(&worker);
         let out_of_memory = match timed_out {
             None => worker.out_of_memory(self.settings.max_memory, &status),
             Some(_) => None,
         };
         if let Some(front) = self.in_flight.front_mut()
-            && front.started > front.reported
+            && (front.started > front.reported || running)
         {
             let kind =
                 timed_out

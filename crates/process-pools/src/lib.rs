@@ -68,6 +68,7 @@ compile_error!(
 
 mod auto;
 mod backend;
+mod black_box;
 mod builder;
 pub mod by_hand;
 mod chunk;

@@ -5,7 +5,7 @@
 //! reaped).
 
 use std::io::{self, BufWriter, Read, Write};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::thread;
@@ -18,6 +18,7 @@ use nix::sys::signal::{Signal, kill, killpg};
 use nix::sys::wait::{Id, WaitPidFlag, waitid};
 use nix::unistd::Pid;
 
+use crate::black_box::{self, BlackBox};
 use crate::memory::{self, StderrTail};
 use crate::settings::Settings;
 use crate::wire::{self, HELLO, MAGIC, NOT_HOOKED};
@@ -63,6 +64,9 @@ pub(crate) struct Worker {
     pub(crate) exited: bool,
     /// With a memory limit: the end of its stderr ([`crate::memory`]).
     pub(crate) stderr: Option<StderrTail>,
+    /// What it is running, and its results not yet sent
+    /// ([`crate::black_box`]).
+    pub(crate) black_box: Option<BlackBox>,
 }
 
 /// Starts a worker process and the threads that watch it, and waits for its
@@ -70,6 +74,11 @@ pub(crate) struct Worker {
 pub(crate) fn spawn(settings: &Settings) -> Result<Worker, SpawnError> {
     let failed = |e: std::io::Error| SpawnError::Failed(e.to_string());
     let parent = std::process::id() as i32;
+    // Without one (no memfd here), the worker says `STARTED` per task.
+    let (black_box, black_box_fd) = match BlackBox::create() {
+        Ok((black_box, fd)) => (Some(black_box), Some(fd)),
+        Err(_) => (None, None),
+    };
     let marker = Marker {
         parent,
         nonce: settings.nonce,
@@ -85,6 +94,10 @@ pub(crate) fn spawn(settings: &Settings) -> Result<Worker, SpawnError> {
         .stderr(Stdio::inherit())
         .process_group(0); // its own group: killed as one, with what it starts
     die_with_this_thread(&mut command, parent);
+    if let Some(fd) = &black_box_fd {
+        inherit(&mut command, fd.as_raw_fd());
+        command.env(black_box::FD_VAR, fd.as_raw_fd().to_string());
+    }
     if let Some(bytes) = settings.max_memory {
         memory::limit_data(&mut command, bytes);
         command.stderr(Stdio::piped()); // forwarded, and read for its end
@@ -95,6 +108,7 @@ pub(crate) fn spawn(settings: &Settings) -> Result<Worker, SpawnError> {
         }
         _ => failed(e),
     })?;
+    drop(black_box_fd); // the worker has its own; the map stays here
     let pid = child.id();
     let stderr = child.stderr.take().map(|s| memory::watch_stderr(s, pid));
     let stdin = match child.stdin.take().map(Requests::new).transpose() {
@@ -115,6 +129,7 @@ pub(crate) fn spawn(settings: &Settings) -> Result<Worker, SpawnError> {
         closed: false,
         exited: false,
         stderr: None,
+        black_box,
     };
     match stderr {
         Some(Ok(tail)) => worker.stderr = Some(tail),
@@ -139,7 +154,13 @@ pub(crate) fn spawn(settings: &Settings) -> Result<Worker, SpawnError> {
         return Err(failed(e));
     }
     match handshake(&mut worker, settings.nonce) {
-        Ok(()) => Ok(worker),
+        Ok(()) => {
+            // A worker that could not map it says `STARTED` per task.
+            if !worker.black_box.as_ref().is_some_and(BlackBox::in_use) {
+                worker.black_box = None;
+            }
+            Ok(worker)
+        }
         Err(SpawnError::NotHooked(detail)) => {
             worker.stop(Duration::from_secs(1));
             Err(SpawnError::NotHooked(detail))
@@ -210,6 +231,21 @@ fn die_with_this_thread(command: &mut Command, parent: i32) {
     }
 }
 // ANCHOR_END: pdeathsig
+
+/// Lets the worker (and only it) inherit descriptor `fd`, close-on-exec in
+/// this process: the flag is cleared in the child, between fork and exec.
+#[allow(unsafe_code)]
+fn inherit(command: &mut Command, fd: RawFd) {
+    // SAFETY: the closure runs in the child after `fork`; it makes one
+    // system call (fcntl) and allocates nothing.
+    unsafe {
+        command.pre_exec(move || {
+            let fd = std::os::fd::BorrowedFd::borrow_raw(fd);
+            fcntl(fd, FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()))?;
+            Ok(())
+        });
+    }
+}
 
 /// Reads the worker's replies and hands over every complete frame; ends when
 /// the pipe ends or carries something that is not a frame.

@@ -164,7 +164,8 @@ impl std::fmt::Debug for Registry {
 // ANCHOR: serve_chunk
 /// The worker side of one chunk: decode every input first (so a bad message
 /// fails the whole chunk before anything runs), then, for each task, tell the
-/// parent it starts, run it catching panics, and send its result.
+/// parent it starts (in the black box: no write), run it catching panics,
+/// and send its result (into the black box's log, written out in batches).
 fn serve_chunk<T: Task>(
     count: u32,
     payload: &[u8],

@@ -7,9 +7,12 @@
 //! inputs…`.
 //!
 //! Replies: `HELLO, "PPW2", pid: u32, nonce: u64` once at start-up; then, for
-//! each task of a chunk, `STARTED` *before* the task runs and `RESULT,
-//! Result<output, Failure>` after it. A chunk refused before any of its tasks
-//! started gets one `UNKNOWN_FUNCTION` / `TYPE_MISMATCH` / `BAD_INPUT, text`.
+//! each task of a chunk, `RESULT, Result<output, Failure>` after it. Which
+//! task is running is not a message: the worker publishes it in its black
+//! box ([`crate::black_box`]), which also holds the results not yet written.
+//! A worker without one (it could not map it) sends `STARTED` *before* each
+//! task instead. A chunk refused before any of its tasks started gets one
+//! `UNKNOWN_FUNCTION` / `TYPE_MISMATCH` / `BAD_INPUT, text`.
 //! A program started as a worker that never entered the worker hook answers
 //! `NOT_HOOKED, text` and exits.
 

@@ -13,13 +13,14 @@
 use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{self, BufReader, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use nix::fcntl::{FcntlArg, FdFlag, fcntl};
 use nix::sys::signal::{SigSet, Signal, killpg};
 use nix::unistd::{getpgrp, getppid};
 
+use crate::black_box::BlackBox;
 use crate::outbox::{Outbox, ServeError, record_panic};
 use crate::task::Registry;
 use crate::wire::{self, MAX_FRAME};
@@ -58,8 +59,9 @@ pub fn worker_main_if_requested_with(registry: &Registry) {
     // The pool, or a wrapper script between it and this program.
     let parent = getppid().as_raw();
     HOOK_ENTERED.store(true, Ordering::SeqCst);
+    let black_box = BlackBox::fd_from_env();
     consume_marker();
-    match serve_pool(registry, &marker, parent) {
+    match serve_pool(registry, &marker, parent, black_box) {
         Ok(()) => std::process::exit(0),
         Err(e) => {
             eprintln!("process-pools worker {}: {e}", std::process::id());
@@ -149,6 +151,7 @@ fn consume_marker() {
     #[allow(unsafe_code)]
     unsafe {
         std::env::remove_var(MARKER_VAR);
+        std::env::remove_var(crate::black_box::FD_VAR);
     }
 }
 
@@ -169,8 +172,15 @@ fn stdout_is_a_pipe() -> bool {
 
 /// Serves the pool's protocol: first the process is set up so that no task
 /// can hang or outlive it, then the loop runs.
-fn serve_pool(registry: &Registry, marker: &Marker, parent: i32) -> io::Result<()> {
+fn serve_pool(
+    registry: &Registry,
+    marker: &Marker,
+    parent: i32,
+    black_box: Option<RawFd>,
+) -> io::Result<()> {
     die_with_the_parent(parent)?;
+    // Mapped (and its descriptor closed) before the low descriptors fill up.
+    let black_box = BlackBox::inherit(black_box);
     // The protocol moves to private close-on-exec descriptors, so a task's
     // child processes never hold the pipes open, and out of reach of a task
     // that writes to a descriptor it guessed (3, 4, …: C libraries do). Stdin
@@ -182,7 +192,7 @@ fn serve_pool(registry: &Registry, marker: &Marker, parent: i32) -> io::Result<(
     nix::unistd::dup2_stdin(File::open("/dev/null")?)?;
     nix::unistd::dup2_stdout(io::stderr())?;
     std::panic::set_hook(Box::new(record_panic));
-    serve(registry, requests, replies, marker)
+    serve(registry, requests, replies, marker, black_box)
 }
 
 /// The first descriptor the protocol may use: below it, every free
@@ -252,15 +262,16 @@ fn serve(
     requests: File,
     replies: File,
     marker: &Marker,
+    black_box: Option<BlackBox>,
 ) -> io::Result<()> {
     let mut input = BufReader::with_capacity(64 * 1024, requests);
-    let mut out = Outbox::new(replies, marker.limit);
+    let mut out = Outbox::new(replies, marker.limit, black_box);
     out.hello(marker.nonce)?;
     let mut frame = Vec::new();
     loop {
-        if input.buffer().is_empty() {
-            out.flush()?; // about to wait for work: send every result
-        }
+        // A chunk is done (or about to wait for work): its results go, in
+        // one write, so the parent can send more.
+        out.flush()?;
         if !wire::read_frame(&mut input, &mut frame, marker.limit)? {
             return out.flush();
         }

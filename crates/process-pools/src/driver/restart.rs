@@ -29,6 +29,14 @@ impl Driver {
         if let Ok(mut pids) = self.pids.lock() {
             pids[self.slot] = worker.pid;
         }
+        // The initializer's task, if any, counts in its black box.
+        self.boxed = worker.black_box.is_some();
+        self.seen = worker
+            .black_box
+            .as_ref()
+            .map(crate::black_box::BlackBox::progress)
+            .unwrap_or_default();
+        self.received = self.seen.done;
         self.worker = Some(worker);
         self.tasks_sent = 0;
         Ok(())
