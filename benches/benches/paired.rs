@@ -13,6 +13,8 @@
 //! The pairs:
 //! - `pi` at 2 jobs (16 seeds × 10^6 trials): coarse tasks, the speedup
 //!   that should be stable run to run;
+//! - `pi` on a warm `ProcessPool` against rayon at 2 jobs: what processes
+//!   cost against threads on the same tasks (1.00 would be as fast);
 //! - `pi_streams` at 2 jobs: the vectorised kernel `pi_mc_streams`, same tasks;
 //! - `pi_streams`, `driver_vec` (4^10 elements) and `square_slices` (10^6
 //!   elements) on fork-join at 2 jobs: the caller works, idle workers spin
@@ -29,6 +31,9 @@ use benches::{
     DRIVER_VEC_WORKLOAD, PI_STREAMS_WORKLOAD, SQUARE_SLICES_WORKLOAD, paired_result,
     paired_title, selected, sized, write_paired,
 };
+use process_pools::ProcessPool;
+use process_pools::demo::PiMc;
+use process_pools::names::PROCESS_POOL;
 use serial_map::names::{FOR_LOOP, MY_MAP};
 use serial_map::{for_loop, my_map};
 use thread_pools::names::{FORK_JOIN, RAYON, RAYON_PAR_CHUNKS};
@@ -53,6 +58,7 @@ type Pair<'a> = (String, Box<dyn FnOnce() -> PairedRecord + 'a>);
 
 fn pairs<'a>(
     pool: &'a rayon::ThreadPool,
+    processes: &'a ProcessPool,
     spin: &'a SpinPool,
     seeds: &'a [u64],
     xs: &'a [f64],
@@ -71,6 +77,26 @@ fn pairs<'a>(
                     WorkloadKind::Pi.name(),
                     (SERIAL, || seeds.iter().map(pi_task).collect::<Vec<f64>>()),
                     (RAYON, || rayon_map_in(pool, seeds, pi_task)),
+                    JOBS,
+                    n_pi,
+                )
+            }),
+        ),
+        (
+            paired_title(WorkloadKind::Pi.name(), PROCESS_POOL, JOBS, n_pi),
+            Box::new(move || {
+                let inputs: Vec<(u64, u64)> =
+                    seeds.iter().map(|&s| (s, trials)).collect();
+                paired_result(
+                    WorkloadKind::Pi.name(),
+                    (RAYON, || rayon_map_in(pool, seeds, pi_task)),
+                    (PROCESS_POOL, || {
+                        processes
+                            .map::<PiMc>(inputs.iter().copied())
+                            .into_iter()
+                            .map(|r| r.expect("a pi task"))
+                            .collect::<Vec<f64>>()
+                    }),
                     JOBS,
                     n_pi,
                 )
@@ -202,6 +228,7 @@ fn pairs<'a>(
 }
 
 fn main() {
+    process_pools::demo::worker_main_if_requested();
     // criterion's command line: options (ignored here) and one filter.
     let args: Vec<String> = std::env::args().skip(1).collect();
     let list = args.iter().any(|a| a == "--list");
@@ -228,9 +255,11 @@ fn main() {
     let xs: Vec<f64> = (0..sized(1 << 20, 1 << 10)).map(|i| i as f64).collect();
     let ints: Vec<u64> = (0..sized(1_000_000, 1_000)).collect();
     let spin = SpinPool::new(JOBS);
+    // A warm pool, built once (the bench's binary is its worker).
+    let processes = ProcessPool::new(JOBS).expect("a process pool");
     let clock = (!list).then(workloads::measure::clock_ghz);
     let mut results = Vec::new();
-    for (title, measure) in pairs(&pool, &spin, &seeds, &xs, &ints) {
+    for (title, measure) in pairs(&pool, &processes, &spin, &seeds, &xs, &ints) {
         if !selected(&title, filter.as_deref()) {
             continue;
         }

@@ -2,7 +2,8 @@
 //! (10^6 trials, about 3 ms each) mapped, the pool dropped, at 2 workers —
 //! what the `process_pools/pi_mc` bench times — next to the serial loop in
 //! the same process, alternated. Prints, per round: build, first result,
-//! map and drop times, how the tasks were split between the workers, how
+//! map and drop times, the CPU time the parent spent during the map (its
+//! pool threads and the caller), how the tasks were split between the workers, how
 //! long the workers waited between their tasks, and the tail (how long the
 //! first worker to finish idled before the last one finished); then medians
 //! and spreads, and the tasks of the round with the longest tail on a time line.
@@ -54,6 +55,9 @@ struct Round {
     map: Duration,
     drop: Duration,
     total: Duration,
+    /// CPU time of this process (all its threads: the pool's drivers and
+    /// watchers, and the caller) during the map.
+    parent_cpu: Duration,
     /// `(task, pid, start, end)`, microseconds from the start of the map.
     ran: Vec<(usize, u32, u64, u64)>,
 }
@@ -67,6 +71,7 @@ fn pool_round(inputs: &[(u64, u64)]) -> Round {
         .expect("a pool");
     let build = start.elapsed();
     let t0 = now_us();
+    let cpu0 = cpu_time();
     let mut first = None;
     let mut ran = Vec::new();
     for (task, result) in pool.imap_unordered::<TimedPi>(inputs.iter().copied()) {
@@ -75,6 +80,7 @@ fn pool_round(inputs: &[(u64, u64)]) -> Round {
         ran.push((task, pid, from.saturating_sub(t0), to.saturating_sub(t0)));
     }
     let map = start.elapsed() - build;
+    let parent_cpu = cpu_time().saturating_sub(cpu0);
     let before_drop = Instant::now();
     drop(pool);
     let drop = before_drop.elapsed();
@@ -84,8 +90,20 @@ fn pool_round(inputs: &[(u64, u64)]) -> Round {
         map,
         drop,
         total: start.elapsed(),
+        parent_cpu,
         ran,
     }
+}
+
+/// User and system CPU time of this process so far, all threads.
+fn cpu_time() -> Duration {
+    use nix::sys::resource::{UsageWho, getrusage};
+    getrusage(UsageWho::RUSAGE_SELF).map_or(Duration::ZERO, |u| {
+        let tv = |t: nix::sys::time::TimeVal| {
+            Duration::from_micros(t.tv_sec() as u64 * 1_000_000 + t.tv_usec() as u64)
+        };
+        tv(u.user_time()) + tv(u.system_time())
+    })
 }
 
 /// Per worker: tasks run, and the time it waited between its tasks.
@@ -182,6 +200,10 @@ fn main() {
     println!("  map           {}", summary(pick(|r| r.map)));
     println!("  drop          {}", summary(pick(|r| r.drop)));
     println!("  pool total    {}", summary(pick(|r| r.total)));
+    println!(
+        "  parent's CPU  {} during the map",
+        summary(pick(|r| r.parent_cpu))
+    );
     let mut waits: Vec<f64> = pools.iter().map(|r| balance(&r.ran).1).collect();
     let mut tails: Vec<f64> = pools.iter().map(|r| balance(&r.ran).2).collect();
     waits.sort_by(f64::total_cmp);
