@@ -42,7 +42,7 @@ use workloads::{
     DRIVER_DEN, DRIVER_NUM, SERIAL, WorkloadKind, driver, pi_mc, pi_mc_streams,
 };
 use workloads::{
-    SpinPool, driver_par_chunks, driver_vec_into, driver_vec_spin, pi_streams_map,
+    SpinPool, driver_par_chunks, driver_vec, driver_vec_spin, pi_streams_map,
     pi_streams_spin, square, square_spin,
 };
 
@@ -141,16 +141,7 @@ fn pairs<'a>(
             Box::new(move || {
                 paired_result(
                     DRIVER_VEC_WORKLOAD,
-                    (SERIAL, || {
-                        let mut out = vec![0.0; xs.len()];
-                        driver_vec_into(
-                            black_box(xs),
-                            DRIVER_NUM,
-                            DRIVER_DEN,
-                            &mut out,
-                        );
-                        out
-                    }),
+                    (SERIAL, || driver_vec(black_box(xs), DRIVER_NUM, DRIVER_DEN)),
                     (FORK_JOIN, || {
                         driver_vec_spin(spin, black_box(xs), DRIVER_NUM, DRIVER_DEN)
                     }),

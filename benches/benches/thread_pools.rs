@@ -32,9 +32,8 @@ use thread_pools::{
 use workloads::jobs::default_jobs;
 use workloads::{
     DRIVER_DEN, DRIVER_NUM, SERIAL, SpinPool, WorkloadKind, driver, driver_into,
-    driver_par_chunks, driver_vec_into, driver_vec_par_chunks, driver_vec_spin,
-    pi_mc, pi_mc_streams, pi_streams_map, pi_streams_spin, square, square_par,
-    square_spin,
+    driver_par_chunks, driver_vec, driver_vec_par_chunks, driver_vec_spin, pi_mc,
+    pi_mc_streams, pi_streams_map, pi_streams_spin, square, square_par, square_spin,
 };
 
 /// Builds the dedicated rayon pool and the [`Pool`] for `jobs` workers.
@@ -127,17 +126,13 @@ fn pi_streams(c: &mut Criterion) {
 /// `driver` with the vectorised `ln` (`driver_vec_into`): its own group
 /// (`driver_vec`), because its results are within a few ulp of `driver`'s,
 /// not bit-identical; serial, rayon over slices, and fork-join.
-fn driver_vec(c: &mut Criterion) {
+fn driver_vec_group(c: &mut Criterion) {
     let n = sized(1 << 20, 1 << 10); // 4^10
     let inputs: Vec<f64> = (0..n).map(|i| i as f64).collect();
     let mut g = group(c, "thread_pools", DRIVER_VEC_WORKLOAD);
     g.throughput(Throughput::Elements(n));
     g.bench_function(id(SERIAL, 1, n), |b| {
-        b.iter(|| {
-            let mut out = vec![0.0; inputs.len()];
-            driver_vec_into(black_box(&inputs), DRIVER_NUM, DRIVER_DEN, &mut out);
-            out
-        })
+        b.iter(|| driver_vec(black_box(&inputs), DRIVER_NUM, DRIVER_DEN))
     });
     for jobs in 1..=default_jobs() {
         let pool = rayon_pool(jobs).expect("a rayon pool");
@@ -336,7 +331,7 @@ criterion_group!(
     pi,
     pi_streams,
     tiny_tasks,
-    driver_vec,
+    driver_vec_group,
     overhead,
     square_slices,
     progress

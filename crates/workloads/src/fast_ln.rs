@@ -19,6 +19,8 @@
 //!
 //! `cargo test -p workloads fast_ln` checks the accuracy.
 
+use std::mem::MaybeUninit;
+
 use crate::kernels::driver;
 
 /// Values per block of [`ln_into`] and [`driver_vec_into`].
@@ -96,6 +98,26 @@ fn is_positive_normal(x: f64) -> bool {
     x.to_bits().wrapping_sub(LOW) < f64::INFINITY.to_bits() - LOW
 }
 
+/// A place a result goes: an `f64`, or a `MaybeUninit<f64>` of a vector not
+/// yet filled (so that a new output need not be zeroed first).
+trait Slot {
+    fn set(&mut self, value: f64);
+}
+
+impl Slot for f64 {
+    #[inline(always)]
+    fn set(&mut self, value: f64) {
+        *self = value;
+    }
+}
+
+impl Slot for MaybeUninit<f64> {
+    #[inline(always)]
+    fn set(&mut self, value: f64) {
+        self.write(value);
+    }
+}
+
 /// `out[i] = then(ln(arg(xs[i])), xs[i])`, in blocks, and in two passes per
 /// block: the first reduces every argument (with its division), the second
 /// evaluates the polynomials. Each pass is a loop of short, independent
@@ -109,9 +131,9 @@ fn is_positive_normal(x: f64) -> bool {
 /// result depends on that value alone, never on where a slice starts or
 /// ends: split across threads, the results are the same.
 #[inline(always)]
-fn map_ln(
+fn map_ln<O: Slot>(
     xs: &[f64],
-    out: &mut [f64],
+    out: &mut [O],
     arg: impl Fn(f64) -> f64 + Copy,
     then: impl Fn(f64, f64) -> f64,
     exact: impl Fn(f64) -> f64,
@@ -127,7 +149,7 @@ fn map_ln(
         let x: &[f64; LN_BLOCK] = x.try_into().expect("a whole block");
         reduced.reduce(x, arg);
         for (i, o) in o.iter_mut().enumerate() {
-            *o = then(reduced.ln(i), x[i]);
+            o.set(then(reduced.ln(i), x[i]));
         }
     }
     let (rest, out_rest) = (blocks.remainder(), outs.into_remainder());
@@ -136,7 +158,7 @@ fn map_ln(
         x[..rest.len()].copy_from_slice(rest);
         reduced.reduce(&x, arg);
         for (i, o) in out_rest.iter_mut().enumerate() {
-            *o = then(reduced.ln(i), x[i]);
+            o.set(then(reduced.ln(i), x[i]));
         }
     }
     let bad = xs
@@ -145,7 +167,7 @@ fn map_ln(
     if bad {
         for (o, &x) in out.iter_mut().zip(xs) {
             if !is_positive_normal(arg(x)) {
-                *o = exact(x);
+                o.set(exact(x));
             }
         }
     }
@@ -159,11 +181,11 @@ macro_rules! dispatch {
         #[cfg(target_arch = "x86_64")]
         {
             #[target_feature(enable = "avx512f")]
-            fn avx512(xs: &[f64], num: f64, den: f64, out: &mut [f64]) {
+            fn avx512<O: Slot>(xs: &[f64], num: f64, den: f64, out: &mut [O]) {
                 $name(xs, num, den, out)
             }
             #[target_feature(enable = "avx2")]
-            fn avx2(xs: &[f64], num: f64, den: f64, out: &mut [f64]) {
+            fn avx2<O: Slot>(xs: &[f64], num: f64, den: f64, out: &mut [O]) {
                 $name(xs, num, den, out)
             }
             if std::arch::is_x86_feature_detected!("avx512f") {
@@ -188,7 +210,7 @@ macro_rules! dispatch {
 pub fn ln_into(xs: &[f64], out: &mut [f64]) {
     assert_eq!(xs.len(), out.len(), "ln_into: slices of different length");
     #[inline(always)]
-    fn kernel(xs: &[f64], _: f64, _: f64, out: &mut [f64]) {
+    fn kernel<O: Slot>(xs: &[f64], _: f64, _: f64, out: &mut [O]) {
         map_ln(xs, out, |x| x, |l, _| l, f64::ln)
     }
     dispatch!(kernel(xs, 0.0, 0.0, out))
@@ -206,12 +228,45 @@ pub fn driver_vec_into(xs: &[f64], num: f64, den: f64, out: &mut [f64]) {
         out.len(),
         "driver_vec_into: slices of different length"
     );
-    dispatch!(driver_vec(xs, num, den, out))
+    dispatch!(driver_vec_kernel(xs, num, den, out))
+}
+
+/// [`driver_vec_into`] into the spare capacity of a new vector: every slot
+/// of `out` is written, so the caller may then take them as initialised
+/// (and a new output need not be zeroed first).
+///
+/// # Panics
+/// If the slices differ in length.
+pub fn driver_vec_into_uninit(
+    xs: &[f64],
+    num: f64,
+    den: f64,
+    out: &mut [MaybeUninit<f64>],
+) {
+    assert_eq!(
+        xs.len(),
+        out.len(),
+        "driver_vec_into: slices of different length"
+    );
+    dispatch!(driver_vec_kernel(xs, num, den, out))
+}
+
+/// `driver_vec_into` into a new vector, without zeroing it first.
+pub fn driver_vec(xs: &[f64], num: f64, den: f64) -> Vec<f64> {
+    let mut out = Vec::with_capacity(xs.len());
+    driver_vec_into_uninit(xs, num, den, &mut out.spare_capacity_mut()[..xs.len()]);
+    // SAFETY: `driver_vec_into_uninit` wrote every one of the first
+    // `xs.len()` slots.
+    #[allow(unsafe_code)]
+    unsafe {
+        out.set_len(xs.len());
+    }
+    out
 }
 
 /// The kernel of [`driver_vec_into`], for any instruction set.
 #[inline(always)]
-fn driver_vec(xs: &[f64], num: f64, den: f64, out: &mut [f64]) {
+fn driver_vec_kernel<O: Slot>(xs: &[f64], num: f64, den: f64, out: &mut [O]) {
     map_ln(
         xs,
         out,
@@ -352,12 +407,21 @@ mod tests {
     }
 
     #[test]
+    fn a_new_output_equals_one_written_in_place() {
+        let xs: Vec<f64> = (0..1001).map(|i| i as f64 * 0.9).collect();
+        let mut in_place = vec![0.0; xs.len()];
+        driver_vec_into(&xs, DRIVER_NUM, DRIVER_DEN, &mut in_place);
+        assert_eq!(driver_vec(&xs, DRIVER_NUM, DRIVER_DEN), in_place);
+        assert!(driver_vec(&[], DRIVER_NUM, DRIVER_DEN).is_empty());
+    }
+
+    #[test]
     fn every_instruction_set_gives_the_same_values() {
         let xs: Vec<f64> = (0..10_000).map(|i| i as f64 * 0.37).collect();
         let mut dispatched = vec![0.0; xs.len()];
         let mut portable = vec![0.0; xs.len()];
         driver_vec_into(&xs, DRIVER_NUM, DRIVER_DEN, &mut dispatched);
-        driver_vec(&xs, DRIVER_NUM, DRIVER_DEN, &mut portable);
+        driver_vec_kernel(&xs, DRIVER_NUM, DRIVER_DEN, &mut portable);
         assert_eq!(dispatched, portable);
     }
 

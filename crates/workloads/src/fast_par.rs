@@ -15,7 +15,7 @@
 //!   the seed alone, so they are identical on every backend and thread count.
 
 use crate::fast::{driver_into, pi_mc_streams};
-use crate::fast_ln::driver_vec_into;
+use crate::fast_ln::driver_vec_into_uninit;
 use crate::kernels::square;
 use rayon::ThreadPool;
 use rayon::prelude::*;
@@ -48,21 +48,28 @@ pub fn driver_par_chunks(
 
 /// [`driver_par_chunks`] with the vectorised `ln`
 /// ([`driver_vec_into`](crate::driver_vec_into)): results within a few ulp
-/// of `driver`'s.
+/// of `driver`'s. The output is not zeroed first (as numpy's `empty`).
 pub fn driver_vec_par_chunks(
     pool: &ThreadPool,
     xs: &[f64],
     num: f64,
     den: f64,
 ) -> Vec<f64> {
-    let mut out = vec![0.0; xs.len()];
+    let mut out = Vec::with_capacity(xs.len());
     let chunk =
         DRIVER_CHUNK.min(xs.len().div_ceil(pool.current_num_threads()).max(1));
     pool.install(|| {
-        out.par_chunks_mut(chunk)
+        out.spare_capacity_mut()[..xs.len()]
+            .par_chunks_mut(chunk)
             .zip(xs.par_chunks(chunk))
-            .for_each(|(out, xs)| driver_vec_into(xs, num, den, out));
+            .for_each(|(out, xs)| driver_vec_into_uninit(xs, num, den, out));
     });
+    // SAFETY: the chunks cover every slot, and `driver_vec_into_uninit`
+    // writes every slot of its chunk.
+    #[allow(unsafe_code)]
+    unsafe {
+        out.set_len(xs.len());
+    }
     out
 }
 

@@ -19,8 +19,10 @@
 //! - [`driver_vec_spin`], [`square_spin`], [`pi_streams_spin`]: the fast
 //!   kernels on it, as the benches time them (`fork-join` rows).
 
+use std::mem::MaybeUninit;
+
 use crate::fast::pi_mc_streams;
-use crate::fast_ln::driver_vec_into;
+use crate::fast_ln::driver_vec_into_uninit;
 use crate::kernels::square;
 
 /// How long an idle worker spins before it sleeps, in `spin_loop` rounds
@@ -101,41 +103,56 @@ fn split<T: Sync, U: Send>(
     );
 }
 
-/// `driver(x, num, den)` for every `x`, with the vectorised `ln`
-/// ([`driver_vec_into`]), one part per thread.
-pub fn driver_vec_spin(pool: &SpinPool, xs: &[f64], num: f64, den: f64) -> Vec<f64> {
-    let mut out = vec![0.0; xs.len()];
-    pool.for_parts(xs, &mut out, |xs, out| driver_vec_into(xs, num, den, out));
+/// A new vector of `xs.len()` values, filled by `fill` on one part per
+/// thread, without zeroing it first (as numpy's `empty`: zeroing a large
+/// output is a pass over memory of its own).
+fn new_filled<T: Sync, U: Send>(
+    pool: &SpinPool,
+    xs: &[T],
+    fill: impl Fn(&[T], &mut [MaybeUninit<U>]) + Sync,
+) -> Vec<U> {
+    let mut out = Vec::with_capacity(xs.len());
+    pool.for_parts(xs, &mut out.spare_capacity_mut()[..xs.len()], fill);
+    // SAFETY: the parts cover every slot, and each `fill` below writes every
+    // slot of its part.
+    #[allow(unsafe_code)]
+    unsafe {
+        out.set_len(xs.len());
+    }
     out
+}
+
+/// `driver(x, num, den)` for every `x`, with the vectorised `ln`
+/// ([`driver_vec_into_uninit`]), one part per thread.
+pub fn driver_vec_spin(pool: &SpinPool, xs: &[f64], num: f64, den: f64) -> Vec<f64> {
+    new_filled(pool, xs, |xs, out| {
+        driver_vec_into_uninit(xs, num, den, out)
+    })
 }
 
 /// `square(x)` for every `x`, one part per thread.
 pub fn square_spin(pool: &SpinPool, xs: &[u64]) -> Vec<u64> {
-    let mut out = vec![0; xs.len()];
-    pool.for_parts(xs, &mut out, |xs, out| {
+    new_filled(pool, xs, |xs, out| {
         for (o, &x) in out.iter_mut().zip(xs) {
-            *o = square(x);
+            o.write(square(x));
         }
-    });
-    out
+    })
 }
 
 /// `pi_mc_streams(seed, trials)` for every seed, one part of the seeds per
 /// thread.
 pub fn pi_streams_spin(pool: &SpinPool, seeds: &[u64], trials: u64) -> Vec<f64> {
-    let mut out = vec![0.0; seeds.len()];
-    pool.for_parts(seeds, &mut out, |seeds, out| {
+    new_filled(pool, seeds, |seeds, out| {
         for (o, &seed) in out.iter_mut().zip(seeds) {
-            *o = pi_mc_streams(seed, trials);
+            o.write(pi_mc_streams(seed, trials));
         }
-    });
-    out
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{DRIVER_DEN, DRIVER_NUM};
+    use crate::{DRIVER_DEN, DRIVER_NUM, driver_vec_into};
 
     #[test]
     fn every_kernel_equals_its_serial_version_on_every_pool_size() {

@@ -52,7 +52,9 @@ pub use sweep_core::{executor, jobs, panic_message, progress};
 pub use corpus::{FileStats, generate_corpus, process_file};
 pub use error::WorkloadError;
 pub use fast::{PI_STREAMS, driver_into, pi_mc_streams};
-pub use fast_ln::{LN_BLOCK, driver_vec_into, ln_into};
+pub use fast_ln::{
+    LN_BLOCK, driver_vec, driver_vec_into, driver_vec_into_uninit, ln_into,
+};
 pub use fast_par::{
     DRIVER_CHUNK, driver_par_chunks, driver_vec_par_chunks, pi_streams_map,
     square_par,
