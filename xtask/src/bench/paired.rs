@@ -153,20 +153,20 @@ pub(crate) fn table(rows: &[PairedRow], capacity: Option<f64>) -> String {
     }
     let mut out = String::from(
         "**Paired speedups** (baseline and strategy alternated in one process \
-         after a warm-up; median of the pair ratios, interquartile range and \
-         range; the machine's capacity before, during and after the pairs)\n\n\
-         | workload | baseline | strategy | jobs | tasks | base time | time \
-         | speedup | IQR | range | pairs | capacity |\n\
-         |---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+         after a warm-up; the median time of each, the median of the pair \
+         ratios with their interquartile range and range; the machine's \
+         capacity before, during and after the pairs)\n\n\
+         | pair | jobs | time: baseline → strategy | speedup | IQR (range) \
+         | pairs | capacity |\n|---|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in rows {
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.2}–{:.2} | {:.2}–{:.2} | {} | {} |\n",
+            "| `{}`: {} vs {}, {} tasks | {} | {} → {} | {} | {:.2}–{:.2} ({:.2}–{:.2}) | {} | {} |\n",
             r.workload,
-            r.baseline,
             r.strategy,
-            r.jobs,
+            r.baseline,
             r.n,
+            r.jobs,
             format_ns(r.baseline_seconds * 1e9),
             format_ns(r.strategy_seconds * 1e9),
             speedup_cell(r, capacity),
