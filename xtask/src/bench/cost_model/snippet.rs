@@ -46,25 +46,26 @@ pub(crate) fn parameters(models: &[Model]) -> String {
          *fixed + per task × n + work × n / min(J, C, n)*: *work* is the \
          serial time of one task, measured; *fixed*, *per task* and *C* (the \
          cores' worth of work the strategy gets) are fitted by least squares on the \
-         relative error, over every *J* and *n* measured.\n\n\
+         relative error, over every *J* and *n* measured (*fit*: the RMS \
+         relative error over the points, and the worst).\n\n\
          | group | strategy | fixed per map | per task | work per task | C | \
-         points | RMS error | worst |\n\
-         |---|---|---:|---:|---:|---:|---:|---:|---:|\n"
+         fit (worst), points |\n\
+         |---|---|---:|---:|---:|---:|---:|\n"
     );
     for m in models {
         let p = &m.fit.params;
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {:.1} % | {:.1} % |",
+            "| {} | {} | {} | {} | {} | {} | {:.1} % ({:.0} %), {} |",
             m.group,
             m.strategy,
             format_ns(p.fixed_ns),
             format_ns(p.per_task_ns),
             format_ns(p.work_per_task_ns),
             cores_cell(m),
-            m.fit.points,
             m.fit.rms_error * 100.0,
             m.fit.worst_error * 100.0,
+            m.fit.points,
         );
     }
     if models.iter().any(|m| !m.fit.cores_told) {
