@@ -53,6 +53,14 @@ fn driver_task(x: &f64) -> f64 {
     driver(black_box(*x), DRIVER_NUM, DRIVER_DEN)
 }
 
+/// The serial baseline of the `pi_streams` pairs.
+fn pi_streams_serial(seeds: &[u64], trials: u64) -> Vec<f64> {
+    seeds
+        .iter()
+        .map(|&s| pi_mc_streams(black_box(s), trials))
+        .collect()
+}
+
 /// Every pair, as (title, a closure that measures it).
 type Pair<'a> = (String, Box<dyn FnOnce() -> PairedRecord + 'a>);
 
@@ -107,12 +115,7 @@ fn pairs<'a>(
             Box::new(move || {
                 paired_result(
                     PI_STREAMS_WORKLOAD,
-                    (SERIAL, || {
-                        seeds
-                            .iter()
-                            .map(|&s| pi_mc_streams(black_box(s), trials))
-                            .collect::<Vec<f64>>()
-                    }),
+                    (SERIAL, || pi_streams_serial(seeds, trials)),
                     (RAYON, || pi_streams_map(pool, seeds, trials)),
                     JOBS,
                     n_pi,
@@ -124,12 +127,7 @@ fn pairs<'a>(
             Box::new(move || {
                 paired_result(
                     PI_STREAMS_WORKLOAD,
-                    (SERIAL, || {
-                        seeds
-                            .iter()
-                            .map(|&s| pi_mc_streams(black_box(s), trials))
-                            .collect::<Vec<f64>>()
-                    }),
+                    (SERIAL, || pi_streams_serial(seeds, trials)),
                     (FORK_JOIN, || pi_streams_spin(spin, seeds, trials)),
                     JOBS,
                     n_pi,
