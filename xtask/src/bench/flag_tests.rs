@@ -13,16 +13,7 @@ use super::run::Mode;
 use workloads::report::flag::RULE;
 
 fn machine(capacity: f64) -> Machine {
-    Machine {
-        cpu: "Test CPU".into(),
-        cores: 2,
-        rustc: "rustc (test)".into(),
-        commit: "0123456789ab".into(),
-        date: "2025-01-02 03:04 UTC".into(),
-        capacity: Some((capacity - 0.01, capacity)),
-        clock_ghz: None,
-        numerics: None,
-    }
+    Machine::fixture(Some((capacity - 0.01, capacity)))
 }
 
 /// The report of these rows on a machine of capacity 1.95×.

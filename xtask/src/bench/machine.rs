@@ -32,6 +32,22 @@ pub(crate) struct Machine {
 }
 
 impl Machine {
+    /// A made-up 2-core machine of capacity `capacity` (before, after), for
+    /// the report's tests.
+    #[cfg(test)]
+    pub(crate) fn fixture(capacity: Option<(f64, f64)>) -> Machine {
+        Machine {
+            cpu: "Test CPU".into(),
+            cores: 2,
+            rustc: "rustc 1.88.0 (test)".into(),
+            commit: "0123456789ab".into(),
+            date: "2025-01-02 03:04 UTC".into(),
+            capacity,
+            clock_ghz: None,
+            numerics: None,
+        }
+    }
+
     /// Detects this machine; anything unknown reads `unknown`.
     pub(crate) fn detect(root: &Path) -> Machine {
         let cpu = std::fs::read_to_string("/proc/cpuinfo")

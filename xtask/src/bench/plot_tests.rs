@@ -14,16 +14,7 @@ use super::svg::Plot;
 const M: fn(&str, &str, usize, u64, f64) -> Measurement = Measurement::fixture;
 
 fn report(rows: &[Measurement]) -> Report {
-    let machine = Machine {
-        cpu: "Test CPU".into(),
-        cores: 2,
-        rustc: "rustc (test)".into(),
-        commit: "0123456789ab".into(),
-        date: "2025-01-02 03:04 UTC".into(),
-        capacity: Some((1.9, 1.95)),
-        clock_ghz: None,
-        numerics: None,
-    };
+    let machine = Machine::fixture(Some((1.9, 1.95)));
     Report::build(machine, Mode::Quick, None, rows).unwrap()
 }
 

@@ -26,16 +26,7 @@ fn rust_row(
 }
 
 fn machine() -> Machine {
-    Machine {
-        cpu: "Test CPU".into(),
-        cores: 2,
-        rustc: "rustc 1.88.0 (test)".into(),
-        commit: "0123456789ab".into(),
-        date: "2025-01-02 03:04 UTC".into(),
-        capacity: None,
-        clock_ghz: None,
-        numerics: None,
-    }
+    Machine::fixture(None)
 }
 
 #[test]

@@ -153,16 +153,7 @@ fn predictions_scale_the_cores_by_the_fraction_measured() {
 }
 
 fn machine() -> Machine {
-    Machine {
-        cpu: "Test CPU".into(),
-        cores: 2,
-        rustc: "rustc 1.88.0 (test)".into(),
-        commit: "0123456789ab".into(),
-        date: "2025-01-02 03:04 UTC".into(),
-        capacity: Some((1.9, 1.9)),
-        clock_ghz: None,
-        numerics: None,
-    }
+    Machine::fixture(Some((1.9, 1.9)))
 }
 
 /// A report of the grid bench made from known parameters: `grid/pi` with
