@@ -29,7 +29,14 @@ fn command(args: &[&str]) -> Command {
 }
 
 fn run(args: &[&str]) -> Output {
-    let mut command = command(args);
+    let output = run_in_session(command(args));
+    assert_ne!(output.status.code(), Some(124), "timed out: {args:?}");
+    output
+}
+
+/// Runs `command` (which starts with `setsid`) to its end, collecting its
+/// output, and checks that no process of its session is left.
+fn run_in_session(mut command: Command) -> Output {
     let child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -38,7 +45,6 @@ fn run(args: &[&str]) -> Output {
     let session = child.id();
     let output = child.wait_with_output().unwrap();
     assert_no_process_left(session);
-    assert_ne!(output.status.code(), Some(124), "timed out: {args:?}");
     output
 }
 
@@ -236,17 +242,8 @@ fn run_unprivileged(args: &[&str]) -> Output {
             "--clear-groups",
         ]);
     }
-    let child = command
-        .args(["timeout", "60", EXE])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let session = child.id();
-    let output = child.wait_with_output().unwrap();
-    assert_no_process_left(session);
-    output
+    command.args(["timeout", "60", EXE]).args(args);
+    run_in_session(command)
 }
 
 #[test]
