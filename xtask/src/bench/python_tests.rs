@@ -169,25 +169,34 @@ fn the_best_numpy_and_numba_rows_are_compared_by_kind() {
     assert!(widest <= Some(11), "at most 9 columns: {table}");
 }
 
-#[test]
-fn numpy_and_numba_rows_get_their_own_groups_and_baselines() {
-    let row = |strategy: &str, jobs: u64, median: f64| {
-        serde_json::json!({"workload": "pi", "strategy": strategy, "jobs": jobs,
-            "n": 16, "median_ns": median, "median_low_ns": median,
-            "median_high_ns": median, "mean_ns": median})
-    };
-    let json = serde_json::json!({"measurements": [
-        row("serial", 1, 4e9),
-        row("numba", 1, 3e8),
-        row("numba prange", 2, 1.5e8),
-        row("numba xoshiro lanes", 1, 6e7),
-        row("joblib threading + numba xoshiro lanes", 2, 3e7),
-        row("numpy", 1, 3e8),
-    ]});
+/// Python `pi` rows `(strategy, jobs, median ns)` of 16 tasks, read back
+/// from a `python.json` as the runner writes it.
+fn pi_rows(rows: &[(&str, u64, f64)]) -> Vec<Measurement> {
+    let rows: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|&(strategy, jobs, median)| {
+            serde_json::json!({"workload": "pi", "strategy": strategy, "jobs": jobs,
+                "n": 16, "median_ns": median, "median_low_ns": median,
+                "median_high_ns": median, "mean_ns": median})
+        })
+        .collect();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("python.json");
+    let json = serde_json::json!({ "measurements": rows });
     fs::write(&path, json.to_string()).unwrap();
-    let rows = python::read(&path).unwrap();
+    python::read(&path).unwrap()
+}
+
+#[test]
+fn numpy_and_numba_rows_get_their_own_groups_and_baselines() {
+    let rows = pi_rows(&[
+        ("serial", 1, 4e9),
+        ("numba", 1, 3e8),
+        ("numba prange", 2, 1.5e8),
+        ("numba xoshiro lanes", 1, 6e7),
+        ("joblib threading + numba xoshiro lanes", 2, 3e7),
+        ("numpy", 1, 3e8),
+    ]);
     let groups: Vec<&str> = rows.iter().map(|r| r.group.as_str()).collect();
     assert_eq!(
         groups,
@@ -226,21 +235,12 @@ fn a_numba_family_is_held_against_its_faster_one_thread_row() {
     // Issue 22: numba `prange` on one thread ran 2.07× faster than numba's
     // serial `@njit`, so every prange speedup over the serial row was
     // inflated (4.05× on 2 threads).
-    let row = |strategy: &str, jobs: u64, median: f64| {
-        serde_json::json!({"workload": "pi", "strategy": strategy, "jobs": jobs,
-            "n": 16, "median_ns": median, "median_low_ns": median,
-            "median_high_ns": median, "mean_ns": median})
-    };
-    let json = serde_json::json!({"measurements": [
-        row("serial", 1, 4e9),
-        row("numba", 1, 222e6),
-        row("numba prange", 1, 107e6),
-        row("numba prange", 2, 54.6e6),
-    ]});
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("python.json");
-    fs::write(&path, json.to_string()).unwrap();
-    let rows = python::read(&path).unwrap();
+    let rows = pi_rows(&[
+        ("serial", 1, 4e9),
+        ("numba", 1, 222e6),
+        ("numba prange", 1, 107e6),
+        ("numba prange", 2, 54.6e6),
+    ]);
     let report = Report::build(machine(), Mode::Quick, None, &rows).unwrap();
     let numba = report
         .groups
