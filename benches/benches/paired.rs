@@ -16,9 +16,11 @@
 //! - `pi` on a warm `ProcessPool` against rayon at 2 jobs: what processes
 //!   cost against threads on the same tasks (1.00 would be as fast);
 //! - `pi_streams` at 2 jobs: the vectorised kernel `pi_mc_streams`, same tasks;
-//! - `pi_streams`, `driver_vec` (4^10 elements) and `square_slices` (10^6
-//!   elements) on fork-join at 2 jobs: the caller works, idle workers spin
-//!   (`workloads::SpinPool`), as OpenMP runs numba's `prange`;
+//! - `pi_streams`, `driver`, `driver_vec` (4^10 elements) and
+//!   `square_slices` (10^6 elements) on fork-join at 2 jobs: the caller
+//!   works, idle workers spin (`workloads::SpinPool`), as OpenMP runs
+//!   numba's `prange`; the baseline is the same loop on the caller alone
+//!   (`SpinPool::new(1)`), so only the threads differ;
 //! - `driver` at 2 jobs (4^10 elements): rayon per element and in chunks;
 //! - `serial_map/driver`: `my_map` against the `for` loop — the same code,
 //!   so the paired speedup must be 1.00 within its spread (the A/A test).
@@ -42,8 +44,8 @@ use workloads::{
     DRIVER_DEN, DRIVER_NUM, SERIAL, WorkloadKind, driver, pi_mc, pi_mc_streams,
 };
 use workloads::{
-    SpinPool, driver_par_chunks, driver_vec, driver_vec_spin, pi_streams_map,
-    pi_streams_spin, square, square_spin,
+    SpinPool, driver_par_chunks, driver_spin, driver_vec_spin, pi_streams_map,
+    pi_streams_spin, square_spin,
 };
 
 /// The jobs of every pair: the headline "2 jobs".
@@ -68,6 +70,7 @@ fn pairs<'a>(
     pool: &'a rayon::ThreadPool,
     processes: &'a ProcessPool,
     spin: &'a SpinPool,
+    one: &'a SpinPool,
     seeds: &'a [u64],
     xs: &'a [f64],
     ints: &'a [u64],
@@ -127,7 +130,7 @@ fn pairs<'a>(
             Box::new(move || {
                 paired_result(
                     PI_STREAMS_WORKLOAD,
-                    (SERIAL, || pi_streams_serial(seeds, trials)),
+                    (SERIAL, || pi_streams_spin(one, seeds, trials)),
                     (FORK_JOIN, || pi_streams_spin(spin, seeds, trials)),
                     JOBS,
                     n_pi,
@@ -139,7 +142,9 @@ fn pairs<'a>(
             Box::new(move || {
                 paired_result(
                     DRIVER_VEC_WORKLOAD,
-                    (SERIAL, || driver_vec(black_box(xs), DRIVER_NUM, DRIVER_DEN)),
+                    (SERIAL, || {
+                        driver_vec_spin(one, black_box(xs), DRIVER_NUM, DRIVER_DEN)
+                    }),
                     (FORK_JOIN, || {
                         driver_vec_spin(spin, black_box(xs), DRIVER_NUM, DRIVER_DEN)
                     }),
@@ -153,12 +158,7 @@ fn pairs<'a>(
             Box::new(move || {
                 paired_result(
                     SQUARE_SLICES_WORKLOAD,
-                    (SERIAL, || {
-                        black_box(ints)
-                            .iter()
-                            .map(|&x| square(x))
-                            .collect::<Vec<u64>>()
-                    }),
+                    (SERIAL, || square_spin(one, black_box(ints))),
                     (FORK_JOIN, || square_spin(spin, black_box(ints))),
                     JOBS,
                     n_square,
@@ -172,6 +172,22 @@ fn pairs<'a>(
                     WorkloadKind::Driver.name(),
                     (SERIAL, || xs.iter().map(driver_task).collect::<Vec<f64>>()),
                     (RAYON, || rayon_map_in(pool, xs, driver_task)),
+                    JOBS,
+                    n_driver,
+                )
+            }),
+        ),
+        (
+            paired_title(WorkloadKind::Driver.name(), FORK_JOIN, JOBS, n_driver),
+            Box::new(move || {
+                paired_result(
+                    WorkloadKind::Driver.name(),
+                    (SERIAL, || {
+                        driver_spin(one, black_box(xs), DRIVER_NUM, DRIVER_DEN)
+                    }),
+                    (FORK_JOIN, || {
+                        driver_spin(spin, black_box(xs), DRIVER_NUM, DRIVER_DEN)
+                    }),
                     JOBS,
                     n_driver,
                 )
@@ -244,11 +260,14 @@ fn main() {
     let xs: Vec<f64> = (0..sized(1 << 20, 1 << 10)).map(|i| i as f64).collect();
     let ints: Vec<u64> = (0..sized(1_000_000, 1_000)).collect();
     let spin = SpinPool::new(JOBS);
+    // The fork-join pairs' baseline: the same loops on the caller alone.
+    let one = SpinPool::new(1);
     // A warm pool, built once (the bench's binary is its worker).
     let processes = ProcessPool::new(JOBS).expect("a process pool");
     let clock = (!list).then(workloads::measure::clock_ghz);
     let mut results = Vec::new();
-    for (title, measure) in pairs(&pool, &processes, &spin, &seeds, &xs, &ints) {
+    for (title, measure) in pairs(&pool, &processes, &spin, &one, &seeds, &xs, &ints)
+    {
         if !selected(&title, filter.as_deref()) {
             continue;
         }

@@ -1,7 +1,9 @@
 //! Chapter 2 bench: every thread-pool strategy against the serial loop, on
 //! `pi` (16 seeds × 10^6 trials: few heavy tasks), `pi_streams` (the same
 //! tasks with the vectorised kernel `pi_mc_streams`), `driver` (4^10 tiny
-//! tasks), `driver_vec` (the same with a vectorised `ln`) and `square` (10^6 trivial tasks: the per-element overhead), for
+//! tasks), `driver_vec` (the same with a vectorised `ln`), `square` (10^6
+//! trivial tasks: the per-element overhead), `square_slices` (the same as
+//! one loop over slices) and `copy` (its memory floor), for
 //! jobs = 1 to the number of cores; rayon also runs up to twice the cores, to
 //! show what oversubscription does (the sweep is kept short so that `--quick`
 //! stays within a couple of minutes).
@@ -17,8 +19,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use benches::{
-    DRIVER_VEC_WORKLOAD, PI_STREAMS_WORKLOAD, SQUARE_SLICES_WORKLOAD, group, id,
-    jobs_sweep, sized,
+    COPY_WORKLOAD, DRIVER_VEC_WORKLOAD, PI_STREAMS_WORKLOAD, SQUARE_SLICES_WORKLOAD,
+    group, id, jobs_sweep, sized,
 };
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use thread_pools::names::{
@@ -31,9 +33,10 @@ use thread_pools::{
 };
 use workloads::jobs::default_jobs;
 use workloads::{
-    DRIVER_DEN, DRIVER_NUM, SERIAL, SpinPool, WorkloadKind, driver, driver_into,
-    driver_par_chunks, driver_vec, driver_vec_par_chunks, driver_vec_spin, pi_mc,
-    pi_mc_streams, pi_streams_map, pi_streams_spin, square, square_par, square_spin,
+    DRIVER_DEN, DRIVER_NUM, SERIAL, SpinPool, WorkloadKind, copy_spin, driver,
+    driver_into, driver_par_chunks, driver_spin, driver_vec, driver_vec_par_chunks,
+    driver_vec_spin, pi_mc, pi_mc_streams, pi_streams_map, pi_streams_spin, square,
+    square_par, square_spin,
 };
 
 /// Builds the dedicated rayon pool and the [`Pool`] for `jobs` workers.
@@ -188,6 +191,10 @@ fn tiny_tasks(c: &mut Criterion) {
                 )
             })
         });
+        let spin = SpinPool::new(jobs);
+        g.bench_function(id(FORK_JOIN, jobs, n), |b| {
+            b.iter(|| driver_spin(&spin, black_box(&inputs), DRIVER_NUM, DRIVER_DEN))
+        });
         g.bench_function(id(SCOPED, jobs, n), |b| {
             b.iter(|| scoped_map(&inputs, jobs, driver_task))
         });
@@ -278,6 +285,27 @@ fn square_slices(c: &mut Criterion) {
     g.finish();
 }
 
+/// The memory floor of `square_slices`: the same inputs copied (16 bytes
+/// moved per element, as `square` moves) on 1 to J threads of the
+/// fork-join pool. A loop that moves that many bytes cannot run faster.
+fn copy_floor(c: &mut Criterion) {
+    let n = sized(1_000_000, 1_000);
+    let inputs: Vec<u64> = (0..n).collect();
+    let mut g = group(c, "thread_pools", COPY_WORKLOAD);
+    g.throughput(Throughput::Elements(n));
+    let one = SpinPool::new(1);
+    g.bench_function(id(SERIAL, 1, n), |b| {
+        b.iter(|| copy_spin(&one, black_box(&inputs)))
+    });
+    for jobs in 2..=default_jobs() {
+        let spin = SpinPool::new(jobs);
+        g.bench_function(id(FORK_JOIN, jobs, n), |b| {
+            b.iter(|| copy_spin(&spin, black_box(&inputs)))
+        });
+    }
+    g.finish();
+}
+
 /// What progress reporting costs: `Pool.map` of `driver` (4^10 tasks, the
 /// default chunks) with progress off and on (plain lines into a sink: the
 /// same counting as in a log), and the worst case, one shared count per task
@@ -332,6 +360,7 @@ criterion_group!(
     pi_streams,
     tiny_tasks,
     driver_vec_group,
+    copy_floor,
     overhead,
     square_slices,
     progress

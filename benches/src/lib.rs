@@ -35,6 +35,12 @@ pub const PI_STREAMS_WORKLOAD: &str = "pi_streams";
 /// serial baseline.
 pub const SQUARE_SLICES_WORKLOAD: &str = "square_slices";
 
+/// The workload name of the group timing the memory floor of
+/// `square_slices`: the same bytes copied (`workloads::copy_spin`), no
+/// arithmetic. A reference, not a strategy: the report bounds `square` by it
+/// and compares it with nothing.
+pub const COPY_WORKLOAD: &str = "copy";
+
 /// The workload name of the groups timing `driver` with the vectorised `ln`
 /// (`workloads::driver_vec_into`) on the inputs of `thread_pools/driver`:
 /// results within a few ulp of `driver`'s, not bit-identical, so its own

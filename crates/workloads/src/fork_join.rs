@@ -16,14 +16,13 @@
 //! slice into one contiguous part per thread.
 //!
 //! - [`SpinPool`]: `jobs − 1` workers plus the caller;
-//! - [`driver_vec_spin`], [`square_spin`], [`pi_streams_spin`]: the fast
+//! - [`driver_spin`], [`driver_vec_spin`], [`square_spin`], [`copy_spin`], [`pi_streams_spin`]: the fast
 //!   kernels on it, as the benches time them (`fork-join` rows).
 
 use std::mem::MaybeUninit;
 
-use crate::fast::pi_mc_streams;
+use crate::fast::{copy_into_uninit, pi_mc_streams, square_into_uninit};
 use crate::fast_ln::driver_vec_into_uninit;
-use crate::kernels::square;
 
 /// How long an idle worker spins before it sleeps, in `spin_loop` rounds
 /// (tens of nanoseconds each): about a millisecond on current x86 CPUs,
@@ -33,7 +32,8 @@ pub const SPIN: usize = 50_000;
 /// `jobs` threads for data-parallel loops: `jobs − 1` workers, and the
 /// thread that calls [`SpinPool::for_parts`].
 pub struct SpinPool {
-    pool: micropool::ThreadPool,
+    /// None for one job: the caller alone, no thread at all.
+    pool: Option<micropool::ThreadPool>,
     jobs: usize,
 }
 
@@ -46,13 +46,16 @@ impl std::fmt::Debug for SpinPool {
 }
 
 impl SpinPool {
-    /// A pool of `jobs` threads (at least 1) counting the caller.
+    /// A pool of `jobs` threads (at least 1) counting the caller. With one
+    /// job it starts no thread: its loops are the serial loop itself.
     pub fn new(jobs: usize) -> SpinPool {
         let jobs = jobs.max(1);
-        let pool = micropool::ThreadPoolBuilder::default()
-            .num_threads((jobs - 1).max(1))
-            .idle_spin_cycles(SPIN)
-            .build();
+        let pool = (jobs > 1).then(|| {
+            micropool::ThreadPoolBuilder::default()
+                .num_threads(jobs - 1)
+                .idle_spin_cycles(SPIN)
+                .build()
+        });
         SpinPool { pool, jobs }
     }
 
@@ -74,10 +77,10 @@ impl SpinPool {
         f: impl Fn(&[T], &mut [U]) + Sync,
     ) {
         assert_eq!(xs.len(), out.len(), "for_parts: slices of different length");
-        if self.jobs == 1 {
-            return f(xs, out);
+        match &self.pool {
+            None => f(xs, out),
+            Some(pool) => pool.install(|| split(xs, out, self.jobs, &f)),
         }
-        self.pool.install(|| split(xs, out, self.jobs, &f));
     }
     // ANCHOR_END: for_parts
 }
@@ -122,6 +125,16 @@ fn new_filled<T: Sync, U: Send>(
     out
 }
 
+/// `driver(x, num, den)` for every `x`, with libm's `ln` as
+/// [`driver`](crate::driver) (bit-identical to it), one part per thread.
+pub fn driver_spin(pool: &SpinPool, xs: &[f64], num: f64, den: f64) -> Vec<f64> {
+    new_filled(pool, xs, |xs, out| {
+        for (o, &x) in out.iter_mut().zip(xs) {
+            o.write(crate::driver(x, num, den));
+        }
+    })
+}
+
 /// `driver(x, num, den)` for every `x`, with the vectorised `ln`
 /// ([`driver_vec_into_uninit`]), one part per thread.
 pub fn driver_vec_spin(pool: &SpinPool, xs: &[f64], num: f64, den: f64) -> Vec<f64> {
@@ -130,13 +143,16 @@ pub fn driver_vec_spin(pool: &SpinPool, xs: &[f64], num: f64, den: f64) -> Vec<f
     })
 }
 
-/// `square(x)` for every `x`, one part per thread.
+/// `square(x)` for every `x`, one part per thread
+/// ([`square_into_uninit`]: AVX2 when the CPU has it).
 pub fn square_spin(pool: &SpinPool, xs: &[u64]) -> Vec<u64> {
-    new_filled(pool, xs, |xs, out| {
-        for (o, &x) in out.iter_mut().zip(xs) {
-            o.write(square(x));
-        }
-    })
+    new_filled(pool, xs, square_into_uninit)
+}
+
+/// A copy of `xs`, one part per thread ([`copy_into_uninit`]): the memory
+/// floor of [`square_spin`].
+pub fn copy_spin(pool: &SpinPool, xs: &[u64]) -> Vec<u64> {
+    new_filled(pool, xs, copy_into_uninit)
 }
 
 /// `pi_mc_streams(seed, trials)` for every seed, one part of the seeds per
@@ -152,6 +168,7 @@ pub fn pi_streams_spin(pool: &SpinPool, seeds: &[u64], trials: u64) -> Vec<f64> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::square;
     use crate::{DRIVER_DEN, DRIVER_NUM, driver_vec_into};
 
     #[test]
@@ -174,7 +191,13 @@ mod tests {
             for (a, b) in driver.iter().zip(&driver_serial) {
                 assert!((a - b).abs() <= 4.0 * f64::EPSILON * b.abs(), "{a} {b}");
             }
+            let plain: Vec<f64> = xs
+                .iter()
+                .map(|&x| crate::driver(x, DRIVER_NUM, DRIVER_DEN))
+                .collect();
+            assert_eq!(driver_spin(&pool, &xs, DRIVER_NUM, DRIVER_DEN), plain);
             assert_eq!(square_spin(&pool, &ints), square_serial, "{jobs} jobs");
+            assert_eq!(copy_spin(&pool, &ints), ints, "{jobs} jobs");
             assert_eq!(pi_streams_spin(&pool, &seeds, 1000), pi_serial);
         }
     }

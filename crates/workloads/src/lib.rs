@@ -51,7 +51,9 @@ pub use sweep_core::{executor, jobs, panic_message, progress};
 
 pub use corpus::{FileStats, generate_corpus, process_file};
 pub use error::WorkloadError;
-pub use fast::{PI_STREAMS, driver_into, pi_mc_streams};
+pub use fast::{
+    PI_STREAMS, copy_into_uninit, driver_into, pi_mc_streams, square_into_uninit,
+};
 pub use fast_ln::{
     LN_BLOCK, driver_vec, driver_vec_into, driver_vec_into_uninit, ln_into,
 };
@@ -59,7 +61,10 @@ pub use fast_par::{
     DRIVER_CHUNK, driver_par_chunks, driver_vec_par_chunks, pi_streams_map,
     square_par,
 };
-pub use fork_join::{SPIN, SpinPool, driver_vec_spin, pi_streams_spin, square_spin};
+pub use fork_join::{
+    SPIN, SpinPool, copy_spin, driver_spin, driver_vec_spin, pi_streams_spin,
+    square_spin,
+};
 pub use kernels::{derive_seed, driver, pi_mc, sleepy, square};
 pub use report::SERIAL;
 pub use task::{

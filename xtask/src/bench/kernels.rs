@@ -1,7 +1,9 @@
 //! The cost of one element (`driver`, `square`) or one trial (`pi`) of the compute
 //! kernels, in nanoseconds and in cycles at the measured clock, beside the
 //! bound a parallel run can reach on this machine: the serial cost divided by
-//! the measured parallel capacity.
+//! the measured parallel capacity, and for `square`, which moves 16 bytes per
+//! multiply, no less than the memory floor: the copy of the same bytes on as
+//! many threads (`thread_pools/copy`).
 //!
 //! The table reads rows the report already has (the `thread_pools` groups and,
 //! with `--python`, the `python` ones); it adds no measurement of its own.
@@ -13,20 +15,26 @@ use super::run::Mode;
 /// `benches/python/pi.py`), and in a smoke run.
 const PI_TRIALS: (f64, f64) = (1e6, 1e3);
 
-/// `(group, unit, whether time per task is per element already)`.
-const KERNELS: &[(&str, &str, bool)] = &[
-    ("thread_pools/driver", "element", true),
-    ("thread_pools/driver_vec", "element", true),
-    ("python/driver (numpy)", "element", true),
-    ("python/driver (numba)", "element", true),
-    ("thread_pools/square_slices", "element", true),
-    ("python/square (numpy)", "element", true),
-    ("python/square (numba)", "element", true),
-    ("thread_pools/pi", "trial", false),
-    ("thread_pools/pi_streams", "trial", false),
-    ("python/pi (numpy)", "trial", false),
-    ("python/pi (numba)", "trial", false),
-    ("python/pi (numba lanes)", "trial", false),
+/// The group that times the memory floor of `square`: the same bytes
+/// copied, per element, on 1 to J threads.
+const COPY: &str = "thread_pools/copy";
+
+/// `(group, unit, whether time per task is per element already, whether
+/// the copy's memory floor bounds it too)`.
+const KERNELS: &[(&str, &str, bool, bool)] = &[
+    ("thread_pools/driver", "element", true, false),
+    ("thread_pools/driver_vec", "element", true, false),
+    ("python/driver (numpy)", "element", true, false),
+    ("python/driver (numba)", "element", true, false),
+    (COPY, "element", true, false),
+    ("thread_pools/square_slices", "element", true, true),
+    ("python/square (numpy)", "element", true, true),
+    ("python/square (numba)", "element", true, true),
+    ("thread_pools/pi", "trial", false, false),
+    ("thread_pools/pi_streams", "trial", false, false),
+    ("python/pi (numpy)", "trial", false, false),
+    ("python/pi (numba)", "trial", false, false),
+    ("python/pi (numba lanes)", "trial", false, false),
 ];
 
 /// One line of the table.
@@ -38,7 +46,8 @@ pub(crate) struct Cost {
     pub(crate) unit: &'static str,
     /// Wall-clock nanoseconds per element or trial.
     pub(crate) ns: f64,
-    /// For a parallel row: the serial row's ns divided by the capacity.
+    /// For a parallel row: the serial row's ns divided by the capacity; for
+    /// a row the copy bounds, at least the copy's ns on as many threads.
     pub(crate) bound_ns: Option<f64>,
     /// Whether the row's speedup is flagged in its group's table (the one
     /// rule, `workloads::report::flag`).
@@ -53,8 +62,9 @@ pub(crate) fn costs(report: &Report) -> Vec<Cost> {
         PI_TRIALS.0
     };
     let capacity = report.capacity();
+    let floor = copy_floor(report);
     let mut out = Vec::new();
-    for (name, unit, per_element) in KERNELS {
+    for (name, unit, per_element, copy_bounds) in KERNELS {
         let Some(group) = report.groups.iter().find(|g| g.name == *name) else {
             continue;
         };
@@ -85,9 +95,18 @@ pub(crate) fn costs(report: &Report) -> Vec<Cost> {
         picked.dedup_by(|a, b| a.strategy == b.strategy && a.jobs == b.jobs);
         let one_thread = fastest_serial.map(|r| per(r));
         for row in picked {
-            let bound_ns = match (row.jobs > 1, one_thread, capacity) {
+            let compute = match (row.jobs > 1, one_thread, capacity) {
                 (true, Some(ns), Some(c)) => Some(ns / c.min(row.jobs as f64)),
                 _ => None,
+            };
+            let memory = floor
+                .iter()
+                .filter(|_| *copy_bounds)
+                .find(|(jobs, _)| *jobs == row.jobs)
+                .map(|(_, ns)| *ns);
+            let bound_ns = match (compute, memory) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
             };
             out.push(Cost {
                 group: name.to_string(),
@@ -103,6 +122,23 @@ pub(crate) fn costs(report: &Report) -> Vec<Cost> {
     out
 }
 
+/// The copy's fastest ns per element at each number of threads, at its
+/// largest n (empty when it was not measured).
+fn copy_floor(report: &Report) -> Vec<(usize, f64)> {
+    let Some(group) = report.groups.iter().find(|g| g.name == COPY) else {
+        return Vec::new();
+    };
+    let n = group.rows.iter().map(|r| r.n).max();
+    let mut floor: Vec<(usize, f64)> = Vec::new();
+    for row in group.rows.iter().filter(|r| Some(r.n) == n) {
+        match floor.iter_mut().find(|(jobs, _)| *jobs == row.jobs) {
+            Some((_, ns)) => *ns = ns.min(row.per_task_ns),
+            None => floor.push((row.jobs, row.per_task_ns)),
+        }
+    }
+    floor
+}
+
 /// The Markdown table (empty when no kernel group was measured).
 pub(crate) fn table(report: &Report, costs: &[Cost]) -> String {
     if costs.is_empty() {
@@ -114,7 +150,10 @@ pub(crate) fn table(report: &Report, costs: &[Cost]) -> String {
          `pi`: per trial; wall time of the whole run divided by the elements \
          or trials; cycles at the measured clock{}; bound for a \
          parallel row: the fastest one-thread cost divided by the measured \
-         capacity, which is what perfect scaling would give here)\n\n\
+         capacity, which is what perfect scaling would give here; for \
+         `square`, which moves 16 bytes per multiply, and on any number of \
+         threads, no less than `copy`, the same bytes copied on as many \
+         threads: the memory floor)\n\n\
          | kernel | strategy | jobs | ns each | cycles × jobs | bound | \
          of bound |\n|---|---|---:|---:|---:|---:|---:|\n",
         clock.map(|c| format!(" ≈ {c:.1} GHz")).unwrap_or_default()
@@ -203,6 +242,65 @@ mod tests {
         assert!(table.contains("≈ 2.0 GHz"), "{table}");
         assert!(table.contains("| 20.0 |"), "5 ns × 2 GHz × 2 jobs: {table}");
         assert!(table.contains("| 89 % |"), "{table}");
+    }
+
+    #[test]
+    fn the_copy_is_the_floor_of_square_and_of_nothing_else() {
+        let machine = Machine::fixture(Some((2.0, 2.0)));
+        let rows = [
+            Measurement::fixture(COPY, "serial", 1, 1000, 200.0),
+            Measurement::fixture(COPY, "fork-join", 2, 1000, 150.0),
+            Measurement::fixture(
+                "thread_pools/square_slices",
+                "serial",
+                1,
+                1000,
+                300.0,
+            ),
+            Measurement::fixture(
+                "thread_pools/square_slices",
+                "fork",
+                2,
+                1000,
+                160.0,
+            ),
+            Measurement::fixture("thread_pools/driver", "serial", 1, 1000, 8000.0),
+            Measurement::fixture("thread_pools/driver", "rayon", 2, 1000, 4000.0),
+        ];
+        let report = Report::build(machine, Mode::Quick, None, &rows).unwrap();
+        let costs = costs(&report);
+        let bound = |group: &str, jobs| {
+            costs
+                .iter()
+                .find(|c| c.group == group && c.jobs == jobs)
+                .and_then(|c| c.bound_ns)
+        };
+        // Per element: compute would allow 0.3 / 2 = 0.15 ns, the copy on
+        // 2 threads takes 0.15 ns.
+        assert_eq!(bound("thread_pools/square_slices", 2), Some(0.15));
+        // One thread: the copy on one thread.
+        assert_eq!(bound("thread_pools/square_slices", 1), Some(0.2));
+        // `driver` is bound by compute alone, and a one-thread copy by nothing.
+        assert_eq!(bound("thread_pools/driver", 2), Some(4.0));
+        assert_eq!(bound(COPY, 1), None);
+        // With no copy measured, square is bound by compute alone.
+        let report = Report::build(
+            Machine::fixture(Some((2.0, 2.0))),
+            Mode::Quick,
+            None,
+            &rows[2..],
+        )
+        .unwrap();
+        let costs = super::costs(&report);
+        let square = |jobs| {
+            costs
+                .iter()
+                .find(|c| c.group == "thread_pools/square_slices" && c.jobs == jobs)
+                .unwrap()
+                .bound_ns
+        };
+        assert!((square(2).unwrap() - 0.15).abs() < 1e-12, "{costs:?}");
+        assert_eq!(square(1), None);
     }
 
     #[test]
