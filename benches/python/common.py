@@ -52,6 +52,12 @@ def default_jobs():
         return os.cpu_count() or 1
 
 
+# How long the numpy, joblib-over-numpy and numba rows run untimed before
+# they are timed (`Bench.measure`'s `warmup_s`): long enough for numba's
+# threads and the allocator to settle, as criterion's warm-up does for Rust.
+WARMUP_S = 0.5
+
+
 class Bench:
     """Collects the measurements of one workload script."""
 
@@ -61,16 +67,24 @@ class Bench:
         self.measurements = []
 
     def measure(self, strategy, jobs, n, run, reps=5, budget_s=10.0, note=None,
-                check=None, setup=None):
+                check=None, setup=None, warmup_s=0.0):
         """Times `run()` (one whole run of the n tasks) up to `reps` times.
 
-        Stops early once the repetitions took `budget_s` in total (at least one
-        always runs). `setup()`, if given, runs untimed before each repetition.
+        With `warmup_s`, `run()` first runs untimed until that much time has
+        passed (at least once), as criterion warms up before it measures: the
+        threads of numba's pool started and spinning, the output's pages
+        mapped, the caches filled. Stops early once the repetitions took
+        `budget_s` in total (at least one always runs). `setup()`, if given, runs untimed before each repetition.
         `check(result)` turns the last result into a digest. Returns the last
         result.
         """
         if self.smoke:
-            reps, budget_s = min(reps, 2), min(budget_s, 1.0)
+            reps, budget_s, warmup_s = min(reps, 2), min(budget_s, 1.0), 0.0
+        if warmup_s > 0:
+            start = time.perf_counter()
+            run()
+            while time.perf_counter() - start < warmup_s:
+                run()
         samples = []
         total = 0.0
         result = None

@@ -17,7 +17,7 @@ import dask
 import numpy as np
 from joblib import Parallel, delayed
 
-from common import Bench, chunks, float_digest, parse_args, warm_dask
+from common import WARMUP_S, Bench, chunks, float_digest, parse_args, warm_dask
 import fast
 from tasks import DRIVER_DEN, DRIVER_NUM, driver, driver_batch
 
@@ -99,7 +99,7 @@ def numeric(bench, n, jobs, reference):
     """numpy, joblib over numpy chunks, numba and numba prange on n elements;
     the float64 input array is built outside the timing, as Rust's `Vec`."""
     x = np.arange(n, dtype=np.float64)
-    m = partial(bench.measure, reps=31, budget_s=3.0,
+    m = partial(bench.measure, reps=101, budget_s=3.0, warmup_s=WARMUP_S,
                 check=partial(fast.close_digest, reference=reference))
     m("numpy", 1, n, lambda: fast.driver_numpy(x),
       note="np.log(x + 1 + 1) / np.sqrt(x + 2 + 1) over a float64 array")

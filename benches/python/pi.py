@@ -18,7 +18,7 @@ import dask
 import numpy as np
 from joblib import Parallel, delayed
 
-from common import Bench, parse_args, pi_digest, warm_dask
+from common import WARMUP_S, Bench, parse_args, pi_digest, warm_dask
 import fast
 from tasks import pi_mc, square
 
@@ -87,6 +87,7 @@ def numeric(bench, n, trials, jobs):
 
     def m(strategy, workers, run, family, note):
         bench.measure(strategy, workers, n, run, reps=7, budget_s=6.0, note=note,
+                      warmup_s=WARMUP_S,
                       check=lambda r: pi_digest(list(map(float, r)), trials,
                                                 family=family))
 

@@ -18,7 +18,7 @@ import dask
 import numpy as np
 from joblib import Parallel, delayed
 
-from common import Bench, chunks, parse_args, u64_digest, warm_dask
+from common import WARMUP_S, Bench, chunks, parse_args, u64_digest, warm_dask
 import fast
 from tasks import square, square_batch
 
@@ -90,7 +90,7 @@ def numeric(bench, n, jobs):
     """numpy, joblib over numpy chunks, numba and numba prange on n uint64s
     (the input array built outside the timing)."""
     x = np.arange(n, dtype=np.uint64)
-    m = partial(bench.measure, reps=31, budget_s=3.0,
+    m = partial(bench.measure, reps=101, budget_s=3.0, warmup_s=WARMUP_S,
                 check=lambda a: u64_digest(a.tolist()))
     m("numpy", 1, n, lambda: fast.square_numpy(x), note="x * x over a uint64 array")
     parts = [x[lo:hi] for lo, hi in chunks(n, 4 * jobs)]

@@ -123,6 +123,24 @@ class Checks(unittest.TestCase):
                              list(range(n)))
 
 
+class Measure(unittest.TestCase):
+    def runs(self, smoke, warmup_s):
+        calls = []
+        bench = common.Bench("square", smoke)
+        bench.measure("serial", 1, 1, lambda: calls.append(1), reps=3,
+                      warmup_s=warmup_s)
+        return len(calls), bench.measurements[0]["samples"]
+
+    def test_a_warm_up_runs_untimed_before_the_timed_runs(self):
+        calls, samples = self.runs(smoke=False, warmup_s=0.02)
+        self.assertEqual(samples, 3)
+        self.assertGreater(calls, 3 + 1, "at least one warm-up run, untimed")
+
+    def test_no_warm_up_unless_asked_and_none_in_a_smoke_run(self):
+        self.assertEqual(self.runs(smoke=False, warmup_s=0.0), (3, 3))
+        self.assertEqual(self.runs(smoke=True, warmup_s=1.0), (2, 2))
+
+
 class CommandLine(unittest.TestCase):
     def run_py(self, *args):
         env = {k: v for k, v in os.environ.items() if k != run.IN_VENV_ENV}
