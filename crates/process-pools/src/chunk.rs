@@ -3,9 +3,13 @@
 //! [`Delivery`]s on the channel of their `map` call ([`Call`]), collected
 //! into one delivery per run of results ([`Batch`]).
 //!
+//! A call with automatic batches sends one ticket instead of chunks, and
+//! each driver cuts its next batch from it ([`cut_batch`]).
+//!
 //! Progress is counted here, as tasks complete: one addition per batch of
 //! results, and one per failure ([`crate::PoolBuilder::progress`]).
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -147,4 +151,32 @@ impl Batch {
             });
         }
     }
+}
+
+/// The next batch of a call with automatic batches, cut from the inputs it
+/// has left; the ticket goes back to the queue of work (`tickets_to`, or
+/// failing that this driver's backlog) while inputs remain, for whichever
+/// driver has room next.
+pub(crate) fn cut_batch(
+    ticket: Chunk,
+    tickets_to: &Option<Sender<Chunk>>,
+    backlog: &mut VecDeque<Chunk>,
+) -> Option<Chunk> {
+    let auto = ticket.call.auto.as_ref()?;
+    let cut = auto.next_batch();
+    let batch = cut.map(|cut| Chunk {
+        first: cut.first,
+        payload: cut.payload,
+        ends: cut.ends,
+        ..ticket.slice(0, 0)
+    });
+    if auto.has_more() {
+        match tickets_to {
+            Some(jobs) => {
+                let _ = jobs.send(ticket);
+            }
+            None => backlog.push_back(ticket),
+        }
+    }
+    batch
 }

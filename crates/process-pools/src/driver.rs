@@ -19,6 +19,7 @@ use crate::wire::{self, MAX_FRAME};
 
 mod pace; // how many chunks a worker is sent ahead of time
 mod restart; // starting this slot's worker, and replacing it
+mod send; // what goes to the worker next, and writing it
 mod watch; // the timeout, and reading the worker's black box
 
 use pace::Pace;
@@ -168,102 +169,6 @@ impl Driver {
     }
     // ANCHOR_END: driver_loop
 
-    /// Sends chunks while the worker has room: one chunk if it is idle, a few
-    /// small ones ahead if its chunks finish quickly.
-    fn send_what_fits(&mut self) {
-        let Some(worker) = self.worker.as_mut() else {
-            return;
-        };
-        loop {
-            let idle = self.in_flight.is_empty();
-            let room = self.in_flight.len() < self.pace.depth(Instant::now());
-            let quota = self.settings.max_tasks.saturating_sub(self.tasks_sent);
-            if !room || quota == 0 {
-                return;
-            }
-            let Some(mut chunk) = self
-                .backlog
-                .pop_front()
-                .or_else(|| self.jobs.try_recv().ok())
-            else {
-                return;
-            };
-            if chunk.is_cancelled() {
-                continue;
-            }
-            if chunk.is_ticket() {
-                match cut_batch(chunk, &self.tickets_to, &mut self.backlog) {
-                    Some(batch) => chunk = batch,
-                    None => continue,
-                }
-            }
-            if self.pace.start_for(&chunk.call) && !idle {
-                // The worker still runs the last call's chunks: this one
-                // waits, and is sent alone once it is idle.
-                self.backlog.push_front(chunk);
-                return;
-            }
-            let ahead: usize =
-                self.in_flight.iter().map(|f| f.chunk.payload.len()).sum();
-            if !idle && ahead + chunk.payload.len() > PREFETCH_MAX_BYTES {
-                self.backlog.push_front(chunk);
-                return;
-            }
-            if chunk.len() > quota {
-                self.backlog.push_front(chunk.slice(quota, chunk.len()));
-                chunk = chunk.slice(0, quota);
-            }
-            let header = wire::chunk_header(
-                chunk.len() as u32,
-                chunk.fingerprint,
-                chunk.function,
-            );
-            let parts = [&header[..], &chunk.payload];
-            // Before the write: this thread may be paused after it while the
-            // worker already runs the chunk (see `pace`).
-            let sending = Instant::now();
-            // The write ends by the time the worker owes a `STARTED` (or the
-            // running task its result): a worker that stops reading cannot
-            // hold this thread past the timeout.
-            let owed_since = if idle {
-                Some(sending)
-            } else {
-                self.waiting_since
-            };
-            let deadline = self.settings.timeout.and_then(|timeout| {
-                self.running_since.or(owed_since)?.checked_add(timeout)
-            });
-            let sent = worker.send(&parts, self.settings.max_message, deadline);
-            match &sent {
-                // Sent, or it did not read it in time: then the timer, due
-                // now, replaces the worker (and sends the chunk again).
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
-                Err(_) => {
-                    // The worker is gone; its watchers will report it.
-                    self.backlog.push_front(chunk);
-                    return;
-                }
-            }
-            self.tasks_sent += chunk.len();
-            let bytes = 4 + header.len() + chunk.payload.len();
-            self.settings.counters.sent(chunk.len(), bytes);
-            if idle {
-                self.pace.busy(sending);
-                self.waiting_since = Some(sending);
-            }
-            self.in_flight.push_back(InFlight {
-                chunk,
-                started: 0,
-                reported: 0,
-                sent: sending,
-            });
-            if sent.is_err() {
-                return;
-            }
-        }
-    }
-
     fn on_event(&mut self, event: Option<Event>) {
         match event {
             Some(Event::Frames(bytes)) => {
@@ -349,19 +254,8 @@ impl Driver {
                         && front.reported == 0
                         && kind >= wire::UNKNOWN_FUNCTION =>
                 {
-                    let text = String::from_utf8_lossy(&frame[1..]).into_owned();
-                    let kind = match kind {
-                        wire::UNKNOWN_FUNCTION => {
-                            TaskErrorKind::UnknownFunction { name: text }
-                        }
-                        wire::TYPE_MISMATCH => {
-                            TaskErrorKind::TypeMismatch { detail: text }
-                        }
-                        wire::BAD_INPUT => {
-                            TaskErrorKind::BadMessage { detail: text }
-                        }
-                        _ => return Err(()),
-                    };
+                    let kind =
+                        TaskErrorKind::from_refusal(kind, &frame[1..]).ok_or(())?;
                     batch.send(); // results before, error after: keep the order
                     front.chunk.fail_from(0, &kind);
                     self.in_flight.pop_front();
@@ -451,32 +345,4 @@ impl Driver {
         }
         self.retire();
     }
-}
-
-/// The next batch of a call with automatic batches, cut from the inputs it
-/// has left; the ticket goes back to the queue of work (`tickets_to`, or
-/// failing that this driver's backlog) while inputs remain, for whichever
-/// driver has room next.
-fn cut_batch(
-    ticket: Chunk,
-    tickets_to: &Option<Sender<Chunk>>,
-    backlog: &mut VecDeque<Chunk>,
-) -> Option<Chunk> {
-    let auto = ticket.call.auto.as_ref()?;
-    let cut = auto.next_batch();
-    let batch = cut.map(|cut| Chunk {
-        first: cut.first,
-        payload: cut.payload,
-        ends: cut.ends,
-        ..ticket.slice(0, 0)
-    });
-    if auto.has_more() {
-        match tickets_to {
-            Some(jobs) => {
-                let _ = jobs.send(ticket);
-            }
-            None => backlog.push_back(ticket),
-        }
-    }
-    batch
 }

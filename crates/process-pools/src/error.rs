@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::wire::Failure;
+use crate::wire::{self, Failure};
 
 // ANCHOR: task_error
 /// Why one task has no result: which task (its position in the input) and
@@ -139,6 +139,23 @@ impl TaskErrorKind {
                 bytes,
                 limit,
             },
+        }
+    }
+
+    /// What a worker's refusal of a whole chunk (a frame of kind
+    /// `UNKNOWN_FUNCTION`, `TYPE_MISMATCH` or `BAD_INPUT` with its text)
+    /// means for each of its tasks; `None` for any other kind of frame.
+    pub(crate) fn from_refusal(kind: u8, text: &[u8]) -> Option<TaskErrorKind> {
+        let text = String::from_utf8_lossy(text).into_owned();
+        match kind {
+            wire::UNKNOWN_FUNCTION => {
+                Some(TaskErrorKind::UnknownFunction { name: text })
+            }
+            wire::TYPE_MISMATCH => {
+                Some(TaskErrorKind::TypeMismatch { detail: text })
+            }
+            wire::BAD_INPUT => Some(TaskErrorKind::BadMessage { detail: text }),
+            _ => None,
         }
     }
 }
