@@ -12,14 +12,17 @@
 //! is the better citizen.
 //!
 //! The pool is [`micropool`]'s (external threads help with the work they
-//! wait for, and threads spin before they sleep); this module splits a
-//! slice into one contiguous part per thread.
+//! wait for, and threads spin before they sleep); this module cuts a slice
+//! into a few contiguous parts per thread, which the threads claim in turn,
+//! so one that starts late does not hold up the end.
 //!
 //! - [`SpinPool`]: `jobs − 1` workers plus the caller;
-//! - [`driver_spin`], [`driver_vec_spin`], [`square_spin`], [`copy_spin`], [`pi_streams_spin`]: the fast
-//!   kernels on it, as the benches time them (`fork-join` rows).
+//! - [`driver_spin`], [`driver_vec_spin`], [`square_spin`], [`copy_spin`],
+//!   [`pi_streams_spin`]: the fast kernels on it, as the benches time them (`fork-join` rows).
 
 use std::mem::MaybeUninit;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::fast::{copy_into_uninit, pi_mc_streams, square_into_uninit};
 use crate::fast_ln::driver_vec_into_uninit;
@@ -28,6 +31,11 @@ use crate::fast_ln::driver_vec_into_uninit;
 /// (tens of nanoseconds each): about a millisecond on current x86 CPUs,
 /// the order of libgomp's default.
 pub const SPIN: usize = 50_000;
+
+/// Parts per thread of a [`SpinPool::for_parts`] loop: enough that a thread
+/// that starts late only delays the end by a small part, few enough that
+/// claiming one (an atomic add and an uncontended lock) is noise.
+pub const PARTS_PER_THREAD: usize = 8;
 
 /// `jobs` threads for data-parallel loops: `jobs − 1` workers, and the
 /// thread that calls [`SpinPool::for_parts`].
@@ -65,8 +73,12 @@ impl SpinPool {
     }
 
     // ANCHOR: for_parts
-    /// Calls `f(xs_part, out_part)` on `jobs` contiguous parts of equal
-    /// size (the caller takes one), and returns when all are done.
+    /// Calls `f(xs_part, out_part)` on every part of the slices, cut in
+    /// [`PARTS_PER_THREAD`] contiguous parts per thread, and returns when
+    /// all are done. Every thread, the caller first, claims the next part
+    /// until none is left: a worker that wakes late (its core was asleep)
+    /// takes a share of what remains instead of a fixed part the others
+    /// would wait for.
     ///
     /// # Panics
     /// If the slices differ in length.
@@ -77,38 +89,45 @@ impl SpinPool {
         f: impl Fn(&[T], &mut [U]) + Sync,
     ) {
         assert_eq!(xs.len(), out.len(), "for_parts: slices of different length");
-        match &self.pool {
-            None => f(xs, out),
-            Some(pool) => pool.install(|| split(xs, out, self.jobs, &f)),
-        }
+        let Some(pool) = &self.pool else {
+            return f(xs, out);
+        };
+        let size = xs.len().div_ceil(self.jobs * PARTS_PER_THREAD).max(1);
+        // One lock per part, each taken once: the claim is the counter.
+        let parts: Vec<Mutex<Option<Part<'_, T, U>>>> = xs
+            .chunks(size)
+            .zip(out.chunks_mut(size))
+            .map(|part| Mutex::new(Some(part)))
+            .collect();
+        let next = AtomicUsize::new(0);
+        let claim_parts = || {
+            while let Some(part) = parts.get(next.fetch_add(1, Ordering::Relaxed)) {
+                let claimed = part.lock().unwrap_or_else(|e| e.into_inner()).take();
+                if let Some((xs, out)) = claimed {
+                    f(xs, out);
+                }
+            }
+        };
+        pool.install(|| on_every_thread(self.jobs, &claim_parts));
     }
     // ANCHOR_END: for_parts
 }
 
-/// Splits both slices in `parts` and runs `f` on each, halving recursively
-/// with `join` (the current thread takes the first half).
-fn split<T: Sync, U: Send>(
-    xs: &[T],
-    out: &mut [U],
-    parts: usize,
-    f: &(impl Fn(&[T], &mut [U]) + Sync),
-) {
-    if parts <= 1 {
-        return f(xs, out);
+/// A part of a loop: its inputs and its outputs.
+type Part<'a, T, U> = (&'a [T], &'a mut [U]);
+
+/// Runs `work` on `threads` threads of the pool at once, the current one
+/// included (`join` lets an idle worker take the other side).
+fn on_every_thread(threads: usize, work: &(impl Fn() + Sync)) {
+    if threads <= 1 {
+        return work();
     }
-    let left = parts / 2;
-    let at = xs.len() * left / parts;
-    let (xs_left, xs_right) = xs.split_at(at);
-    let (out_left, out_right) = out.split_at_mut(at);
-    micropool::join(
-        || split(xs_left, out_left, left, f),
-        || split(xs_right, out_right, parts - left, f),
-    );
+    micropool::join(work, || on_every_thread(threads - 1, work));
 }
 
-/// A new vector of `xs.len()` values, filled by `fill` on one part per
-/// thread, without zeroing it first (as numpy's `empty`: zeroing a large
-/// output is a pass over memory of its own).
+/// A new vector of `xs.len()` values, filled by `fill` part by part,
+/// without zeroing it first (as numpy's `empty`: zeroing a large output is
+/// a pass over memory of its own).
 fn new_filled<T: Sync, U: Send>(
     pool: &SpinPool,
     xs: &[T],
@@ -126,7 +145,7 @@ fn new_filled<T: Sync, U: Send>(
 }
 
 /// `driver(x, num, den)` for every `x`, with libm's `ln` as
-/// [`driver`](crate::driver) (bit-identical to it), one part per thread.
+/// [`driver`](crate::driver) (bit-identical to it), part by part.
 pub fn driver_spin(pool: &SpinPool, xs: &[f64], num: f64, den: f64) -> Vec<f64> {
     new_filled(pool, xs, |xs, out| {
         for (o, &x) in out.iter_mut().zip(xs) {
@@ -136,27 +155,26 @@ pub fn driver_spin(pool: &SpinPool, xs: &[f64], num: f64, den: f64) -> Vec<f64> 
 }
 
 /// `driver(x, num, den)` for every `x`, with the vectorised `ln`
-/// ([`driver_vec_into_uninit`]), one part per thread.
+/// ([`driver_vec_into_uninit`]), part by part.
 pub fn driver_vec_spin(pool: &SpinPool, xs: &[f64], num: f64, den: f64) -> Vec<f64> {
     new_filled(pool, xs, |xs, out| {
         driver_vec_into_uninit(xs, num, den, out)
     })
 }
 
-/// `square(x)` for every `x`, one part per thread
+/// `square(x)` for every `x`, part by part
 /// ([`square_into_uninit`]: AVX2 when the CPU has it).
 pub fn square_spin(pool: &SpinPool, xs: &[u64]) -> Vec<u64> {
     new_filled(pool, xs, square_into_uninit)
 }
 
-/// A copy of `xs`, one part per thread ([`copy_into_uninit`]): the memory
+/// A copy of `xs`, part by part ([`copy_into_uninit`]): the memory
 /// floor of [`square_spin`].
 pub fn copy_spin(pool: &SpinPool, xs: &[u64]) -> Vec<u64> {
     new_filled(pool, xs, copy_into_uninit)
 }
 
-/// `pi_mc_streams(seed, trials)` for every seed, one part of the seeds per
-/// thread.
+/// `pi_mc_streams(seed, trials)` for every seed, part by part.
 pub fn pi_streams_spin(pool: &SpinPool, seeds: &[u64], trials: u64) -> Vec<f64> {
     new_filled(pool, seeds, |seeds, out| {
         for (o, &seed) in out.iter_mut().zip(seeds) {
@@ -200,6 +218,23 @@ mod tests {
             assert_eq!(copy_spin(&pool, &ints), ints, "{jobs} jobs");
             assert_eq!(pi_streams_spin(&pool, &seeds, 1000), pi_serial);
         }
+    }
+
+    #[test]
+    fn every_slot_is_in_exactly_one_part_and_each_part_runs_once() {
+        let pool = SpinPool::new(3);
+        let xs: Vec<usize> = (0..1000).collect();
+        let mut out = vec![0usize; xs.len()];
+        let calls = AtomicUsize::new(0);
+        pool.for_parts(&xs, &mut out, |xs, out| {
+            calls.fetch_add(1, Ordering::Relaxed);
+            for (o, &x) in out.iter_mut().zip(xs) {
+                *o += x + 1;
+            }
+        });
+        assert_eq!(out, (1..=1000).collect::<Vec<_>>());
+        // 1000 elements in parts of ceil(1000 / (3 × 8)) = 42: 24 parts.
+        assert_eq!(calls.into_inner(), 24);
     }
 
     #[test]

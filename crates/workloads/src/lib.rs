@@ -62,8 +62,8 @@ pub use fast_par::{
     square_par,
 };
 pub use fork_join::{
-    SPIN, SpinPool, copy_spin, driver_spin, driver_vec_spin, pi_streams_spin,
-    square_spin,
+    PARTS_PER_THREAD, SPIN, SpinPool, copy_spin, driver_spin, driver_vec_spin,
+    pi_streams_spin, square_spin,
 };
 pub use kernels::{derive_seed, driver, pi_mc, sleepy, square};
 pub use report::SERIAL;
