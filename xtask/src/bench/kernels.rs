@@ -46,8 +46,8 @@ pub(crate) struct Cost {
     pub(crate) unit: &'static str,
     /// Wall-clock nanoseconds per element or trial.
     pub(crate) ns: f64,
-    /// For a parallel row: the serial row's ns divided by the capacity; for
-    /// a row the copy bounds, at least the copy's ns on as many threads.
+    /// For a parallel row: the serial row's ns divided by the capacity, and
+    /// for a row the copy bounds, at least the copy's ns on as many threads.
     pub(crate) bound_ns: Option<f64>,
     /// Whether the row's speedup is flagged in its group's table (the one
     /// rule, `workloads::report::flag`).
@@ -99,9 +99,12 @@ pub(crate) fn costs(report: &Report) -> Vec<Cost> {
                 (true, Some(ns), Some(c)) => Some(ns / c.min(row.jobs as f64)),
                 _ => None,
             };
+            // Parallel rows only, as the compute bound: one-thread copies
+            // move by a fifth from minute to minute on a shared machine,
+            // which would make a floor of one thread's noise.
             let memory = floor
                 .iter()
-                .filter(|_| *copy_bounds)
+                .filter(|_| *copy_bounds && row.jobs > 1)
                 .find(|(jobs, _)| *jobs == row.jobs)
                 .map(|(_, ns)| *ns);
             let bound_ns = match (compute, memory) {
@@ -150,10 +153,9 @@ pub(crate) fn table(report: &Report, costs: &[Cost]) -> String {
          `pi`: per trial; wall time of the whole run divided by the elements \
          or trials; cycles at the measured clock{}; bound for a \
          parallel row: the fastest one-thread cost divided by the measured \
-         capacity, which is what perfect scaling would give here; for \
-         `square`, which moves 16 bytes per multiply, and on any number of \
-         threads, no less than `copy`, the same bytes copied on as many \
-         threads: the memory floor)\n\n\
+         capacity, which is what perfect scaling would give here, and for \
+         `square`, which moves 16 bytes per multiply, no less than `copy`, \
+         the same bytes copied on as many threads: the memory floor)\n\n\
          | kernel | strategy | jobs | ns each | cycles × jobs | bound | \
          of bound |\n|---|---|---:|---:|---:|---:|---:|\n",
         clock.map(|c| format!(" ≈ {c:.1} GHz")).unwrap_or_default()
@@ -278,8 +280,8 @@ mod tests {
         // Per element: compute would allow 0.3 / 2 = 0.15 ns, the copy on
         // 2 threads takes 0.15 ns.
         assert_eq!(bound("thread_pools/square_slices", 2), Some(0.15));
-        // One thread: the copy on one thread.
-        assert_eq!(bound("thread_pools/square_slices", 1), Some(0.2));
+        // One thread: no bound, as for the compute bound.
+        assert_eq!(bound("thread_pools/square_slices", 1), None);
         // `driver` is bound by compute alone, and a one-thread copy by nothing.
         assert_eq!(bound("thread_pools/driver", 2), Some(4.0));
         assert_eq!(bound(COPY, 1), None);
