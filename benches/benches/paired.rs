@@ -66,6 +66,28 @@ fn pi_streams_serial(seeds: &[u64], trials: u64) -> Vec<f64> {
 /// Every pair, as (title, a closure that measures it).
 type Pair<'a> = (String, Box<dyn FnOnce() -> PairedRecord + 'a>);
 
+/// A fork-join pair: `run` on the caller alone (`one`: the serial loop
+/// itself) against `run` on the pool `spin`, so only the threads differ.
+fn fork_join_pair<'a, T: PartialEq + 'a>(
+    workload: &'static str,
+    n: u64,
+    one: &'a SpinPool,
+    spin: &'a SpinPool,
+    run: impl Fn(&SpinPool) -> T + 'a,
+) -> Pair<'a> {
+    let title = paired_title(workload, FORK_JOIN, JOBS, n);
+    let measure = move || {
+        paired_result(
+            workload,
+            (SERIAL, || run(one)),
+            (FORK_JOIN, || run(spin)),
+            JOBS,
+            n,
+        )
+    };
+    (title, Box::new(measure))
+}
+
 fn pairs<'a>(
     pool: &'a rayon::ThreadPool,
     processes: &'a ProcessPool,
@@ -125,46 +147,15 @@ fn pairs<'a>(
                 )
             }),
         ),
-        (
-            paired_title(PI_STREAMS_WORKLOAD, FORK_JOIN, JOBS, n_pi),
-            Box::new(move || {
-                paired_result(
-                    PI_STREAMS_WORKLOAD,
-                    (SERIAL, || pi_streams_spin(one, seeds, trials)),
-                    (FORK_JOIN, || pi_streams_spin(spin, seeds, trials)),
-                    JOBS,
-                    n_pi,
-                )
-            }),
-        ),
-        (
-            paired_title(DRIVER_VEC_WORKLOAD, FORK_JOIN, JOBS, n_driver),
-            Box::new(move || {
-                paired_result(
-                    DRIVER_VEC_WORKLOAD,
-                    (SERIAL, || {
-                        driver_vec_spin(one, black_box(xs), DRIVER_NUM, DRIVER_DEN)
-                    }),
-                    (FORK_JOIN, || {
-                        driver_vec_spin(spin, black_box(xs), DRIVER_NUM, DRIVER_DEN)
-                    }),
-                    JOBS,
-                    n_driver,
-                )
-            }),
-        ),
-        (
-            paired_title(SQUARE_SLICES_WORKLOAD, FORK_JOIN, JOBS, n_square),
-            Box::new(move || {
-                paired_result(
-                    SQUARE_SLICES_WORKLOAD,
-                    (SERIAL, || square_spin(one, black_box(ints))),
-                    (FORK_JOIN, || square_spin(spin, black_box(ints))),
-                    JOBS,
-                    n_square,
-                )
-            }),
-        ),
+        fork_join_pair(PI_STREAMS_WORKLOAD, n_pi, one, spin, move |pool| {
+            pi_streams_spin(pool, seeds, trials)
+        }),
+        fork_join_pair(DRIVER_VEC_WORKLOAD, n_driver, one, spin, |pool| {
+            driver_vec_spin(pool, black_box(xs), DRIVER_NUM, DRIVER_DEN)
+        }),
+        fork_join_pair(SQUARE_SLICES_WORKLOAD, n_square, one, spin, |pool| {
+            square_spin(pool, black_box(ints))
+        }),
         (
             paired_title(WorkloadKind::Driver.name(), RAYON, JOBS, n_driver),
             Box::new(move || {
@@ -177,22 +168,9 @@ fn pairs<'a>(
                 )
             }),
         ),
-        (
-            paired_title(WorkloadKind::Driver.name(), FORK_JOIN, JOBS, n_driver),
-            Box::new(move || {
-                paired_result(
-                    WorkloadKind::Driver.name(),
-                    (SERIAL, || {
-                        driver_spin(one, black_box(xs), DRIVER_NUM, DRIVER_DEN)
-                    }),
-                    (FORK_JOIN, || {
-                        driver_spin(spin, black_box(xs), DRIVER_NUM, DRIVER_DEN)
-                    }),
-                    JOBS,
-                    n_driver,
-                )
-            }),
-        ),
+        fork_join_pair(WorkloadKind::Driver.name(), n_driver, one, spin, |pool| {
+            driver_spin(pool, black_box(xs), DRIVER_NUM, DRIVER_DEN)
+        }),
         (
             paired_title(
                 WorkloadKind::Driver.name(),
