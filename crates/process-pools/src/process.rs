@@ -5,15 +5,14 @@
 //! reaped).
 
 use std::io::{self, BufWriter, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::process::CommandExt;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
-use nix::fcntl::{FcntlArg, OFlag, fcntl};
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::fcntl::{FcntlArg, fcntl};
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::sys::wait::{Id, WaitPidFlag, waitid};
 use nix::unistd::Pid;
@@ -23,6 +22,10 @@ use crate::memory::{self, StderrTail};
 use crate::settings::Settings;
 use crate::wire::{self, HELLO, MAGIC, NOT_HOOKED};
 use crate::worker::{HOOK_FIX, MARKER_VAR, Marker, POOL_WORKER_ARG};
+
+mod requests; // the request pipe, which never blocks past a deadline
+
+pub(crate) use requests::Requests;
 
 /// How long a new worker has to say hello.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(20);
@@ -281,67 +284,6 @@ fn wait_for_exit(pid: u32, events: Sender<Event>) {
         waitid(Id::Pid(Pid::from_raw(pid as i32)), flags)
     {}
     let _ = events.send(Event::Exited);
-}
-
-/// A worker's request pipe, never blocking past a deadline: its end is
-/// non-blocking, and a write that finds it full waits for room only until
-/// the deadline. A worker that stops reading (stopped by SIGSTOP, wedged)
-/// cannot hold its driver thread past the pool's timeout, however large
-/// the chunk (a pipe holds 64 KiB).
-#[derive(Debug)]
-pub(crate) struct Requests {
-    pipe: ChildStdin,
-    /// `None`: wait as long as it takes (the pool has no timeout).
-    deadline: Option<Instant>,
-}
-
-impl Requests {
-    fn new(pipe: ChildStdin) -> io::Result<Requests> {
-        fcntl(&pipe, FcntlArg::F_SETFL(OFlag::O_NONBLOCK))?;
-        Ok(Requests {
-            pipe,
-            deadline: None,
-        })
-    }
-
-    /// Waits until the pipe has room, or fails with `TimedOut` at the
-    /// deadline.
-    fn wait_for_room(&self) -> io::Result<()> {
-        let timeout = match self.deadline {
-            None => PollTimeout::NONE,
-            Some(deadline) => {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    return Err(io::ErrorKind::TimedOut.into());
-                }
-                // Rounded up to a millisecond, so it never spins.
-                let left = left.max(Duration::from_millis(1));
-                PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX)
-            }
-        };
-        let mut fds = [PollFd::new(self.pipe.as_fd(), PollFlags::POLLOUT)];
-        match poll(&mut fds, timeout) {
-            Ok(_) | Err(nix::errno::Errno::EINTR) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
-    }
-}
-
-impl Write for Requests {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        loop {
-            match self.pipe.write(bytes) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.wait_for_room()?;
-                }
-                written => return written,
-            }
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(()) // nothing is buffered here
-    }
 }
 
 impl Worker {
