@@ -58,25 +58,7 @@ pub fn square_into_uninit(xs: &[u64], out: &mut [MaybeUninit<u64>]) {
         out.len(),
         "square_into: slices of different length"
     );
-    #[inline(always)]
-    fn kernel(xs: &[u64], out: &mut [MaybeUninit<u64>]) {
-        for (o, &x) in out.iter_mut().zip(xs) {
-            o.write(square(x));
-        }
-    }
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx2")]
-        fn avx2(xs: &[u64], out: &mut [MaybeUninit<u64>]) {
-            kernel(xs, out)
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: `avx2` needs AVX2, which the CPU has.
-            #[allow(unsafe_code)]
-            return unsafe { avx2(xs, out) };
-        }
-    }
-    kernel(xs, out)
+    map_u64(xs, out, square)
 }
 
 /// `out[i] = xs[i]`: the bytes [`square_into_uninit`] moves (8 read and 8
@@ -94,25 +76,33 @@ pub fn square_into_uninit(xs: &[u64], out: &mut [MaybeUninit<u64>]) {
 pub fn copy_into_uninit(xs: &[u64], out: &mut [MaybeUninit<u64>]) {
     assert_eq!(xs.len(), out.len(), "copy_into: slices of different length");
     let zero = std::hint::black_box(0u64);
+    map_u64(xs, out, move |x| x | zero)
+}
+
+/// `out[i] = f(xs[i])`, compiled for AVX2 when the CPU has it (checked at
+/// run time, as [`pi_mc_streams`]): the same integer operations on every
+/// path, so the results are identical.
+#[inline(always)]
+fn map_u64(xs: &[u64], out: &mut [MaybeUninit<u64>], f: impl Fn(u64) -> u64) {
     #[inline(always)]
-    fn kernel(xs: &[u64], out: &mut [MaybeUninit<u64>], zero: u64) {
+    fn kernel(xs: &[u64], out: &mut [MaybeUninit<u64>], f: impl Fn(u64) -> u64) {
         for (o, &x) in out.iter_mut().zip(xs) {
-            o.write(x | zero);
+            o.write(f(x));
         }
     }
     #[cfg(target_arch = "x86_64")]
     {
         #[target_feature(enable = "avx2")]
-        fn avx2(xs: &[u64], out: &mut [MaybeUninit<u64>], zero: u64) {
-            kernel(xs, out, zero)
+        fn avx2(xs: &[u64], out: &mut [MaybeUninit<u64>], f: impl Fn(u64) -> u64) {
+            kernel(xs, out, f)
         }
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: `avx2` needs AVX2, which the CPU has.
             #[allow(unsafe_code)]
-            return unsafe { avx2(xs, out, zero) };
+            return unsafe { avx2(xs, out, f) };
         }
     }
-    kernel(xs, out, zero)
+    kernel(xs, out, f)
 }
 
 /// Independent generators per π task in [`pi_mc_streams`]: enough lanes for
